@@ -1,0 +1,3 @@
+from sophia_cli.cli.main import main
+
+main()

@@ -1,0 +1,107 @@
+"""`sophia db`: bootstrap, upgrade, inspect and stop the stores."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+
+from sophia_cli.cli import output
+from sophia_cli.cli.output import JsonOption
+from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.core.db import setup, status
+from sophia_cli.core.db.models import StoreStatus
+
+app = typer.Typer(help="Bootstrap and upgrade the warehouse, the cache and the vector store.",
+                  no_args_is_help=True)
+
+
+def _store_rows(stores: list[StoreStatus]) -> list[list[str]]:
+    rows = []
+    for store in stores:
+        mark = output.STATUS_MARKS["ok" if store.reachable else "fail"]
+        migrations = ""
+        if store.migrations is not None:
+            m = store.migrations
+            migrations = f"{len(m.applied)} applied, {len(m.pending)} pending"
+            if m.changed:
+                migrations += f", CHANGED: {', '.join(m.changed)}"
+        detail = store.detail or ""
+        rows.append([f"{mark} {store.store}", store.backend, escape(store.location),
+                     store.version or "", migrations, escape(detail)])
+    return rows
+
+
+def _print_stores(stores: list[StoreStatus]) -> None:
+    output.stdout().print(output.table(
+        None, ["store", "backend", "location", "version", "migrations", "detail"],
+        _store_rows(stores),
+    ))
+
+
+@app.command()
+def init(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Create the warehouse schema, the vector collections, and check Redis.
+
+    Starts the embedded servers when DATABASE_URL / REDIS_URL / MILVUS_URI are unset.
+    Safe to run again: it only applies what is missing.
+
+    Example: sophia db init
+    """
+    report = setup.init(settings(ctx))
+    if wants_json(ctx, json_output):
+        output.emit_json(report)
+        return
+    if report.applied:
+        output.say(f"applied {len(report.applied)} migration(s): {', '.join(report.applied)}")
+    else:
+        output.say(f"warehouse up to date ({report.already_applied} migrations applied before)")
+    for name in report.collections_created:
+        output.say(f"created Milvus collection {name}")
+    _print_stores(report.stores)
+
+
+@app.command()
+def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Apply pending warehouse migrations (safe to run from several deploy jobs at once).
+
+    Example: sophia db upgrade
+    """
+    applied, before = setup.upgrade_warehouse(settings(ctx))
+    if wants_json(ctx, json_output):
+        output.emit_json({"applied": applied, "already_applied": before})
+        return
+    if applied:
+        output.say(f"applied {len(applied)} migration(s): {', '.join(applied)}")
+    else:
+        output.say(f"nothing to do: {before} migrations already applied")
+
+
+@app.command("status")
+def status_(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Show each store: where it is, version, reachable, migrations applied/pending.
+
+    Does not start stopped embedded servers.
+
+    Example: sophia db status --json
+    """
+    report = status.db_status(settings(ctx))
+    if wants_json(ctx, json_output):
+        output.emit_json(report)
+        return
+    _print_stores(report.stores)
+
+
+@app.command()
+def stop(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Stop the embedded PostgreSQL and Valkey servers (managed services are untouched).
+
+    Example: sophia db stop
+    """
+    report = setup.stop(settings(ctx))
+    if wants_json(ctx, json_output):
+        output.emit_json(report)
+        return
+    for name in report.stopped:
+        output.say(f"stopped embedded {name}")
+    for name in report.not_running:
+        output.say(f"embedded {name} was not running")

@@ -1,0 +1,34 @@
+"""Render errors: one line on stderr, or the JSON error body on stdout with --json."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.markup import escape
+
+from sophia_cli.cli.output import emit_json, stderr
+from sophia_cli.core.errors import SophiaError
+
+
+def render_error(error: SophiaError, *, as_json: bool) -> None:
+    if as_json:
+        emit_json(error.to_dict())
+        return
+    console = stderr()
+    console.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False)
+    if error.hint:
+        console.print(f"[dim]hint:[/] {escape(error.hint)}", highlight=False)
+
+
+def render_unexpected(exc: BaseException, *, as_json: bool) -> None:
+    """An error we did not raise on purpose: still one line, never a traceback."""
+    error = SophiaError(
+        f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+        hint="Run again with --debug to see the traceback, and report it.",
+    )
+    render_error(error, as_json=as_json)
+
+
+def flush() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()

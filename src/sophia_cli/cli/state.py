@@ -1,0 +1,52 @@
+"""Global options shared by every command, kept on the Typer context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from sophia_cli.core.errors import UsageError
+from sophia_cli.core.settings import Settings, load_settings
+
+
+@dataclass
+class AppState:
+    """What the root callback parsed: output mode, debug, and where settings come from."""
+
+    json: bool = False
+    debug: bool = False
+    env_file: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        """Settings loaded once per command: process environment over `--env-file`."""
+        if self._settings is None:
+            files: list[Path] = []
+            if self.env_file is not None:
+                if not self.env_file.is_file():
+                    raise UsageError(
+                        f"--env-file {self.env_file} does not exist",
+                        hint="Pass the path of an existing env file, or drop --env-file.",
+                    )
+                files.append(self.env_file)
+            self._settings = load_settings(files)
+        return self._settings
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The AppState of this invocation (a fresh one when called outside the root app)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def settings(ctx: typer.Context) -> Settings:
+    return state(ctx).settings()
+
+
+def wants_json(ctx: typer.Context, flag: bool) -> bool:
+    """`--json` given on the command or on the root."""
+    return flag or state(ctx).json

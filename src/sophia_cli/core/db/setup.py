@@ -1,0 +1,75 @@
+"""Create and upgrade the stores: `db init`, `db upgrade` and `db stop`."""
+
+from __future__ import annotations
+
+from sophia_cli.core.db.models import InitReport, StopReport
+from sophia_cli.core.db.status import cache_status, vectors_status, warehouse_status
+from sophia_cli.core.errors import ServiceUnavailableError
+from sophia_cli.core.settings import Settings
+from sophia_cli.store import embedded_postgres, embedded_redis, migrations, milvus, postgres, redis
+
+
+def upgrade_warehouse(settings: Settings) -> tuple[list[str], int]:
+    """Apply pending migrations; returns (labels applied now, count applied before)."""
+    with postgres.connect(settings, autocommit=True) as conn:
+        before = len(migrations.read_applied(conn))
+        applied = migrations.upgrade(conn)
+    return [m.label for m in applied], before
+
+
+def ensure_collections(settings: Settings) -> list[str]:
+    """Create the Milvus collections sync and search use; returns those created now."""
+    client = milvus.client(settings)
+    try:
+        created = milvus.ensure_text_collection(client)
+    except Exception as exc:  # pymilvus wraps server failures in many types
+        raise ServiceUnavailableError(
+            f"Milvus collection {milvus.TEXT_COLLECTION} could not be created: {exc}",
+            hint="Check MILVUS_URI, or unset it to use Milvus Lite.",
+        ) from exc
+    finally:
+        client.close()
+    return [milvus.TEXT_COLLECTION] if created else []
+
+
+def check_redis(settings: Settings) -> bool:
+    """Ping Redis (starting the embedded server if needed)."""
+    url = redis.resolve_url(settings)
+    client = redis.client_for_url(url)
+    try:
+        return bool(client.ping())
+    except Exception as exc:  # redis-py raises several unrelated types for "cannot reach"
+        raise redis.unreachable(url, exc) from exc
+    finally:
+        client.close()
+
+
+def init(settings: Settings, *, with_stores: bool = True) -> InitReport:
+    """Bring every store up: migrate the warehouse, create collections, check Redis."""
+    applied, before = upgrade_warehouse(settings)
+    collections = ensure_collections(settings) if with_stores else []
+    redis_ok = check_redis(settings) if with_stores else None
+    stores = [warehouse_status(settings, start_embedded=True)]
+    if with_stores:
+        stores += [cache_status(settings, start_embedded=True), vectors_status(settings)]
+    return InitReport(
+        applied=applied,
+        already_applied=before,
+        collections_created=collections,
+        redis_ok=redis_ok,
+        stores=stores,
+    )
+
+
+def stop(settings: Settings) -> StopReport:
+    """Stop the embedded PostgreSQL and Valkey servers (managed services are left alone)."""
+    stopped, idle = [], []
+    if embedded_postgres.stop(settings.home):
+        stopped.append("warehouse")
+    else:
+        idle.append("warehouse")
+    if embedded_redis.stop(settings.home):
+        stopped.append("cache")
+    else:
+        idle.append("cache")
+    return StopReport(stopped=stopped, not_running=idle)  # type: ignore[arg-type]

@@ -1,0 +1,446 @@
+"""The one model of every environment variable sophia reads.
+
+Each field carries its documentation as metadata (section, description, example, whether it
+is a secret, whether production requires it, deprecated names it replaces). `.env.example`,
+`sophia env check` and the README are generated from or checked against this model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sophia_cli.core.errors import ConfigError
+
+PLACEHOLDER = "CHANGEME"
+
+
+class Environment(StrEnum):
+    """Deployment environment selected by SOPHIA_ENV."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Section(StrEnum):
+    """Groups of settings, in the order they appear in generated files."""
+
+    CORE = "core"
+    STORES = "stores"
+    SERVER = "server"
+    LLM = "llm"
+    SQUAD = "squad"
+    SOURCES = "sources"
+    ASK = "ask"
+
+
+def setting(
+    default: Any,
+    *,
+    section: Section,
+    description: str,
+    example: str,
+    secret: bool = False,
+    required_in_production: bool = False,
+    deprecated_names: Sequence[str] = (),
+) -> Any:
+    """Declare a settings field together with the metadata the tooling needs."""
+    extra: dict[str, Any] = {
+        "section": section.value,
+        "example": example,
+        "secret": secret,
+        "required_in_production": required_in_production,
+        "deprecated_names": list(deprecated_names),
+    }
+    return Field(default=default, description=description, json_schema_extra=extra)
+
+
+class Settings(BaseSettings):
+    """Every variable sophia reads, with types, defaults and documentation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        case_sensitive=False,
+        extra="ignore",
+        env_file_encoding="utf-8",
+        validate_default=True,
+    )
+
+    # core
+    sophia_env: Environment = setting(
+        Environment.DEVELOPMENT,
+        section=Section.CORE,
+        description="Deployment environment: development or production.",
+        example="development",
+    )
+    sophia_home: Path | None = setting(
+        None,
+        section=Section.CORE,
+        description="Folder for local state and the embedded servers (default: user data dir).",
+        example="/var/lib/sophia",
+    )
+
+    # stores
+    database_url: SecretStr | None = setting(
+        None,
+        section=Section.STORES,
+        description="PostgreSQL warehouse; unset uses the embedded PostgreSQL server.",
+        example="postgresql://user:password@ep-example-123.eu-central-1.aws.neon.tech/sophia",
+        secret=True,
+        required_in_production=True,
+    )
+    database_pool_max: int = setting(
+        10,
+        section=Section.STORES,
+        description="Largest number of pooled PostgreSQL connections per process.",
+        example="10",
+    )
+    redis_url: SecretStr | None = setting(
+        None,
+        section=Section.STORES,
+        description="Redis for cache, budget counters and rate limits; unset uses embedded Valkey.",
+        example="rediss://default:password@redis.example.com:6379/0",
+        secret=True,
+        required_in_production=True,
+    )
+    redis_key_prefix: str = setting(
+        "sophia:",
+        section=Section.STORES,
+        description="Prefix of every Redis key sophia writes, so one Redis can be shared.",
+        example="sophia:",
+    )
+    milvus_uri: str | None = setting(
+        None,
+        section=Section.STORES,
+        description="Milvus server for search; unset uses Milvus Lite in a file under SOPHIA_HOME.",
+        example="http://milvus.example.com:19530",
+    )
+    milvus_token: SecretStr | None = setting(
+        None,
+        section=Section.STORES,
+        description="Token for a Milvus server that requires authentication.",
+        example="root:Milvus",
+        secret=True,
+    )
+
+    # server
+    jwt_secret: SecretStr | None = setting(
+        None,
+        section=Section.SERVER,
+        description="HS256 signing secret for API tokens; at least 64 random characters.",
+        example="<64+ random characters, e.g. from `openssl rand -hex 32`>",
+        secret=True,
+        required_in_production=True,
+    )
+    jwt_secret_previous: SecretStr | None = setting(
+        None,
+        section=Section.SERVER,
+        description="The previous JWT secret, still accepted for verification during rotation.",
+        example="<the secret that JWT_SECRET replaced>",
+        secret=True,
+    )
+    sophia_port: int = setting(
+        8000,
+        section=Section.SERVER,
+        description="Port the unified API listens on.",
+        example="8000",
+    )
+    sophia_legacy_port: int = setting(
+        8003,
+        section=Section.SERVER,
+        description="Legacy (Bridge) port still checked and optionally served during migration.",
+        example="8003",
+    )
+    rate_limit_per_minute: int = setting(
+        120,
+        section=Section.SERVER,
+        description="Requests allowed per subject and route per minute, shared by all replicas.",
+        example="120",
+    )
+    mcp_context_urls: str = setting(
+        "http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8084",
+        section=Section.SERVER,
+        description="Comma-separated MCP context servers that `sophia doctor` checks.",
+        example="http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8084",
+    )
+
+    # llm
+    openai_api_key: SecretStr | None = setting(
+        None,
+        section=Section.LLM,
+        description="OpenAI API key for the litellm squad.",
+        example="sk-proj-...",
+        secret=True,
+    )
+    anthropic_api_key: SecretStr | None = setting(
+        None,
+        section=Section.LLM,
+        description="Anthropic API key for the litellm squad.",
+        example="sk-ant-api03-...",
+        secret=True,
+    )
+    litellm_api_key: SecretStr | None = setting(
+        None,
+        section=Section.LLM,
+        description="Key of a LiteLLM proxy, when the squad goes through one.",
+        example="sk-litellm-...",
+        secret=True,
+        deprecated_names=("OPENROUTER_API_KEY",),
+    )
+    litellm_api_base: str | None = setting(
+        None,
+        section=Section.LLM,
+        description="Base URL of a LiteLLM proxy, when the squad goes through one.",
+        example="https://litellm.example.com/v1",
+        deprecated_names=("OPENROUTER_BASE_URL", "OPENROUTER_API_BASE"),
+    )
+    aimlapi_api_key: SecretStr | None = setting(
+        None,
+        section=Section.LLM,
+        description="AIMLAPI key for the secondary (OpenAI-compatible) squad.",
+        example="<aimlapi key>",
+        secret=True,
+    )
+    portkey_api_key: SecretStr | None = setting(
+        None,
+        section=Section.LLM,
+        description="Portkey gateway key, when calls are observed through Portkey.",
+        example="<portkey key>",
+        secret=True,
+    )
+
+    # squad
+    primary_squad: str = setting(
+        "litellm",
+        section=Section.SQUAD,
+        description="Name of the squad that serves LLM calls first.",
+        example="litellm",
+        deprecated_names=("OPENROUTER_SQUAD",),
+    )
+    sophia_squads_file: Path | None = setting(
+        None,
+        section=Section.SQUAD,
+        description="YAML file of squads and deployments replacing the built-in one.",
+        example="/etc/sophia/squads.yaml",
+    )
+    squad_daily_budget_usd: float = setting(
+        100.0,
+        section=Section.SQUAD,
+        description="Most the squad may spend per UTC day, in US dollars.",
+        example="100",
+    )
+    squad_cache_ttl_s: int = setting(
+        3600,
+        section=Section.SQUAD,
+        description="Seconds an LLM response stays in the Redis cache.",
+        example="3600",
+    )
+    squad_alert_webhook: SecretStr | None = setting(
+        None,
+        section=Section.SQUAD,
+        description="Slack-style incoming webhook that receives budget alerts.",
+        example="https://hooks.slack.com/services/T000/B000/XXXX",
+        secret=True,
+    )
+
+    # sources
+    slack_bot_token: SecretStr | None = setting(
+        None,
+        section=Section.SOURCES,
+        description="Slack bot token (xoxb-...) with channels:history, channels:read, users:read.",
+        example="xoxb-1234-5678-abcdef",
+        secret=True,
+        required_in_production=True,
+    )
+    slack_api_base: str = setting(
+        "https://slack.com/api",
+        section=Section.SOURCES,
+        description="Base URL of the Slack Web API.",
+        example="https://slack.com/api",
+    )
+    asana_pat_token: SecretStr | None = setting(
+        None,
+        section=Section.SOURCES,
+        description="Asana personal access token.",
+        example="2/1234567890/1234567890:abcdef",
+        secret=True,
+        required_in_production=True,
+    )
+    asana_api_base: str = setting(
+        "https://app.asana.com/api/1.0",
+        section=Section.SOURCES,
+        description="Base URL of the Asana API.",
+        example="https://app.asana.com/api/1.0",
+    )
+    hubspot_api_key: SecretStr | None = setting(
+        None,
+        section=Section.SOURCES,
+        description="HubSpot private app access token (pat-...).",
+        example="pat-na1-00000000-0000-0000-0000-000000000000",
+        secret=True,
+        required_in_production=True,
+    )
+    hubspot_api_base: str = setting(
+        "https://api.hubapi.com",
+        section=Section.SOURCES,
+        description="Base URL of the HubSpot API.",
+        example="https://api.hubapi.com",
+    )
+    gong_access_key: SecretStr | None = setting(
+        None,
+        section=Section.SOURCES,
+        description="Gong API access key.",
+        example="<gong access key>",
+        secret=True,
+        required_in_production=True,
+    )
+    gong_access_key_secret: SecretStr | None = setting(
+        None,
+        section=Section.SOURCES,
+        description="Gong API access key secret.",
+        example="<gong access key secret>",
+        secret=True,
+        required_in_production=True,
+    )
+    gong_api_base: str = setting(
+        "https://api.gong.io",
+        section=Section.SOURCES,
+        description="Base URL of the Gong API.",
+        example="https://api.gong.io",
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _placeholder_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        # A template placeholder or an empty value is never a real value: treat it as unset,
+        # so the embedded defaults apply in development and production checks report it.
+        if isinstance(value, str) and value.strip() in (PLACEHOLDER, ""):
+            assert info.field_name is not None
+            return cls.model_fields[info.field_name].default
+        return value
+
+    @property
+    def home(self) -> Path:
+        """The resolved data folder: SOPHIA_HOME or the platform's user data dir."""
+        if self.sophia_home is not None:
+            return self.sophia_home.expanduser()
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("sophia", appauthor=False))
+
+    @property
+    def is_production(self) -> bool:
+        return self.sophia_env is Environment.PRODUCTION
+
+    def secret_value(self, name: str) -> str | None:
+        """The plain value of a secret field, or None when unset."""
+        value = getattr(self, name)
+        if value is None:
+            return None
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        return str(value)
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """Documentation of one environment variable, read from the model."""
+
+    env_name: str
+    field_name: str
+    section: Section
+    description: str
+    example: str
+    secret: bool
+    required_in_production: bool
+    deprecated_names: tuple[str, ...]
+    default: Any
+
+
+def _spec(field_name: str, info: FieldInfo) -> SettingSpec:
+    extra = info.json_schema_extra
+    assert isinstance(extra, dict), f"{field_name} must be declared with setting()"
+    deprecated = extra.get("deprecated_names") or []
+    assert isinstance(deprecated, list)
+    return SettingSpec(
+        env_name=field_name.upper(),
+        field_name=field_name,
+        section=Section(str(extra["section"])),
+        description=info.description or "",
+        example=str(extra["example"]),
+        secret=bool(extra["secret"]),
+        required_in_production=bool(extra["required_in_production"]),
+        deprecated_names=tuple(str(name) for name in deprecated),
+        default=info.default,
+    )
+
+
+def setting_specs() -> list[SettingSpec]:
+    """Every setting's documentation, grouped by section in declaration order."""
+    specs = [_spec(name, info) for name, info in Settings.model_fields.items()]
+    order = list(Section)
+    return sorted(specs, key=lambda spec: order.index(spec.section))
+
+
+def spec_by_env_name() -> dict[str, SettingSpec]:
+    """Settings documentation keyed by environment variable name."""
+    return {spec.env_name: spec for spec in setting_specs()}
+
+
+def deprecated_names() -> dict[str, str]:
+    """Deprecated variable names mapped to the variable that replaces them."""
+    return {old: spec.env_name for spec in setting_specs() for old in spec.deprecated_names}
+
+
+def load_settings(env_files: Sequence[Path] = (), **overrides: Any) -> Settings:
+    """Build settings from env files (later files win) and the process environment.
+
+    The process environment wins over every file. Raises ConfigError naming the variable
+    when a value has the wrong type.
+    """
+    files = tuple(path for path in env_files if path.is_file())
+    try:
+        return Settings(_env_file=files or None, **overrides)
+    except ValidationError as exc:
+        raise _config_error(exc) from exc
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]).upper() or "settings"
+    return ConfigError(
+        f"{name}: {first['msg']} (got {first.get('input')!r:.60})"
+        if name not in _secret_names()
+        else f"{name}: {first['msg']}",
+        hint=f"Fix {name} in your environment or env file; `sophia env check` lists all problems.",
+    )
+
+
+def _secret_names() -> set[str]:
+    return {spec.env_name for spec in setting_specs() if spec.secret}
+
+
+def missing_in_production(settings: Settings) -> list[SettingSpec]:
+    """Settings production requires that are unset or still a placeholder."""
+    missing = []
+    for spec in setting_specs():
+        if not spec.required_in_production:
+            continue
+        value = settings.secret_value(spec.field_name)
+        if value is None or value.strip() == "" or PLACEHOLDER in value:
+            missing.append(spec)
+    return missing
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the process environment alone, built once per process."""
+    return load_settings()

@@ -1,0 +1,161 @@
+"""Shared fixtures: real PostgreSQL and Redis, a private SOPHIA_HOME, and a CLI runner.
+
+PostgreSQL and Redis are the servers named by TEST_DATABASE_URL / TEST_REDIS_URL when set
+(CI sets them), else embedded servers started once per test session. Each test that needs
+a database gets its own, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from sophia_cli.cli.main import run
+from sophia_cli.store import embedded_postgres, embedded_redis, migrations
+
+# Variables a developer's shell may set that must not leak into tests.
+_ISOLATED_VARS = (
+    "DATABASE_URL", "REDIS_URL", "MILVUS_URI", "MILVUS_TOKEN", "SOPHIA_ENV", "SOPHIA_HOME",
+    "JWT_SECRET", "JWT_SECRET_PREVIOUS", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+    "LITELLM_API_KEY", "LITELLM_API_BASE", "AIMLAPI_API_KEY", "PORTKEY_API_KEY",
+    "SLACK_BOT_TOKEN", "ASANA_PAT_TOKEN", "HUBSPOT_API_KEY", "GONG_ACCESS_KEY",
+    "GONG_ACCESS_KEY_SECRET", "SOPHIA_SQUADS_FILE", "PRIMARY_SQUAD", "SQUAD_ALERT_WEBHOOK",
+    "MCP_CONTEXT_URLS", "REDIS_KEY_PREFIX",
+)
+
+
+@pytest.fixture(scope="session")
+def session_home() -> Iterator[Path]:
+    """A SOPHIA_HOME shared by the session's embedded servers (short path for sockets)."""
+    home = Path(tempfile.mkdtemp(prefix="sophia-t-"))
+    yield home
+    if not os.environ.get("TEST_DATABASE_URL"):
+        embedded_postgres.stop(home)
+    if not os.environ.get("TEST_REDIS_URL"):
+        embedded_redis.stop(home)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(session_home: Path) -> str:
+    """A conninfo with rights to create databases on the test PostgreSQL server."""
+    return os.environ.get("TEST_DATABASE_URL") or embedded_postgres.ensure_running(session_home)
+
+
+def _url_for_database(admin_url: str, dbname: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(admin_url)
+    params["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
+def create_database(admin_url: str, *, template: str | None = None) -> str:
+    """Create an uniquely named database and return its conninfo."""
+    name = f"sophia_t_{uuid.uuid4().hex[:12]}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(name), sql.Identifier(template)
+        )
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(statement)
+    return _url_for_database(admin_url, name)
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name)))
+        )
+
+
+@pytest.fixture(scope="session")
+def warehouse_template(pg_admin_url: str) -> Iterator[str]:
+    """A database with every migration applied, cloned for each test that needs one."""
+    url = create_database(pg_admin_url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrations.upgrade(conn)
+    yield str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def fresh_database_url(pg_admin_url: str) -> Iterator[str]:
+    """An empty database of this test's own."""
+    url = create_database(pg_admin_url)
+    yield url
+    drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def warehouse_url(pg_admin_url: str, warehouse_template: str) -> Iterator[str]:
+    """A database of this test's own with the warehouse schema applied."""
+    url = create_database(pg_admin_url, template=warehouse_template)
+    yield url
+    drop_database(pg_admin_url, url)
+
+
+@pytest.fixture(scope="session")
+def redis_url(session_home: Path) -> str:
+    """The test Redis server (TEST_REDIS_URL or an embedded Valkey)."""
+    return os.environ.get("TEST_REDIS_URL") or embedded_redis.ensure_running(session_home)
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of this test's own, so tests sharing one Redis never collide."""
+    return f"sophia-test-{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every test runs with a private SOPHIA_HOME and no inherited sophia variables."""
+    for name in _ISOLATED_VARS:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SOPHIA_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "200")
+    return home
+
+
+@pytest.fixture
+def stores_env(
+    monkeypatch: pytest.MonkeyPatch, warehouse_url: str, redis_url: str, redis_prefix: str
+) -> dict[str, str]:
+    """Point settings at this test's database and Redis prefix; Milvus Lite in SOPHIA_HOME."""
+    values = {"DATABASE_URL": warehouse_url, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@dataclass
+class Result:
+    """What one `sophia` invocation produced."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def sophia(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run `sophia ARGS...` in-process through the real entry point; returns a Result."""
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
