@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +24,30 @@ from sophia_cli.store import embedded_postgres, embedded_redis, migrations
 
 # Variables a developer's shell may set that must not leak into tests.
 _ISOLATED_VARS = (
-    "DATABASE_URL", "REDIS_URL", "MILVUS_URI", "MILVUS_TOKEN", "SOPHIA_ENV", "SOPHIA_HOME",
-    "JWT_SECRET", "JWT_SECRET_PREVIOUS", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-    "LITELLM_API_KEY", "LITELLM_API_BASE", "AIMLAPI_API_KEY", "PORTKEY_API_KEY",
-    "SLACK_BOT_TOKEN", "ASANA_PAT_TOKEN", "HUBSPOT_API_KEY", "GONG_ACCESS_KEY",
-    "GONG_ACCESS_KEY_SECRET", "SOPHIA_SQUADS_FILE", "PRIMARY_SQUAD", "SQUAD_ALERT_WEBHOOK",
-    "MCP_CONTEXT_URLS", "REDIS_KEY_PREFIX",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MILVUS_URI",
+    "MILVUS_TOKEN",
+    "SOPHIA_ENV",
+    "SOPHIA_HOME",
+    "JWT_SECRET",
+    "JWT_SECRET_PREVIOUS",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "LITELLM_API_KEY",
+    "LITELLM_API_BASE",
+    "AIMLAPI_API_KEY",
+    "PORTKEY_API_KEY",
+    "SLACK_BOT_TOKEN",
+    "ASANA_PAT_TOKEN",
+    "HUBSPOT_API_KEY",
+    "GONG_ACCESS_KEY",
+    "GONG_ACCESS_KEY_SECRET",
+    "SOPHIA_SQUADS_FILE",
+    "PRIMARY_SQUAD",
+    "SQUAD_ALERT_WEBHOOK",
+    "MCP_CONTEXT_URLS",
+    "REDIS_KEY_PREFIX",
 )
 
 
@@ -133,7 +151,11 @@ def stores_env(
     monkeypatch: pytest.MonkeyPatch, warehouse_url: str, redis_url: str, redis_prefix: str
 ) -> dict[str, str]:
     """Point settings at this test's database and Redis prefix; Milvus Lite in SOPHIA_HOME."""
-    values = {"DATABASE_URL": warehouse_url, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix}
+    values = {
+        "DATABASE_URL": warehouse_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
@@ -149,7 +171,7 @@ class Result:
 
 
 @pytest.fixture
-def sophia(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def sophia(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     """Run `sophia ARGS...` in-process through the real entry point; returns a Result."""
 
     def invoke(*args: str) -> Result:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
 
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
-from sophia_cli.core.db import setup, status
-from sophia_cli.core.db.models import StoreStatus
 
-app = typer.Typer(help="Bootstrap and upgrade the warehouse, the cache and the vector store.",
-                  no_args_is_help=True)
+if TYPE_CHECKING:
+    from sophia_cli.core.db.models import StoreStatus
+
+# Core modules are imported inside commands: they pull in psycopg and redis, which
+# `sophia --help` should not pay for.
+
+app = typer.Typer(
+    help="Bootstrap and upgrade the warehouse, the cache and the vector store.",
+    no_args_is_help=True,
+)
 
 
 def _store_rows(stores: list[StoreStatus]) -> list[list[str]]:
@@ -26,16 +34,27 @@ def _store_rows(stores: list[StoreStatus]) -> list[list[str]]:
             if m.changed:
                 migrations += f", CHANGED: {', '.join(m.changed)}"
         detail = store.detail or ""
-        rows.append([f"{mark} {store.store}", store.backend, escape(store.location),
-                     store.version or "", migrations, escape(detail)])
+        rows.append(
+            [
+                f"{mark} {store.store}",
+                store.backend,
+                escape(store.location),
+                store.version or "",
+                migrations,
+                escape(detail),
+            ]
+        )
     return rows
 
 
 def _print_stores(stores: list[StoreStatus]) -> None:
-    output.stdout().print(output.table(
-        None, ["store", "backend", "location", "version", "migrations", "detail"],
-        _store_rows(stores),
-    ))
+    output.stdout().print(
+        output.table(
+            None,
+            ["store", "backend", "location", "version", "migrations", "detail"],
+            _store_rows(stores),
+        )
+    )
 
 
 @app.command()
@@ -47,6 +66,8 @@ def init(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Example: sophia db init
     """
+    from sophia_cli.core.db import setup
+
     report = setup.init(settings(ctx))
     if wants_json(ctx, json_output):
         output.emit_json(report)
@@ -66,6 +87,8 @@ def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Example: sophia db upgrade
     """
+    from sophia_cli.core.db import setup
+
     applied, before = setup.upgrade_warehouse(settings(ctx))
     if wants_json(ctx, json_output):
         output.emit_json({"applied": applied, "already_applied": before})
@@ -84,6 +107,8 @@ def status_(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Example: sophia db status --json
     """
+    from sophia_cli.core.db import status
+
     report = status.db_status(settings(ctx))
     if wants_json(ctx, json_output):
         output.emit_json(report)
@@ -97,6 +122,8 @@ def stop(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Example: sophia db stop
     """
+    from sophia_cli.core.db import setup
+
     report = setup.stop(settings(ctx))
     if wants_json(ctx, json_output):
         output.emit_json(report)

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import click
 import typer
 
 from sophia_cli import __version__
-from sophia_cli.cli import db, doctor
+from sophia_cli.cli import db, deploy, doctor, env, mcp, migrate, serve, token
 from sophia_cli.cli.errors import flush, render_error, render_unexpected
 from sophia_cli.cli.state import AppState
 from sophia_cli.cli.unavailable import register_unavailable
@@ -49,7 +48,9 @@ def root(
     ] = None,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
 ) -> None:
     ctx.obj = AppState(json=json_output, debug=debug, env_file=env_file)
@@ -57,12 +58,15 @@ def root(
 
 app.add_typer(db.app, name="db")
 app.add_typer(doctor.app, name="doctor")
-register_unavailable(app, "env", "Validate, consolidate and secure the layered configuration.")
-register_unavailable(app, "migrate", "Port standardisation and consolidation as reversible plans.")
+app.add_typer(env.app, name="env")
+app.add_typer(migrate.app, name="migrate")
 register_unavailable(app, "squad", "Route LLM calls to the cheapest capable model, within budget.")
 register_unavailable(app, "sync", "Pull Slack, Asana, HubSpot and Gong into PostgreSQL.")
 register_unavailable(app, "ask", "Answer business questions in plain language.")
-register_unavailable(app, "serve", "Serve the same functions over HTTP on port 8000.")
+app.command("serve", help="Serve the same functions over HTTP on port 8000.")(serve.serve)
+app.add_typer(token.app, name="token")
+app.add_typer(deploy.app, name="deploy")
+app.command("mcp", help="Serve sophia's tools over the Model Context Protocol (stdio).")(mcp.mcp)
 
 
 def _flag_given(args: Sequence[str], flag: str) -> bool:
@@ -87,11 +91,17 @@ def run(args: Sequence[str]) -> int:
             raise
         render_error(exc, as_json=as_json)
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
         typer.echo("Aborted.", err=True)
         return ExitCode.FAILURE
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # usage errors from argument parsing
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)

@@ -16,7 +16,12 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of text.")
 ]
 
-STATUS_MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]", "skip": "[dim]-[/]"}
+STATUS_MARKS = {
+    "ok": "[green]✓[/]",
+    "warn": "[yellow]![/]",
+    "fail": "[red]✗[/]",
+    "skip": "[dim]-[/]",
+}
 
 
 def stdout() -> Console:

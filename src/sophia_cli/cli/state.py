@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from sophia_cli.core.errors import UsageError
-from sophia_cli.core.settings import Settings, load_settings
+from sophia_cli.core.settings import Settings
 
 
 @dataclass
@@ -21,17 +21,20 @@ class AppState:
     _settings: Settings | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
-        """Settings loaded once per command: process environment over `--env-file`."""
+        """Settings loaded once per command through the layers of the current directory.
+
+        Process environment > `--env-file` > .env.master > .env.<env> > .env.example, then
+        the keyring for secrets still unset (see `sophia env check`).
+        """
         if self._settings is None:
-            files: list[Path] = []
-            if self.env_file is not None:
-                if not self.env_file.is_file():
-                    raise UsageError(
-                        f"--env-file {self.env_file} does not exist",
-                        hint="Pass the path of an existing env file, or drop --env-file.",
-                    )
-                files.append(self.env_file)
-            self._settings = load_settings(files)
+            if self.env_file is not None and not self.env_file.is_file():
+                raise UsageError(
+                    f"--env-file {self.env_file} does not exist",
+                    hint="Pass the path of an existing env file, or drop --env-file.",
+                )
+            from sophia_cli.core.env.layers import load_layered_settings
+
+            self._settings = load_layered_settings(Path.cwd(), extra_file=self.env_file)
         return self._settings
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
@@ -87,6 +87,22 @@ class Settings(BaseSettings):
         description="Folder for local state and the embedded servers (default: user data dir).",
         example="/var/lib/sophia",
     )
+    sophia_keyring_backend: Literal["system", "cryptfile"] = setting(
+        "system",
+        section=Section.CORE,
+        description=(
+            "Where `sophia secrets` keeps secrets: system (the OS keyring) or cryptfile "
+            "(an encrypted file under SOPHIA_HOME, for headless machines)."
+        ),
+        example="system",
+    )
+    sophia_keyring_password: SecretStr | None = setting(
+        None,
+        section=Section.CORE,
+        description="Password of the cryptfile keyring; export it, never commit it.",
+        example="<a long passphrase>",
+        secret=True,
+    )
 
     # stores
     database_url: SecretStr | None = setting(
@@ -158,6 +174,15 @@ class Settings(BaseSettings):
         section=Section.SERVER,
         description="Legacy (Bridge) port still checked and optionally served during migration.",
         example="8003",
+    )
+    sophia_metrics_port: int | None = setting(
+        None,
+        section=Section.SERVER,
+        description=(
+            "Port that serves /metrics alone (then not on the API port); unset serves /metrics "
+            "on the API port, open in development and admin-scoped in production."
+        ),
+        example="9100",
     )
     rate_limit_per_minute: int = setting(
         120,
@@ -315,6 +340,104 @@ class Settings(BaseSettings):
         section=Section.SOURCES,
         description="Base URL of the Gong API.",
         example="https://api.gong.io",
+    )
+    sync_rate_limits: Literal["published", "off"] = setting(
+        "published",
+        section=Section.SOURCES,
+        description="Client-side rate limits of `sophia sync`: published (each API's limit) or off.",
+        example="published",
+    )
+    hubspot_rate_limit_per_10s: int = setting(
+        100,
+        section=Section.SOURCES,
+        description="HubSpot general requests per 10 s (100 Free/Starter, 190 Pro/Enterprise).",
+        example="100",
+    )
+    asana_rate_limit_per_min: int = setting(
+        150,
+        section=Section.SOURCES,
+        description="Asana requests per minute for this token (150 free, 1500 paid).",
+        example="150",
+    )
+    sync_max_attempts: int = setting(
+        8,
+        section=Section.SOURCES,
+        description="Attempts per API request before a transient failure fails the stream.",
+        example="8",
+    )
+    sync_http_timeout_s: float = setting(
+        30.0,
+        section=Section.SOURCES,
+        description="Timeout of one API request made by `sophia sync`, in seconds.",
+        example="30",
+    )
+    sync_text_index: bool = setting(
+        True,
+        section=Section.SOURCES,
+        description="Index synced text (messages, transcripts, tasks) into Milvus for search.",
+        example="true",
+    )
+    slack_lookback_days: float = setting(
+        7.0,
+        section=Section.SOURCES,
+        description="Days of Slack history re-read each run, for late thread replies and edits.",
+        example="7",
+    )
+    gong_lookback_days: float = setting(
+        3.0,
+        section=Section.SOURCES,
+        description="Days of Gong calls re-read each run, for calls and transcripts that arrive late.",
+        example="3",
+    )
+    asana_sweep_hours: float = setting(
+        24.0,
+        section=Section.SOURCES,
+        description="Hours between full Asana task sweeps that mark deleted tasks.",
+        example="24",
+    )
+    sync_stale_hours: float = setting(
+        26.0,
+        section=Section.SOURCES,
+        description="`sophia doctor` warns when a source's last successful sync is older than this.",
+        example="26",
+    )
+
+    # ask
+    sophia_semantic_file: Path | None = setting(
+        None,
+        section=Section.ASK,
+        description="YAML file adding or replacing metrics, dimensions and models of `ask`.",
+        example="/etc/sophia/semantic.yaml",
+    )
+    ask_week_start: Literal["monday", "sunday"] = setting(
+        "monday",
+        section=Section.ASK,
+        description="First day of a week for `ask` time phrases and weekly buckets.",
+        example="monday",
+    )
+    ask_fiscal_year_start_month: int = setting(
+        1,
+        section=Section.ASK,
+        description="Month (1-12) the fiscal year starts; quarters and years follow it.",
+        example="1",
+    )
+    ask_row_limit: int = setting(
+        1000,
+        section=Section.ASK,
+        description="Most rows `ask` and `query` return; longer results are truncated.",
+        example="1000",
+    )
+    ask_statement_timeout_ms: int = setting(
+        15000,
+        section=Section.ASK,
+        description="Statement timeout for `ask` and `query` SQL, in milliseconds.",
+        example="15000",
+    )
+    ask_cache_ttl_s: int = setting(
+        86400,
+        section=Section.ASK,
+        description="Seconds an answer stays cached in Redis (a new sync invalidates sooner).",
+        example="86400",
     )
 
     @field_validator("*", mode="before")

@@ -87,6 +87,9 @@ def ensure_running(home: Path) -> str:
 def _start(home: Path) -> str:
     library = _library()
     home.mkdir(parents=True, exist_ok=True)
+    # The library caches one handle per data dir and never restarts a server through it, so
+    # after `db stop` (possibly by another process) drop the stale handle first.
+    library.PostgresServer._instances.pop(data_dir(home).resolve(), None)
     try:
         server = library.get_server(data_dir(home), cleanup_mode=None)
     except (subprocess.SubprocessError, OSError, RuntimeError, AssertionError) as exc:
@@ -107,7 +110,7 @@ def _ensure_database(admin_uri: str) -> None:
         if exists.fetchone() is None:
             try:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-            except psycopg.errors.DuplicateDatabase:
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                 pass  # another process created it between our check and our create
 
 

@@ -104,7 +104,9 @@ def compare(applied: list[AppliedMigration], shipped: list[Migration]) -> Migrat
     shipped_versions = {migration.version for migration in shipped}
     pending = [m for m in shipped if m.version not in by_version]
     changed = [
-        m for m in shipped if m.version in by_version and by_version[m.version].checksum != m.checksum
+        m
+        for m in shipped
+        if m.version in by_version and by_version[m.version].checksum != m.checksum
     ]
     unknown = [row for row in applied if row.version not in shipped_versions]
     return MigrationState(applied=applied, pending=pending, changed=changed, unknown=unknown)

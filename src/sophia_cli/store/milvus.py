@@ -65,9 +65,7 @@ def ensure_text_collection(milvus: Any) -> bool:
     schema.add_field("author", DataType.VARCHAR, max_length=256)
     schema.add_field("ts", DataType.INT64)
     schema.add_field("url", DataType.VARCHAR, max_length=1024)
-    schema.add_field(
-        "text", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH, enable_analyzer=True
-    )
+    schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH, enable_analyzer=True)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_function(
         Function(

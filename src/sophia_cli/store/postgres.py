@@ -50,7 +50,9 @@ def connect(
     connect_timeout: float = CONNECT_TIMEOUT_S,
 ) -> psycopg.Connection[tuple[object, ...]]:
     """Open one connection, or raise ServiceUnavailableError saying where and why."""
-    return connect_url(resolve_url(settings), autocommit=autocommit, connect_timeout=connect_timeout)
+    return connect_url(
+        resolve_url(settings), autocommit=autocommit, connect_timeout=connect_timeout
+    )
 
 
 def connect_url(

@@ -40,9 +40,7 @@ def client(settings: Settings, *, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.
 def client_for_url(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.Redis:
     """A client for an explicit URL."""
     try:
-        return redis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
-        )
+        return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
     except ValueError as exc:
         raise ServiceUnavailableError(
             f"REDIS_URL is not a valid Redis URL: {exc}",

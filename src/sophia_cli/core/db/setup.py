@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sophia_cli.core.db.models import InitReport, StopReport
+from sophia_cli.core.db.models import InitReport, StopReport, StoreName
 from sophia_cli.core.db.status import cache_status, vectors_status, warehouse_status
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
@@ -63,7 +63,8 @@ def init(settings: Settings, *, with_stores: bool = True) -> InitReport:
 
 def stop(settings: Settings) -> StopReport:
     """Stop the embedded PostgreSQL and Valkey servers (managed services are left alone)."""
-    stopped, idle = [], []
+    stopped: list[StoreName] = []
+    idle: list[StoreName] = []
     if embedded_postgres.stop(settings.home):
         stopped.append("warehouse")
     else:
@@ -72,4 +73,4 @@ def stop(settings: Settings) -> StopReport:
         stopped.append("cache")
     else:
         idle.append("cache")
-    return StopReport(stopped=stopped, not_running=idle)  # type: ignore[arg-type]
+    return StopReport(stopped=stopped, not_running=idle)

@@ -80,18 +80,30 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
         client.close()
     except ServiceUnavailableError as exc:
         return StoreStatus(
-            store="cache", backend=backend, embedded=embedded, location="REDIS_URL",
-            reachable=False, detail=exc.message,
+            store="cache",
+            backend=backend,
+            embedded=embedded,
+            location="REDIS_URL",
+            reachable=False,
+            detail=exc.message,
         )
     except Exception as exc:  # redis-py raises several unrelated types for "cannot reach"
         return StoreStatus(
-            store="cache", backend=backend, embedded=embedded, location=redis.describe(url),
-            reachable=False, detail=str(exc),
+            store="cache",
+            backend=backend,
+            embedded=embedded,
+            location=redis.describe(url),
+            reachable=False,
+            detail=str(exc),
         )
     version = info.get("valkey_version") or info.get("redis_version")
     return StoreStatus(
-        store="cache", backend=backend, embedded=embedded, location=redis.describe(url),
-        reachable=True, version=str(version) if version else None,
+        store="cache",
+        backend=backend,
+        embedded=embedded,
+        location=redis.describe(url),
+        reachable=True,
+        version=str(version) if version else None,
     )
 
 
@@ -107,17 +119,30 @@ def vectors_status(settings: Settings) -> StoreStatus:
         client.close()
     except ServiceUnavailableError as exc:
         return StoreStatus(
-            store="vectors", backend=backend, embedded=embedded, location=location,
-            reachable=False, detail=exc.message,
+            store="vectors",
+            backend=backend,
+            embedded=embedded,
+            location=location,
+            reachable=False,
+            detail=exc.message,
         )
     except Exception as exc:  # pymilvus wraps gRPC failures in many types
         return StoreStatus(
-            store="vectors", backend=backend, embedded=embedded, location=location,
-            reachable=False, detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            store="vectors",
+            backend=backend,
+            embedded=embedded,
+            location=location,
+            reachable=False,
+            detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
         )
     return StoreStatus(
-        store="vectors", backend=backend, embedded=embedded, location=location, reachable=True,
-        version=str(version), detail=f"collections: {', '.join(collections) or 'none'}",
+        store="vectors",
+        backend=backend,
+        embedded=embedded,
+        location=location,
+        reachable=True,
+        version=str(version),
+        detail=f"collections: {', '.join(collections) or 'none'}",
     )
 
 

@@ -36,4 +36,6 @@ def render_junit(report: DoctorReport) -> str:
     suites = ET.Element("testsuites", name="sophia", tests=str(len(report.checks)))
     suites.append(suite)
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )

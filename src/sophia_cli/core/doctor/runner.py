@@ -44,7 +44,8 @@ def run_checks(
 ) -> DoctorReport:
     """Run checks (default: every registered one) at once and collect a report."""
     selected = [
-        c for c in (checks if checks is not None else registered())
+        c
+        for c in (checks if checks is not None else registered())
         if categories is None or c.category in categories
     ]
     started = time.perf_counter()
@@ -63,8 +64,10 @@ def run_checks(
 def _collect(check: Check, slot: _Slot, began: float) -> CheckResult:
     remaining = check.timeout_s - (time.perf_counter() - began)
     finished = slot.done.wait(timeout=max(0.0, remaining))
-    outcome = slot.outcome if finished and slot.outcome is not None else fail(
-        f"timed out after {check.timeout_s:g}s"
+    outcome = (
+        slot.outcome
+        if finished and slot.outcome is not None
+        else fail(f"timed out after {check.timeout_s:g}s")
     )
     ended = slot.finished_at if finished and slot.finished_at else time.perf_counter()
     return CheckResult(

@@ -28,7 +28,8 @@ def is_sophia(port: int, host: str = "127.0.0.1") -> bool:
         response = httpx.get(f"http://{host}:{port}/health", timeout=_PROBE_TIMEOUT_S)
     except httpx.HTTPError:
         return False
-    return response.headers.get("x-served-by", "").startswith("sophia")
+    served_by: str = response.headers.get("x-served-by", "")
+    return served_by.startswith("sophia")
 
 
 @check("api-port", "ports", timeout_s=3.0, required=False)

@@ -48,6 +48,8 @@ def migrations_current(settings: Settings) -> Outcome:
             f"unknown {summary.unknown}"
         )
     if summary.pending:
-        return fail(f"{len(summary.pending)} pending ({', '.join(summary.pending)}); "
-                    "run `sophia db upgrade`")
+        return fail(
+            f"{len(summary.pending)} pending ({', '.join(summary.pending)}); "
+            "run `sophia db upgrade`"
+        )
     return ok(f"{len(summary.applied)} applied, none pending")

@@ -1,0 +1,1 @@
+complete --command sophia --no-files --arguments "(env _SOPHIA_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) sophia)" --condition "env _SOPHIA_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) sophia"

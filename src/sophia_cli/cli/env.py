@@ -1,0 +1,178 @@
+"""`sophia env`: check, consolidate and scan the layered configuration."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from sophia_cli.cli import output
+from sophia_cli.cli.output import JsonOption
+from sophia_cli.cli.state import wants_json
+from sophia_cli.core.env.check import EnvReport, check_environment
+from sophia_cli.core.env.findings import CHECK_CODES, Finding, Severity
+from sophia_cli.core.env.sarif import finding_results, github_annotations, sarif_document
+from sophia_cli.core.settings import Environment
+
+app = typer.Typer(
+    help="Validate, consolidate and secure the layered configuration; find hard-coded secrets.",
+    no_args_is_help=True,
+)
+
+
+class CheckFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+    GITHUB = "github"
+
+
+EnvOption = Annotated[
+    Environment | None,
+    typer.Option("--env", "-e", help="Environment to check (default: SOPHIA_ENV, else development)."),
+]
+DirOption = Annotated[
+    Path, typer.Option("--dir", "-d", help="Project folder holding the .env.* files.", file_okay=False)
+]
+_MARKS = {Severity.ERROR: "[red]✗[/]", Severity.WARNING: "[yellow]![/]", Severity.INFO: "[dim]i[/]"}
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    directory: DirOption = Path("."),
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="text, json, sarif (SARIF 2.1.0) or github.")
+    ] = CheckFormat.TEXT,
+    json_output: JsonOption = False,
+) -> None:
+    """Check every layer of the configuration and report all problems at once.
+
+    Layers, lowest to highest: .env.example, .env.development or .env.production,
+    .env.master, the process environment; unset secrets come from the keyring. Secrets are
+    shown masked. Exit 0 when clean, 1 on errors (or warnings with --strict).
+
+    Example: sophia env check --env production --format sarif > env.sarif
+    """
+    report = check_environment(directory, env)
+    fmt = CheckFormat.JSON if wants_json(ctx, json_output) else output_format
+    if fmt is CheckFormat.JSON:
+        output.emit_json(report)
+    elif fmt is CheckFormat.SARIF:
+        document = sarif_document("sophia env check", CHECK_CODES, finding_results(report.findings))
+        typer.echo(json.dumps(document, indent=2))
+    elif fmt is CheckFormat.GITHUB:
+        typer.echo(github_annotations(report.findings), nl=False)
+    else:
+        _print_check(report)
+    raise typer.Exit(report.exit_code(strict=strict))
+
+
+def _print_check(report: EnvReport) -> None:
+    rows = [
+        [v.name, escape(v.value or ""), escape(v.layer), escape(", ".join(v.overrides))]
+        for v in report.variables
+        if v.layer != "default" or v.value is not None
+    ]
+    console = output.stdout()
+    console.print(output.table(
+        f"{report.environment.value}: {' < '.join(report.layers) or 'no env files'} < process",
+        ["variable", "value", "from", "overrides"], rows,
+    ))
+    for finding in report.findings:
+        console.print(_finding_line(finding), highlight=False)
+    s = report.summary
+    output.say(f"{s.errors} error(s), {s.warnings} warning(s), {s.infos} note(s)")
+
+
+def _finding_line(finding: Finding) -> str:
+    where = finding.file or ""
+    if finding.file and finding.line:
+        where += f":{finding.line}"
+    location = f" [dim]{escape(where)}[/]" if where else ""
+    hint = f"\n    [dim]{escape(finding.hint)}[/]" if finding.hint else ""
+    return f"{_MARKS[finding.severity]} {finding.code}: {escape(finding.message)}{location}{hint}"
+
+
+class ScanFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+@app.command()
+def scan(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Folder (or file) to scan.")] = Path("."),
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", "-b", help="Ignore findings accepted in this file.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", help="Accept every current finding into this file."),
+    ] = None,
+    output_format: Annotated[
+        ScanFormat, typer.Option("--format", "-f", help="text, json or sarif (SARIF 2.1.0).")
+    ] = ScanFormat.TEXT,
+    json_output: JsonOption = False,
+) -> None:
+    """Find hard-coded secrets in a code tree (git-tracked and unignored files).
+
+    Provider tokens (Slack, OpenAI, Anthropic, HubSpot, Asana, AWS, GitHub), JWTs, private
+    keys, database URLs with passwords, and high-entropy values under secret-looking names.
+    Findings are redacted; `# sophia: allow-secret` on a line accepts it. Exit 1 on new findings.
+
+    Example: sophia env scan . --baseline .secrets-baseline.json --format sarif
+    """
+    from sophia_cli.core.env.scan.baseline import read_baseline
+    from sophia_cli.core.env.scan.baseline import write_baseline as save_baseline
+    from sophia_cli.core.env.scan.scanner import baseline_of, scan_tree
+
+    accepted = read_baseline(baseline) if baseline is not None else None
+    report = scan_tree(path, accepted)
+    if write_baseline is not None:
+        save_baseline(write_baseline, baseline_of(report))
+        output.say(f"wrote {len(report.findings)} finding(s) to {write_baseline}")
+        return
+    fmt = ScanFormat.JSON if wants_json(ctx, json_output) else output_format
+    if fmt is ScanFormat.JSON:
+        output.emit_json(report)
+    elif fmt is ScanFormat.SARIF:
+        typer.echo(json.dumps(_scan_sarif(report), indent=2))
+    else:
+        _print_scan(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _scan_sarif(report: object) -> dict[str, object]:
+    from sophia_cli.core.env.sarif import SarifResult
+    from sophia_cli.core.env.scan.rules import RULES
+    from sophia_cli.core.env.scan.scanner import ScanReport
+
+    assert isinstance(report, ScanReport)
+    results = [
+        SarifResult(rule_id=f.rule, level="error", message=f"possible secret: {f.excerpt}",
+                    file=f.file, line=f.line, fingerprint=f.fingerprint)
+        for f in report.findings
+    ]
+    return sarif_document("sophia env scan", {r.id: r.description for r in RULES}, results)
+
+
+def _print_scan(report: object) -> None:
+    from sophia_cli.core.env.scan.scanner import ScanReport
+
+    assert isinstance(report, ScanReport)
+    console = output.stdout()
+    for f in report.findings:
+        console.print(f"[red]✗[/] {escape(f.file)}:{f.line} [bold]{f.rule}[/]  {escape(f.excerpt)}",
+                      highlight=False)
+    output.say(
+        f"{len(report.findings)} new finding(s) in {report.files_scanned} file(s); "
+        f"{report.baselined} baselined, {report.allowed} allowed inline ({report.duration_s}s)"
+    )

@@ -1,0 +1,244 @@
+"""`sophia migrate`: reviewable, atomic, reversible migrations of a source tree."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.text import Text
+
+from sophia_cli.cli import output
+from sophia_cli.cli.output import JsonOption
+from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.core.errors import ExitCode
+from sophia_cli.core.migrate import run as core
+from sophia_cli.core.migrate.models import MigrationPreview, PortScan
+
+app = typer.Typer(
+    help="Port standardisation and consolidation as reviewable, atomic, reversible plans.\n\n"
+    "Every command is a dry run (a diff and a summary) until --apply.",
+    no_args_is_help=True,
+)
+
+PathArg = Annotated[Path, typer.Argument(help="Root of the tree to migrate.", show_default=True)]
+ApplyOption = Annotated[
+    bool, typer.Option("--apply", help="Write the changes (atomically, journaled for rollback).")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+AllOption = Annotated[
+    bool, typer.Option("--all", help="In a git repo, include untracked files (not ignored ones).")
+]
+DiffOption = Annotated[bool, typer.Option("--diff/--no-diff", help="Show the per-file diff.")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Delete files still referenced.")]
+_MAX_SPOTS = 50
+
+
+def _print_diff(diff: str) -> None:
+    console = output.stdout()
+    for line in diff.splitlines():
+        style = ""
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        console.print(Text(line, style=style))
+
+
+def _print_preview(preview: MigrationPreview, show_diff: bool) -> None:
+    console = output.stdout()
+    if show_diff:
+        for change in preview.changes:
+            _print_diff(change.diff or f"{change.action} {change.path}")
+    if preview.review:
+        rows = [[f"{s.path}:{s.line}:{s.column}", escape(s.text), s.reason]
+                for s in preview.review[:_MAX_SPOTS]]
+        console.print(output.table("Needs review (not edited)", ["where", "line", "why"], rows))
+        if len(preview.review) > _MAX_SPOTS:
+            output.say(f"… and {len(preview.review) - _MAX_SPOTS} more (see --json)")
+    for refusal in preview.refusals:
+        users = f": {', '.join(refusal.referenced_by)}" if refusal.referenced_by else ""
+        output.say(f"[red]refused[/] {refusal.kind} {escape(refusal.path)}: "
+                   f"{escape(refusal.reason)}{escape(users)}")
+    rows = [[s.index, s.kind, escape(s.summary), s.files, s.edits, escape("; ".join(s.notes))]
+            for s in preview.steps]
+    console.print(output.table(f"Plan {preview.plan} on {preview.root}",
+                               ["#", "step", "what", "files", "edits", "notes"], rows))
+    console.print(
+        f"{len(preview.changes)} file(s) to change, {preview.edits} edit(s), "
+        f"{len(preview.review)} need review, {len(preview.refusals)} refused, "
+        f"{len(preview.skipped)} skipped, {preview.files_scanned} scanned"
+    )
+
+
+def _progress_notice(done: int, total: int) -> None:
+    output.say(f"applying {total} change(s)…")
+    sys.stderr.flush()
+
+
+def _execute(ctx: typer.Context, preview: MigrationPreview, *, apply: bool, yes: bool,
+             as_json: bool, show_diff: bool) -> None:
+    """Show the preview; apply it when asked; exit 10 while changes or refusals remain."""
+    if not apply:
+        if as_json:
+            output.emit_json(preview)
+        else:
+            _print_preview(preview, show_diff)
+        pending = preview.pending or bool(preview.refusals)
+        raise typer.Exit(ExitCode.CHANGES_PENDING if pending else ExitCode.OK)
+    if not as_json:
+        _print_preview(preview, show_diff)
+    if not preview.changes:
+        if as_json:
+            output.emit_json({"applied": None, "preview": preview})
+        output.say("nothing to apply")
+        raise typer.Exit(ExitCode.CHANGES_PENDING if preview.refusals else ExitCode.OK)
+    if not yes and sys.stdin.isatty():
+        typer.confirm(f"Apply {len(preview.changes)} change(s) to {preview.root}?",
+                      abort=True, err=True)
+    applied = core.apply_preview(preview, on_start=_progress_notice)
+    if as_json:
+        output.emit_json(applied)
+    else:
+        output.say(f"[green]applied[/] migration {applied.id}: {applied.files_changed} file(s), "
+                   f"{applied.edits} edit(s). Undo with: sophia migrate rollback {applied.id} "
+                   f"--path {escape(applied.root)}")
+    raise typer.Exit(ExitCode.CHANGES_PENDING if applied.refusals else ExitCode.OK)
+
+
+@app.command()
+def ports(
+    ctx: typer.Context,
+    path: PathArg = Path("."),
+    from_port: Annotated[int | None, typer.Option(
+        "--from", min=1, max=65535, help="Legacy port (default SOPHIA_LEGACY_PORT, 8003).")] = None,
+    to_port: Annotated[int | None, typer.Option(
+        "--to", min=1, max=65535, help="New port (default SOPHIA_PORT, 8000).")] = None,
+    scan: Annotated[bool, typer.Option(
+        "--scan", help="List every port the tree uses, conflicts and listeners; edit nothing.")
+    ] = False,
+    apply: ApplyOption = False,
+    yes: YesOption = False,
+    include_untracked: AllOption = False,
+    show_diff: DiffOption = True,
+    json_output: JsonOption = False,
+) -> None:
+    """Replace a port only where it is a port (never in 18003, 1.8003, #8003ff, 10.8.0.3).
+
+    Dry run by default: exit 0 when nothing is left, 10 when changes are pending.
+
+    Example: sophia migrate ports --from 8003 --to 8000 ./platform --apply
+    """
+    as_json = wants_json(ctx, json_output)
+    if scan:
+        _show_scan(core.scan_ports(path), as_json)
+        return
+    config = settings(ctx)
+    plan = core.ports_plan(from_port or config.sophia_legacy_port, to_port or config.sophia_port)
+    preview = core.compute_plan(plan, path, include_untracked=include_untracked)
+    _execute(ctx, preview, apply=apply, yes=yes, as_json=as_json, show_diff=show_diff)
+
+
+def _show_scan(result: PortScan, as_json: bool) -> None:
+    if as_json:
+        output.emit_json(result)
+        return
+    rows = [[p.port, p.uses, "yes" if p.listening else "", escape(", ".join(p.claimed_by)),
+             "[red]CONFLICT[/]" if p.conflict else "", escape(", ".join(p.files[:4]))]
+            for p in result.ports]
+    console = output.stdout()
+    console.print(output.table(f"Ports referenced in {result.root}",
+                               ["port", "uses", "listening", "claimed by", "", "files"], rows))
+    for use in result.uses:
+        console.print(f"{use.port:>5}  {escape(use.path)}:{use.line}  {escape(use.text)}",
+                      highlight=False)
+
+
+@app.command("run")
+def run_plan(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="A plan YAML file, or a preset name.")],
+    path: PathArg = Path("."),
+    apply: ApplyOption = False,
+    yes: YesOption = False,
+    force: ForceOption = False,
+    include_untracked: AllOption = False,
+    show_diff: DiffOption = True,
+    json_output: JsonOption = False,
+) -> None:
+    """Run a plan (YAML file or preset) on a tree: a diff first, then --apply.
+
+    Presets: ports, consolidate, openrouter-to-litellm (`sophia migrate presets`).
+
+    Example: sophia migrate run openrouter-to-litellm ./platform
+    """
+    loaded = core.load_plan(plan)
+    preview = core.compute_plan(loaded, path, include_untracked=include_untracked, force=force)
+    _execute(ctx, preview, apply=apply, yes=yes, as_json=wants_json(ctx, json_output),
+             show_diff=show_diff)
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    migration_id: Annotated[str | None, typer.Argument(
+        metavar="[ID]", help="Migration to undo (default: the latest not rolled back).")] = None,
+    path: Annotated[Path, typer.Option("--path", help="Root of the migrated tree.")] = Path("."),
+    yes: YesOption = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Also overwrite files edited since the migration.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Restore byte-identical originals of a migration (refuses files edited since).
+
+    Example: sophia migrate rollback --path ./platform
+    """
+    if not yes and sys.stdin.isatty():
+        which = migration_id or "the latest migration"
+        typer.confirm(f"Roll back {which} in {path}?", abort=True, err=True)
+    result = core.rollback(path, migration_id, force=force)
+    if wants_json(ctx, json_output):
+        output.emit_json(result)
+        return
+    output.say(f"[green]rolled back[/] {result.id}: {len(result.restored)} file(s) restored, "
+               f"{len(result.already_original)} already original")
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Option("--path", help="Root of the migrated tree.")] = Path("."),
+    json_output: JsonOption = False,
+) -> None:
+    """List the migrations applied to a tree, newest first.
+
+    Example: sophia migrate history --path ./platform
+    """
+    records = core.history(path)
+    if wants_json(ctx, json_output):
+        output.emit_json(records)
+        return
+    rows = [[r.id, r.plan, f"{r.created_at:%Y-%m-%d %H:%M:%S}", r.status, r.files]
+            for r in records]
+    output.stdout().print(output.table(None, ["id", "plan", "applied (UTC)", "status", "files"],
+                                       rows))
+
+
+@app.command()
+def presets(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """List the plans shipped with sophia and their steps.
+
+    Example: sophia migrate presets
+    """
+    plans = [core.load_plan(name) for name in core.preset_names()]
+    if wants_json(ctx, json_output):
+        output.emit_json([p.model_dump(mode="json", by_alias=True) for p in plans])
+        return
+    rows = [[p.name, escape(p.description), ", ".join(s.kind for s in p.steps)] for p in plans]
+    output.stdout().print(output.table(None, ["preset", "what", "steps"], rows))

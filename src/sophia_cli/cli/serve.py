@@ -1,0 +1,99 @@
+"""`sophia serve`: the same core over HTTP, on the API port and optionally the legacy one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from typing import Annotated
+
+import typer
+
+from sophia_cli.cli import output
+from sophia_cli.cli.state import settings, state
+from sophia_cli.core.errors import ServiceUnavailableError, UsageError
+from sophia_cli.server import ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
+
+APP_FACTORY = "sophia_cli.server.app:app_from_environment"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A bound, inheritable socket that every worker accepts on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServiceUnavailableError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="Stop what holds the port (`sophia doctor -c ports`) or choose another --port.",
+        ) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 in containers.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[
+        int | None, typer.Option(help="API port (default SOPHIA_PORT, 8000).", min=1, max=65535)
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes sharing the ports.", min=1)] = 1,
+    legacy_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Also answer on this legacy (Bridge) port, marked deprecated, e.g. 8003.",
+            min=1, max=65535,
+        ),
+    ] = None,
+) -> None:
+    """Serve the API until interrupted; SIGTERM drains in-flight requests first.
+
+    Routes need a bearer token (`sophia token issue`); /health, /ready and /metrics are open
+    (/metrics is admin-scoped in production unless SOPHIA_METRICS_PORT is set).
+
+    Example: sophia serve --host 0.0.0.0 --port 8000 --workers 2 --legacy-port 8003
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from sophia_cli.server.app import SHUTDOWN_GRACE_S, check_startup
+
+    config_settings = settings(ctx)
+    check_startup(config_settings)
+    api_port = port or config_settings.sophia_port
+    metrics_port = config_settings.sophia_metrics_port
+    chosen = [p for p in (api_port, legacy_port, metrics_port) if p is not None]
+    if len(set(chosen)) != len(chosen):
+        raise UsageError(f"ports must differ: {', '.join(map(str, chosen))}")
+    _export_for_workers(ctx, api_port, legacy_port, workers)
+    sockets = [_bind(host, p) for p in chosen]
+    config = uvicorn.Config(
+        APP_FACTORY, factory=True, workers=workers, access_log=False,
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S), server_header=False,
+    )
+    where = ", ".join(f"http://{host}:{p}" for p in chosen)
+    output.say(f"sophia serve on {where} ({workers} worker{'s' if workers > 1 else ''})")
+    if workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
+
+
+def _export_for_workers(
+    ctx: typer.Context, api_port: int, legacy_port: int | None, workers: int
+) -> None:
+    """Workers are fresh processes: hand them the choices through the environment."""
+    env_file = state(ctx).env_file
+    if env_file is not None:
+        os.environ[ENV_FILE_VARIABLE] = str(env_file.resolve())
+    os.environ["SOPHIA_PORT"] = str(api_port)
+    if legacy_port is not None:
+        os.environ[LEGACY_PORT_VARIABLE] = str(legacy_port)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here; /metrics merges them.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sophia-metrics-")

@@ -1,0 +1,167 @@
+"""The semantic layer: metrics, dimensions and models, loaded from YAML.
+
+The package ships `semantic.yaml` for the warehouse contract; SOPHIA_SEMANTIC_FILE adds or
+replaces metrics, dimensions and models by name. The result is validated once, so every
+reference (a metric's model, a dimension's joins) is known to exist before a question runs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from sophia_cli.core.errors import ConfigError
+from sophia_cli.core.settings import Settings
+
+Format = Literal["number", "currency", "percent", "days", "minutes"]
+GRAINS = ("day", "week", "month", "quarter", "year")
+
+
+class Dimension(BaseModel):
+    """A name people use for a way to slice a metric."""
+
+    label: str
+    synonyms: list[str] = Field(default_factory=list)
+
+
+class ModelDimension(BaseModel):
+    """How one model computes a dimension."""
+
+    expr: str
+    joins: list[str] = Field(default_factory=list)
+    person: bool = False
+
+
+class Model(BaseModel):
+    """One fact table with its joins and dimensions."""
+
+    source: str
+    table: str
+    alias: str
+    where: str | None = None
+    joins: dict[str, str] = Field(default_factory=dict)
+    dimensions: dict[str, ModelDimension] = Field(default_factory=dict)
+
+
+class Metric(BaseModel):
+    """An aggregate over one model, dated by one time column."""
+
+    model: str
+    label: str
+    expr: str
+    where: str | None = None
+    joins: list[str] = Field(default_factory=list)
+    time: str
+    format: Format = "number"
+    synonyms: list[str] = Field(default_factory=list)
+
+
+class SemanticLayer(BaseModel):
+    """Everything a question can be answered with."""
+
+    dimensions: dict[str, Dimension]
+    models: dict[str, Model]
+    metrics: dict[str, Metric]
+
+    def model_of(self, metric: str) -> Model:
+        return self.models[self.metrics[metric].model]
+
+    def dimensions_of(self, metric: str) -> list[str]:
+        """Dimension names a metric can be sliced by, in the model's order."""
+        return list(self.model_of(metric).dimensions)
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """User entries replace shipped entries of the same name, section by section."""
+    merged = {key: dict(value or {}) for key, value in base.items()}
+    for section, entries in extra.items():
+        if section not in ("dimensions", "models", "metrics"):
+            raise ConfigError(
+                f"semantic file: unknown section {section!r}",
+                hint="Use only the sections dimensions, models and metrics.",
+            )
+        if not isinstance(entries, dict):
+            raise ConfigError(f"semantic file: section {section!r} must be a mapping")
+        merged.setdefault(section, {}).update(entries)
+    return merged
+
+
+def _read_yaml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"{origin} is not valid YAML: {str(exc).splitlines()[0]}",
+            hint="Fix the YAML syntax of the semantic file.",
+        ) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin} must be a mapping of sections", hint="See semantic.yaml.")
+    return data
+
+
+def _check_references(layer: SemanticLayer, origin: str) -> None:
+    for name, metric in layer.metrics.items():
+        model = layer.models.get(metric.model)
+        if model is None:
+            raise ConfigError(f"{origin}: metric {name!r} uses unknown model {metric.model!r}")
+        for join in metric.joins:
+            if join not in model.joins:
+                raise ConfigError(f"{origin}: metric {name!r} uses unknown join {join!r}")
+    for model_name, model in layer.models.items():
+        for dim_name, dim in model.dimensions.items():
+            if dim_name not in layer.dimensions:
+                raise ConfigError(
+                    f"{origin}: model {model_name!r} computes undeclared dimension {dim_name!r}",
+                    hint="Declare it under `dimensions:` with a label and synonyms.",
+                )
+            for join in dim.joins:
+                if join not in model.joins:
+                    raise ConfigError(
+                        f"{origin}: dimension {model_name}.{dim_name} uses unknown join {join!r}"
+                    )
+
+
+def load_layer(user_file: Path | None = None) -> SemanticLayer:
+    """The shipped layer, extended by `user_file` when given; ConfigError when invalid."""
+    shipped = resources.files("sophia_cli.core.bi").joinpath("semantic.yaml").read_text("utf-8")
+    data = _read_yaml(shipped, "semantic.yaml")
+    origin = "semantic.yaml"
+    if user_file is not None:
+        if not user_file.is_file():
+            raise ConfigError(
+                f"SOPHIA_SEMANTIC_FILE {user_file} does not exist",
+                hint="Point SOPHIA_SEMANTIC_FILE at a YAML file, or unset it.",
+            )
+        origin = str(user_file)
+        data = _merge(data, _read_yaml(user_file.read_text("utf-8"), origin))
+    try:
+        layer = SemanticLayer.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(
+            f"{origin}: {where}: {first['msg']}", hint="Fix the entry named above."
+        ) from exc
+    _check_references(layer, origin)
+    return layer
+
+
+@lru_cache(maxsize=8)
+def _cached_layer(path: str | None, mtime: float) -> SemanticLayer:
+    return load_layer(Path(path) if path else None)
+
+
+def layer_for(settings: Settings) -> SemanticLayer:
+    """The layer for these settings, cached per user file and its modification time."""
+    path = settings.sophia_semantic_file
+    if path is None:
+        return _cached_layer(None, 0.0)
+    mtime = path.stat().st_mtime if path.is_file() else -1.0
+    return _cached_layer(str(path), mtime)

@@ -1,0 +1,50 @@
+"""The structured query: what a question means, independent of how it was parsed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sophia_cli.core.bi.timephrases import TimeRange
+
+Grain = Literal["day", "week", "month", "quarter", "year"]
+
+
+class Filter(BaseModel):
+    """Keep rows whose dimension equals one of `values` (as they exist in the data)."""
+
+    dimension: str
+    values: list[str] = Field(min_length=1)
+
+
+class Order(BaseModel):
+    """Sort by the first metric; `desc` for "top", ascending for "bottom"."""
+
+    by: str
+    desc: bool = True
+
+
+class StructuredQuery(BaseModel):
+    """{metrics, dimensions, filters, time_range, grain, order, limit}."""
+
+    metrics: list[str] = Field(min_length=1)
+    dimensions: list[str] = Field(default_factory=list)
+    filters: list[Filter] = Field(default_factory=list)
+    time_range: TimeRange | None = None
+    grain: Grain | None = None
+    order: Order | None = None
+    limit: int | None = Field(default=None, ge=1, le=10000)
+
+    def is_series(self) -> bool:
+        return self.grain is not None
+
+    def is_ranking(self) -> bool:
+        return bool(self.dimensions) and self.grain is None
+
+    def cache_digest(self) -> str:
+        """A stable digest of everything that changes the rows."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]

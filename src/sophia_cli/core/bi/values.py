@@ -1,0 +1,84 @@
+"""Values that exist in the data, per model and dimension, for matching names in questions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sophia_cli.core.bi.semantic import SemanticLayer
+
+MAX_VALUES_PER_DIMENSION = 2000
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents and punctuation dropped, single spaces: how names are compared."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", " ", text.lower())
+    return " ".join(text.split())
+
+
+@dataclass
+class ValueIndex:
+    """Every (model, dimension, value), indexed by normalised full name and first word."""
+
+    by_name: dict[str, set[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(set))
+    by_first: dict[str, set[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(set))
+    by_length: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, model: str, dimension: str, value: str, *, person: bool) -> None:
+        key = normalise(value)
+        if not key:
+            return
+        self.by_name[key].add((model, dimension, value))
+        self.by_length[len(key.split())].add(key)
+        first = key.split()[0]
+        if person and len(first) >= 3 and " " in key:
+            self.by_first[first].add((model, dimension, value))
+
+    def exact(self, phrase: str) -> set[tuple[str, str, str]]:
+        """Values whose full name is `phrase`, else people whose first name is `phrase`."""
+        found = self.by_name.get(phrase)
+        if found:
+            return found
+        people = self.by_first.get(phrase, set())
+        # A first name names one person per dimension, or nobody.
+        dims: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for model, dim, value in people:
+            dims[(model, dim)].add(value)
+        return {(m, d, next(iter(v))) for (m, d), v in dims.items() if len(v) == 1}
+
+    def fuzzy(self, phrase: str, cutoff: float = 0.85) -> set[tuple[str, str, str]]:
+        """Values whose full name is within a typo or two of `phrase` (same word count)."""
+        import difflib
+
+        if len(phrase) < 5:
+            return set()
+        names = self.by_length.get(len(phrase.split()), set())
+        best = difflib.get_close_matches(phrase, list(names), n=1, cutoff=cutoff)
+        return self.by_name[best[0]] if best else set()
+
+
+def values_sql(layer: SemanticLayer) -> str:
+    """One statement listing distinct values of every dimension of every model."""
+    parts = []
+    for model_name, model in layer.models.items():
+        for dim_name, dim in model.dimensions.items():
+            joins = " ".join(model.joins[j] for j in dict.fromkeys(dim.joins))
+            where = f"WHERE ({model.where})" if model.where else ""
+            parts.append(
+                f"(SELECT '{model_name}' AS model, '{dim_name}' AS dim, v FROM "
+                f"(SELECT DISTINCT ({dim.expr})::text AS v FROM {model.table} AS {model.alias} "
+                f"{joins} {where}) s WHERE v IS NOT NULL LIMIT {MAX_VALUES_PER_DIMENSION})"
+            )
+    return "\nUNION ALL\n".join(parts)
+
+
+def build_index(layer: SemanticLayer, rows: list[list[object]]) -> ValueIndex:
+    """A ValueIndex from rows of `values_sql`."""
+    index = ValueIndex()
+    for model, dim, value in rows:
+        person = layer.models[str(model)].dimensions[str(dim)].person
+        index.add(str(model), str(dim), str(value), person=person)
+    return index

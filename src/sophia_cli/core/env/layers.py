@@ -1,0 +1,228 @@
+"""The layered configuration: which value wins for each variable, and from where.
+
+Lowest to highest precedence: `.env.example`, `.env.<environment>`, `.env.master`, an
+explicit `--env-file`, the process environment. Secrets still unset after that are read from
+the keyring, and a file value `keyring://sophia/NAME` is always read from the keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sophia_cli.core.env.parse import EnvFile, file_values, parse_file
+from sophia_cli.core.errors import ConfigError, SophiaError
+from sophia_cli.core.settings import (
+    PLACEHOLDER,
+    Environment,
+    Settings,
+    deprecated_names,
+    load_settings,
+    setting_specs,
+    spec_by_env_name,
+)
+
+EXAMPLE_FILE = ".env.example"
+MASTER_FILE = ".env.master"
+PROCESS = "process environment"
+KEYRING = "keyring"
+KEYRING_REFERENCE = re.compile(r"^keyring://sophia/([A-Z_][A-Z0-9_]*)$")
+_DEPRECATED_FAMILY = "OPENROUTER_"
+
+
+def environment_file(environment: Environment) -> str:
+    """The env file of one environment, e.g. `.env.production`."""
+    return f".env.{environment.value}"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One layer's value for a variable (internal: holds the real value, never rendered)."""
+
+    layer: str
+    value: str | None
+    file: Path | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """An env file that exists, with the layer it forms."""
+
+    layer: str
+    path: Path
+    parsed: EnvFile
+
+
+@dataclass
+class Layers:
+    """Every layer's assignments per variable, lowest precedence first."""
+
+    directory: Path
+    environment: Environment
+    files: list[LoadedFile]
+    assignments: dict[str, list[Assignment]]
+    keyring_error: str | None = None
+    keyring_used: list[str] = field(default_factory=list)
+
+    def effective(self) -> dict[str, Assignment]:
+        """The winning assignment of every variable."""
+        return {name: found[-1] for name, found in self.assignments.items() if found}
+
+    def values(self) -> dict[str, str]:
+        """Winning values that are real (not empty, not a placeholder)."""
+        return {
+            name: a.value for name, a in self.effective().items() if is_set(a.value)
+        }
+
+
+def is_set(value: str | None) -> bool:
+    """Whether a value counts as set (placeholders and empty strings do not)."""
+    return value is not None and value.strip() not in ("", PLACEHOLDER)
+
+
+def resolve_environment(
+    directory: Path,
+    env: Environment | None,
+    environ: Mapping[str, str],
+    extra_file: Path | None = None,
+) -> Environment:
+    """The environment: explicit, else SOPHIA_ENV (process, --env-file, then .env.master)."""
+    if env is not None:
+        return env
+    chosen = environ.get("SOPHIA_ENV")
+    for path in (extra_file, directory / MASTER_FILE):
+        if not chosen and path is not None and path.is_file():
+            entry = parse_file(path).last_values().get("SOPHIA_ENV")
+            chosen = entry.raw if entry else None
+    if not chosen or chosen.strip() in ("", PLACEHOLDER):
+        return Environment.DEVELOPMENT
+    try:
+        return Environment(chosen.strip().lower())
+    except ValueError as exc:
+        raise ConfigError(
+            f"SOPHIA_ENV={chosen!r} is not an environment",
+            hint="Use development or production.",
+        ) from exc
+
+
+def layer_paths(
+    directory: Path, environment: Environment, extra_file: Path | None = None
+) -> list[tuple[str, Path]]:
+    """The file layers, lowest precedence first (existing or not)."""
+    names = [EXAMPLE_FILE, environment_file(environment), MASTER_FILE]
+    paths = [(name, directory / name) for name in names]
+    if extra_file is not None:
+        paths.append((str(extra_file), extra_file))
+    return paths
+
+
+def load_layers(
+    directory: Path,
+    env: Environment | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    extra_file: Path | None = None,
+    use_keyring: bool = True,
+) -> Layers:
+    """Read every layer of `directory` and resolve which value wins for each variable."""
+    environ = os.environ if environ is None else environ
+    environment = resolve_environment(directory, env, environ, extra_file)
+    layers = Layers(directory=directory, environment=environment, files=[], assignments={})
+    for label, path in layer_paths(directory, environment, extra_file):
+        if path.is_file():
+            _add_file(layers, LoadedFile(label, path, parse_file(path)), environ)
+    _add_process(layers, environ)
+    if use_keyring:
+        _add_keyring(layers)
+    return layers
+
+
+def load_layered_settings(
+    directory: Path,
+    env: Environment | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    extra_file: Path | None = None,
+) -> Settings:
+    """Settings from the layers of `directory` (process env > files > keyring)."""
+    layers = load_layers(directory, env, environ, extra_file=extra_file)
+    return settings_from_values(_with_deprecated(layers.values()), layers.environment)
+
+
+def settings_from_values(values: Mapping[str, str], environment: Environment) -> Settings:
+    """Settings built from these values only (every field given, so nothing else leaks in)."""
+    given: dict[str, Any] = {}
+    for spec in setting_specs():
+        value = values.get(spec.env_name)
+        given[spec.field_name] = value if value is not None else spec.default
+    given["sophia_env"] = environment  # the environment whose file was loaded
+    return load_settings(**given)
+
+
+def _with_deprecated(values: dict[str, str]) -> dict[str, str]:
+    # A deprecated name still works while its replacement is unset (check warns about it).
+    result = dict(values)
+    for old, new in deprecated_names().items():
+        if old in values and new not in values:
+            result[new] = values[old]
+    return result
+
+
+def _add_file(layers: Layers, loaded: LoadedFile, environ: Mapping[str, str]) -> None:
+    layers.files.append(loaded)
+    resolved = file_values(loaded.parsed, environ)
+    for name, entry in loaded.parsed.last_values().items():
+        assignment = Assignment(loaded.layer, resolved.get(name), loaded.path, entry.line)
+        layers.assignments.setdefault(name, []).append(assignment)
+
+
+def _add_process(layers: Layers, environ: Mapping[str, str]) -> None:
+    known = set(spec_by_env_name()) | set(deprecated_names()) | set(layers.assignments)
+    for name, value in environ.items():
+        if name in known or name.startswith(_DEPRECATED_FAMILY):
+            layers.assignments.setdefault(name, []).append(Assignment(PROCESS, value))
+
+
+def _add_keyring(layers: Layers) -> None:
+    effective = layers.effective()
+    references = {
+        name: match.group(1)
+        for name, a in effective.items()
+        if a.value and (match := KEYRING_REFERENCE.match(a.value.strip()))
+    }
+    unset = [
+        s.env_name for s in setting_specs()
+        if s.secret and s.env_name != "SOPHIA_KEYRING_PASSWORD"
+        and not is_set(effective[s.env_name].value if s.env_name in effective else None)
+    ]
+    if not references and not unset:
+        return
+    try:
+        stored = _read_keyring(layers, [*unset, *references.values()])
+    except SophiaError as exc:
+        layers.keyring_error = exc.message
+        stored = {}
+    for name, target in references.items():
+        winner = layers.assignments[name][-1]
+        # The reference stays the winning layer; its value is what the keyring holds.
+        layers.assignments[name][-1] = Assignment(
+            f"{winner.layer} → {KEYRING}", stored.get(target), winner.file, winner.line
+        )
+    for name in unset:
+        if name in stored:
+            layers.assignments.setdefault(name, []).append(Assignment(KEYRING, stored[name]))
+            layers.keyring_used.append(name)
+
+
+def _read_keyring(layers: Layers, names: list[str]) -> dict[str, str]:
+    from sophia_cli.core.env.secrets import read_values
+    from sophia_cli.store.keyring import open_keyring
+
+    values = {k: v for k, v in layers.values().items() if not KEYRING_REFERENCE.match(v)}
+    keyring = open_keyring(settings_from_values(values, layers.environment))
+    return read_values(keyring, names)

@@ -1,0 +1,145 @@
+"""`sophia env scan`: find hard-coded secrets in a tree, redacted and fingerprinted."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from sophia_cli.core.env.mask import mask_secret
+from sophia_cli.core.env.scan.baseline import Baseline, BaselineEntry
+from sophia_cli.core.env.scan.files import candidate_files, read_text
+from sophia_cli.core.env.scan.rules import RULES, accept
+from sophia_cli.core.errors import InputError
+
+ALLOW_MARKER = "sophia: allow-secret"
+_EXCERPT_WIDTH = 120
+
+
+class SecretFinding(BaseModel):
+    """One hard-coded secret: where, which rule, a redacted excerpt and a stable fingerprint."""
+
+    file: str
+    line: int
+    rule: str
+    excerpt: str
+    fingerprint: str
+
+
+class ScanReport(BaseModel):
+    """What a scan found; `findings` are the new ones (not baselined, not allowed inline)."""
+
+    root: str
+    files_scanned: int
+    findings: list[SecretFinding]
+    baselined: int
+    allowed: int
+    duration_s: float
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0
+
+
+class _Match(BaseModel):
+    rule: str
+    line: int
+    start: int
+    end: int
+    secret: str
+
+
+def scan_text(text: str) -> list[tuple[str, int, str]]:
+    """(rule, line, secret) for every secret in `text`, one per span (best rule wins)."""
+    return [(m.rule, m.line, m.secret) for m in _matches(text)]
+
+
+def scan_tree(root: Path, baseline: Baseline | None = None) -> ScanReport:
+    """Scan every candidate file under `root`."""
+    if not root.exists():
+        raise InputError(f"{root} does not exist", hint="Pass a folder or a file to scan.")
+    started = time.perf_counter()
+    accepted = baseline.fingerprints() if baseline else set()
+    paths = [root] if root.is_file() else list(candidate_files(root))
+    findings: list[SecretFinding] = []
+    counts = {"files": 0, "baselined": 0, "allowed": 0}
+    for path in paths:
+        text = read_text(path)
+        if text is None:
+            continue
+        counts["files"] += 1
+        relative = path.name if root.is_file() else path.relative_to(root).as_posix()
+        for finding, allowed in _file_findings(relative, text):
+            if allowed:
+                counts["allowed"] += 1
+            elif finding.fingerprint in accepted:
+                counts["baselined"] += 1
+            else:
+                findings.append(finding)
+    return ScanReport(
+        root=str(root), files_scanned=counts["files"], findings=findings,
+        baselined=counts["baselined"], allowed=counts["allowed"],
+        duration_s=round(time.perf_counter() - started, 3),
+    )
+
+
+def baseline_of(report: ScanReport) -> Baseline:
+    """A baseline accepting every finding of `report`."""
+    return Baseline(entries=[
+        BaselineEntry(fingerprint=f.fingerprint, rule=f.rule, file=f.file) for f in report.findings
+    ])
+
+
+def fingerprint(rule: str, file: str, secret: str) -> str:
+    """Stable across line moves: rule, file and a salted hash of the secret, never the secret."""
+    digest = hashlib.sha256(f"sophia-scan\0{rule}\0{file}\0{secret}".encode()).hexdigest()
+    return digest[:20]
+
+
+def _file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]:
+    matches = _matches(text)
+    if not matches:
+        return []
+    lines = text.split("\n")
+    results = []
+    for match in matches:
+        line_text = lines[match.line - 1]
+        same_line = [m.secret for m in matches if m.line == match.line]
+        results.append((
+            SecretFinding(
+                file=relative, line=match.line, rule=match.rule,
+                excerpt=_redact(line_text, same_line),
+                fingerprint=fingerprint(match.rule, relative, match.secret),
+            ),
+            ALLOW_MARKER in line_text,
+        ))
+    return results
+
+
+def _matches(text: str) -> list[_Match]:
+    found: list[_Match] = []
+    taken: list[tuple[int, int]] = []
+    for rule in RULES:  # provider rules come first, so they win over the generic one
+        if rule.keywords and not any(k in text for k in rule.keywords):
+            continue
+        for m in rule.pattern.finditer(text):
+            start, end = m.span("secret")
+            secret = m.group("secret")
+            if any(start < t_end and t_start < end for t_start, t_end in taken):
+                continue
+            if not accept(rule, secret):
+                continue
+            taken.append((start, end))
+            line = text.count("\n", 0, start) + 1
+            found.append(_Match(rule=rule.id, line=line, start=start, end=end, secret=secret))
+    return sorted(found, key=lambda m: (m.line, m.start))
+
+
+def _redact(line: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        first = secret.split("\n", 1)[0]
+        line = line.replace(first, mask_secret(first))
+    line = line.strip()
+    return line if len(line) <= _EXCERPT_WIDTH else line[: _EXCERPT_WIDTH - 1] + "…"

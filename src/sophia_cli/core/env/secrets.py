@@ -1,0 +1,174 @@
+"""Secrets in the keyring: set, get, list, delete and rotate with a grace period.
+
+The keyring cannot list its entries, so an index entry (names and timestamps, no values)
+is kept next to the secrets. Rotation moves the current value to NAME_PREVIOUS with an
+expiry; until then both are readable (JWT_SECRET_PREVIOUS is what the server verifies with).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+
+from sophia_cli.core.errors import InputError, NotFoundError
+from sophia_cli.core.settings import PLACEHOLDER
+from sophia_cli.store.keyring import Keyring
+
+INDEX_NAME = "__sophia_index__"
+PREVIOUS_SUFFIX = "_PREVIOUS"
+DEFAULT_GRACE = timedelta(hours=24)
+_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+class SecretInfo(BaseModel):
+    """What the index knows about one stored secret (never its value)."""
+
+    name: str
+    updated_at: datetime
+    expires_at: datetime | None = None
+
+
+class Rotation(BaseModel):
+    """The result of a rotation: where the old value went and until when it is valid."""
+
+    name: str
+    previous_name: str
+    previous_expires_at: datetime
+    had_previous_value: bool
+
+
+def validate_name(name: str) -> str:
+    """An environment-variable-style name, or InputError."""
+    if not _NAME.match(name):
+        raise InputError(
+            f"{name!r} is not a valid secret name",
+            hint="Use the variable's name in capitals, e.g. JWT_SECRET or SLACK_BOT_TOKEN.",
+        )
+    return name
+
+
+def set_secret(keyring: Keyring, name: str, value: str, *, now: datetime | None = None) -> SecretInfo:
+    """Store a secret under `name`, replacing any previous value."""
+    validate_name(name)
+    if not value.strip() or value.strip() == PLACEHOLDER:
+        raise InputError(f"refusing to store an empty or placeholder value for {name}")
+    keyring.set(name, value)
+    return _record(keyring, SecretInfo(name=name, updated_at=now or _now()))
+
+
+def get_secret(keyring: Keyring, name: str, *, now: datetime | None = None) -> str:
+    """The value of `name`; NotFoundError when absent or expired."""
+    value = read_values(keyring, [validate_name(name)], now=now).get(name)
+    if value is None:
+        raise NotFoundError(
+            f"no secret named {name} in the keyring", hint="See `sophia secrets list`."
+        )
+    return value
+
+
+def list_secrets(keyring: Keyring, *, now: datetime | None = None) -> list[SecretInfo]:
+    """Every stored secret, by name; expired previous values are purged first."""
+    _purge_expired(keyring, now or _now())
+    return sorted(_read_index(keyring).values(), key=lambda info: info.name)
+
+
+def delete_secret(keyring: Keyring, name: str) -> None:
+    """Remove `name` from the keyring; NotFoundError when it was not stored."""
+    validate_name(name)
+    index = _read_index(keyring)
+    removed = keyring.delete(name)
+    if name not in index and not removed:
+        raise NotFoundError(f"no secret named {name} in the keyring")
+    index.pop(name, None)
+    _write_index(keyring, index)
+
+
+def rotate_secret(
+    keyring: Keyring,
+    name: str,
+    new_value: str,
+    *,
+    grace: timedelta = DEFAULT_GRACE,
+    now: datetime | None = None,
+) -> Rotation:
+    """Store `new_value` and keep the old one as NAME_PREVIOUS until the grace period ends."""
+    validate_name(name)
+    moment = now or _now()
+    old = keyring.get(name)
+    if old is not None and old == new_value:
+        raise InputError(f"the new value of {name} is the same as the current one")
+    previous = name + PREVIOUS_SUFFIX
+    expires = moment + grace
+    if old is not None:
+        keyring.set(previous, old)
+        _record(keyring, SecretInfo(name=previous, updated_at=moment, expires_at=expires))
+    set_secret(keyring, name, new_value, now=moment)
+    return Rotation(
+        name=name, previous_name=previous, previous_expires_at=expires, had_previous_value=old is not None
+    )
+
+
+def read_values(
+    keyring: Keyring, names: list[str], *, now: datetime | None = None
+) -> dict[str, str]:
+    """Values of those `names` that are stored and not expired (one index read)."""
+    index = _read_index(keyring)
+    moment = now or _now()
+    values: dict[str, str] = {}
+    for name in names:
+        info = index.get(name)
+        if info is None:
+            continue
+        if info.expires_at is not None and info.expires_at <= moment:
+            _purge_expired(keyring, moment)
+            continue
+        value = keyring.get(name)
+        if value is not None:
+            values[name] = value
+    return values
+
+
+def stored_names(keyring: Keyring) -> list[str]:
+    """Names in the index (cheap: one keyring read)."""
+    return sorted(_read_index(keyring))
+
+
+def _record(keyring: Keyring, info: SecretInfo) -> SecretInfo:
+    index = _read_index(keyring)
+    index[info.name] = info
+    _write_index(keyring, index)
+    return info
+
+
+def _purge_expired(keyring: Keyring, moment: datetime) -> None:
+    index = _read_index(keyring)
+    expired = [n for n, i in index.items() if i.expires_at is not None and i.expires_at <= moment]
+    for name in expired:
+        keyring.delete(name)
+        index.pop(name)
+    if expired:
+        _write_index(keyring, index)
+
+
+def _read_index(keyring: Keyring) -> dict[str, SecretInfo]:
+    raw = keyring.get(INDEX_NAME)
+    if not raw:
+        return {}
+    try:
+        entries = json.loads(raw)
+        return {name: SecretInfo(name=name, **data) for name, data in entries.items()}
+    except (ValueError, TypeError, AttributeError):
+        # A damaged index must not hide the secrets themselves; start a new one.
+        return {}
+
+
+def _write_index(keyring: Keyring, index: dict[str, SecretInfo]) -> None:
+    data = {name: info.model_dump(mode="json", exclude={"name"}) for name, info in index.items()}
+    keyring.set(INDEX_NAME, json.dumps(data, sort_keys=True))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,173 @@
+"""Results of migrations: what a plan would do, what was applied, rolled back, scanned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sophia_cli.core.migrate.files import Skipped
+
+ChangeAction = Literal["edit", "move", "delete"]
+
+
+class Spot(BaseModel):
+    """A place the plan did not edit because it could not be sure (needs review)."""
+
+    path: str
+    line: int
+    column: int
+    text: str
+    reason: str
+    step: int
+
+
+class Refusal(BaseModel):
+    """A step that was not carried out, and what blocks it."""
+
+    step: int
+    kind: str
+    path: str
+    reason: str
+    referenced_by: list[str] = Field(default_factory=list)
+
+
+class FileChange(BaseModel):
+    """One file's change: new content, a new place, or removal."""
+
+    path: str
+    new_path: str | None = None
+    action: ChangeAction
+    edits: int = 0
+    before_sha256: str
+    after_sha256: str | None = None
+    encoding: str
+    mode: int
+    diff: str = ""
+    content: bytes | None = Field(default=None, exclude=True, repr=False)
+
+
+class StepReport(BaseModel):
+    """How one step of the plan went."""
+
+    index: int
+    kind: str
+    summary: str
+    files: int = 0
+    edits: int = 0
+    notes: list[str] = Field(default_factory=list)
+
+
+class MigrationPreview(BaseModel):
+    """Everything a plan would change in a tree, computed without writing anything."""
+
+    plan: str
+    root: str
+    files_scanned: int
+    steps: list[StepReport]
+    changes: list[FileChange]
+    review: list[Spot]
+    refusals: list[Refusal]
+    skipped: list[Skipped]
+    git: bool
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def edits(self) -> int:
+        return sum(change.edits for change in self.changes)
+
+
+class JournalEntry(BaseModel):
+    """One change as journaled: enough to verify and undo it."""
+
+    action: ChangeAction
+    path: str
+    new_path: str | None = None
+    before_sha256: str
+    after_sha256: str | None = None
+    mode: int
+    backup: str
+    tracked: bool = False
+    created_dirs: list[str] = Field(default_factory=list)
+
+
+MigrationStatus = Literal["applying", "applied", "rolled_back"]
+
+
+class Journal(BaseModel):
+    """The record of one applied migration under `.sophia/migrations/<id>/`."""
+
+    id: str
+    plan: str
+    created_at: datetime
+    status: MigrationStatus
+    entries: list[JournalEntry]
+    rolled_back_at: datetime | None = None
+
+
+class AppliedMigration(BaseModel):
+    """The outcome of `--apply`."""
+
+    id: str
+    plan: str
+    root: str
+    journal: str
+    files_changed: int
+    edits: int
+    refusals: list[Refusal]
+    review: int
+
+
+class RollbackResult(BaseModel):
+    """The outcome of a rollback."""
+
+    id: str
+    root: str
+    restored: list[str]
+    already_original: list[str]
+    refused: list[str]
+
+
+class MigrationRecord(BaseModel):
+    """One line of `sophia migrate history`."""
+
+    id: str
+    plan: str
+    created_at: datetime
+    status: Literal["applied", "interrupted", "rolled_back"]
+    files: int
+    rolled_back_at: datetime | None = None
+
+
+class PortUse(BaseModel):
+    """A port referenced at file:line."""
+
+    port: int
+    path: str
+    line: int
+    text: str
+    owner: str | None = None
+
+
+class PortSummary(BaseModel):
+    """One port across the tree."""
+
+    port: int
+    uses: int
+    files: list[str]
+    listening: bool
+    claimed_by: list[str] = Field(default_factory=list)
+    conflict: bool = False
+
+
+class PortScan(BaseModel):
+    """Every port a tree references, conflicts, and which are listening now."""
+
+    root: str
+    files_scanned: int
+    ports: list[PortSummary]
+    uses: list[PortUse]

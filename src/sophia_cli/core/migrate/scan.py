@@ -1,0 +1,92 @@
+"""`migrate ports --scan`: every port a tree references, who claims it, what listens now."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sophia_cli.core.errors import NotFoundError
+from sophia_cli.core.migrate.files import Skipped, candidate_files, glob_matcher, read_source
+from sophia_cli.core.migrate.models import PortScan, PortSummary, PortUse
+from sophia_cli.core.migrate.plan import DEFAULT_GLOBS
+from sophia_cli.core.migrate.ports import find_port_uses, line_bounds
+
+_PROBE_TIMEOUT_S = 0.3
+_SERVICE = re.compile(r"^  ([\w.-]+):\s*$")
+_ENV_PORT = re.compile(r"^\s*(?:export\s+)?(\w*PORT\w*)\s*=\s*[\"']?(\d+)")
+_MAPPING = re.compile(r"^\s*-\s*[\"']?(?:[\d.]+:)?(\d+):\d+")
+
+
+def is_listening(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts TCP connections on host:port right now."""
+    try:
+        with socket.create_connection((host, port), timeout=_PROBE_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
+def _owner(rel: str, text: str, start: int) -> str | None:
+    """Who claims the port at `start`: an env variable, or a compose service's host port."""
+    line_start, line_end = line_bounds(text, start, start)
+    line = text[line_start:line_end]
+    name = rel.rsplit("/", 1)[-1]
+    if name.startswith(".env") or name.endswith(".env"):
+        env = _ENV_PORT.match(line)
+        return f"env {env.group(1)}" if env and env.start(2) == start - line_start else None
+    if "compose" in name:
+        mapping = _MAPPING.match(line)
+        if mapping and mapping.start(1) == start - line_start:
+            for previous in reversed(text[:line_start].splitlines()):
+                service = _SERVICE.match(previous)
+                if service:
+                    return f"service {service.group(1)}"
+    return None
+
+
+def scan_ports(root: Path) -> PortScan:
+    """List every port use in the tree (file:line), conflicts, and live listeners."""
+    if not root.is_dir():
+        raise NotFoundError(f"{root} is not a folder", hint="Pass the root of the tree to scan.")
+    root = root.resolve()
+    matches = glob_matcher(DEFAULT_GLOBS)
+    uses: list[PortUse] = []
+    scanned = 0
+    for rel in candidate_files(root):
+        if not matches(rel):
+            continue
+        source = read_source(root, rel)
+        if source is None or isinstance(source, Skipped):
+            continue
+        scanned += 1
+        for spot in find_port_uses(source.text):
+            if spot.verdict != "port":
+                continue
+            line_start, line_end = line_bounds(source.text, spot.start, spot.end)
+            uses.append(PortUse(
+                port=spot.port, path=rel, line=source.text.count("\n", 0, spot.start) + 1,
+                text=source.text[line_start:line_end].strip()[:200],
+                owner=_owner(rel, source.text, spot.start),
+            ))
+    return PortScan(root=str(root), files_scanned=scanned, ports=_summaries(uses), uses=uses)
+
+
+def _summaries(uses: list[PortUse]) -> list[PortSummary]:
+    by_port: dict[int, list[PortUse]] = defaultdict(list)
+    for use in uses:
+        by_port[use.port].append(use)
+    ports = sorted(by_port)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        listening = dict(zip(ports, pool.map(is_listening, ports), strict=True))
+    result = []
+    for port in ports:
+        claims = sorted({u.owner for u in by_port[port] if u.owner})
+        result.append(PortSummary(
+            port=port, uses=len(by_port[port]),
+            files=sorted({u.path for u in by_port[port]}), listening=listening[port],
+            claimed_by=claims, conflict=len(claims) > 1,
+        ))
+    return result

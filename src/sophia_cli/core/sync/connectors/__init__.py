@@ -1,0 +1,1 @@
+"""Source connectors: one module per API, registered in `registry`."""

@@ -1,0 +1,189 @@
+"""Run one source: take its lock, then load each stream page by page.
+
+Every page is one transaction: COPY into staging, upsert, optional finishing step (marking
+deletions), text indexing (idempotent, so done before the commit), and the new bookmark.
+A crash between pages leaves the last committed bookmark, and the next run re-reads from
+there; upserts make the overlap harmless.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import psycopg
+from psycopg import AsyncConnection
+
+from sophia_cli.core.errors import SophiaError
+from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync import state as sync_state
+from sophia_cli.core.sync.errors import SourceAuthError, SourceScopeError
+from sophia_cli.core.sync.index import TextIndex
+from sophia_cli.core.sync.load import load
+from sophia_cli.core.sync.models import RunStatus, SourceResult, StreamResult
+from sophia_cli.core.sync.streams import Conn, Connector, Page, Stream, StreamContext, TextDoc
+
+Progress = Callable[[StreamResult], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one `sophia sync` invocation asked for, shared by its sources."""
+
+    run_id: str
+    run_start: datetime
+    full: bool = False
+    since: date | None = None
+    dry_run: bool = False
+    wait: bool = False
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, SophiaError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+async def _load_page(
+    conn: Conn, page: Page, result: StreamResult, index: TextIndex | None, dry_run: bool
+) -> None:
+    """Write one page and its bookmark atomically (rolled back when dry_run)."""
+    async with conn.transaction() as tx:
+        docs: list[TextDoc] = []
+        for table, rows in page.rows:
+            counts = await load(conn, table, rows)
+            if page.deletes:
+                result.deleted += counts.inserted + counts.updated
+            else:
+                result.inserted += counts.inserted
+                result.updated += counts.updated
+            result.deleted += counts.deleted
+            if table.text is not None:
+                docs.extend(doc for doc in map(table.text, rows) if doc is not None)
+        if page.finish is not None:
+            result.deleted += await page.finish(conn)
+        if dry_run:
+            raise psycopg.Rollback(tx)
+        if index is not None and docs:
+            result.indexed += await index.upsert(docs)
+        if page.state is not None:
+            await sync_state.write_state(conn, result.source, result.stream, page.state)
+
+
+async def run_stream(
+    conn: Conn,
+    connector: Connector,
+    stream: Stream,
+    client: object,
+    settings: Settings,
+    options: RunOptions,
+    index: TextIndex | None,
+    progress: Progress | None,
+) -> StreamResult:
+    """Fetch and load one stream; failures end this stream only (auth errors propagate)."""
+    result = StreamResult(source=connector.name, stream=stream.name, status=RunStatus.RUNNING)
+    started = time.monotonic()
+    record = None
+    if not options.dry_run:
+        record = await sync_state.start_run(conn, options.run_id, connector.name, stream.name)
+    bookmark = None if options.full else await sync_state.read_state(
+        conn, connector.name, stream.name
+    )
+    context = StreamContext(
+        settings=settings,
+        client=client,
+        state=bookmark,
+        run_start=options.run_start,
+        full=options.full,
+        since=options.since,
+        conn=conn,
+        notes=result.notes,
+    )
+    retries_before = getattr(client, "retries", 0)
+    if progress is not None:
+        progress(result.model_copy())
+    auth_error: SophiaError | None = None
+    try:
+        async for page in stream.fetch(context):
+            await _load_page(conn, page, result, index, options.dry_run)
+            result.pages += 1
+            result.retries = getattr(client, "retries", 0) - retries_before
+            if progress is not None:
+                progress(result.model_copy())
+        result.status = RunStatus.SUCCESS
+    except (SourceAuthError, SourceScopeError) as exc:
+        result.status, result.error, auth_error = RunStatus.FAILED, _message(exc), exc
+    except Exception as exc:  # one stream's failure, whatever its type, must not stop the others
+        result.status, result.error = RunStatus.FAILED, _message(exc)
+    result.retries = getattr(client, "retries", 0) - retries_before
+    result.duration_s = round(time.monotonic() - started, 3)
+    if record is not None:
+        await sync_state.finish_run(conn, record, result)
+    if progress is not None:
+        progress(result.model_copy())
+    if auth_error is not None:
+        raise auth_error
+    return result
+
+
+async def run_source(
+    url: str,
+    settings: Settings,
+    connector: Connector,
+    options: RunOptions,
+    index: TextIndex | None,
+    progress: Progress | None = None,
+) -> SourceResult:
+    """Lock the source, run its streams in order, and release the lock."""
+    started = time.monotonic()
+    report = SourceResult(source=connector.name, status=RunStatus.RUNNING)
+    async with await AsyncConnection.connect(url, autocommit=True) as conn:
+        if not await sync_state.try_lock(conn, connector.name, wait=options.wait):
+            report.status = RunStatus.ALREADY_RUNNING
+            report.error = f"{connector.name}: another sync of this source is already running"
+            report.hint = "Nothing to do; pass --wait to queue behind it."
+            return report
+        try:
+            if not options.dry_run:
+                await sync_state.close_abandoned(conn, connector.name)
+            await _run_streams(conn, connector, settings, options, index, progress, report)
+        finally:
+            await sync_state.unlock(conn, connector.name)
+    report.duration_s = round(time.monotonic() - started, 3)
+    return report
+
+
+async def _run_streams(
+    conn: Conn,
+    connector: Connector,
+    settings: Settings,
+    options: RunOptions,
+    index: TextIndex | None,
+    progress: Progress | None,
+    report: SourceResult,
+) -> None:
+    client = connector.client(settings)
+    try:
+        for stream in connector.streams():
+            try:
+                result = await run_stream(
+                    conn, connector, stream, client, settings, options, index, progress
+                )
+            except (SourceAuthError, SourceScopeError) as exc:
+                report.streams.append(
+                    StreamResult(
+                        source=connector.name, stream=stream.name,
+                        status=RunStatus.FAILED, error=exc.message,
+                    )
+                )
+                report.status, report.error, report.hint = RunStatus.FAILED, exc.message, exc.hint
+                return
+            report.streams.append(result)
+    finally:
+        await client.aclose()
+    failed = [s for s in report.streams if s.status is RunStatus.FAILED]
+    report.status = RunStatus.FAILED if failed else RunStatus.SUCCESS
+    if failed:
+        report.error = "; ".join(f"{s.stream}: {s.error}" for s in failed)

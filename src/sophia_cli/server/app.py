@@ -1,0 +1,133 @@
+"""The FastAPI app of `sophia serve`: one router per area, each a thin face over `core/`.
+
+`create_app(settings)` builds a fresh app (tests build many); `app_from_environment()` is
+the factory uvicorn workers call, reading settings and the port plan from the environment
+that `sophia serve` prepared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+
+from sophia_cli import __version__
+from sophia_cli.core.auth.tokens import secret_problem
+from sophia_cli.core.errors import ConfigError
+from sophia_cli.core.settings import Settings, load_settings
+from sophia_cli.server import ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
+from sophia_cli.server.errors import install_error_handlers
+from sophia_cli.server.metrics import Metrics, ObserveMiddleware
+from sophia_cli.server.ports import PortPlan, PortsMiddleware
+from sophia_cli.server.ratelimit import RateLimiter
+
+log = logging.getLogger("sophia.server")
+GZIP_MINIMUM_BYTES = 1000
+SHUTDOWN_GRACE_S = 25.0
+
+
+@dataclass
+class ServerState:
+    """What every route of one app shares."""
+
+    settings: Settings
+    metrics: Metrics
+    limiter: RateLimiter
+    ports: PortPlan
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, coroutine: object, name: str) -> asyncio.Task[None]:
+        """Run a background job that shutdown waits for (it should watch `stopping`)."""
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+        task.set_name(name)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+
+def check_startup(settings: Settings) -> None:
+    """Refuse to serve production without a strong JWT secret."""
+    problem = secret_problem(settings)
+    if settings.is_production and problem is not None:
+        raise ConfigError(
+            f"refusing to serve in production: {problem}",
+            hint="Set JWT_SECRET to 64+ random characters (e.g. `openssl rand -hex 32`).",
+        )
+    if problem is not None:
+        log.warning("%s: every authenticated route will answer 401", problem)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Graceful shutdown: uvicorn has stopped accepting and drained in-flight requests;
+    # background jobs are told to stop at a safe point and given a grace period.
+    state: ServerState = app.state.sophia
+    state.stopping.set()
+    if state.background:
+        log.info("waiting for %d background job(s) to stop", len(state.background))
+        await asyncio.wait(list(state.background), timeout=SHUTDOWN_GRACE_S)
+    await state.limiter.close()
+
+
+def create_app(settings: Settings, ports: PortPlan | None = None) -> FastAPI:
+    """A new app serving `settings`, answering on the ports in `ports`."""
+    check_startup(settings)
+    plan = ports or PortPlan(api=settings.sophia_port, metrics=settings.sophia_metrics_port)
+    app = FastAPI(
+        title="sophia",
+        version=__version__,
+        description="The sophia core over HTTP: bearer tokens with scopes, shared rate limits.",
+        lifespan=_lifespan,
+    )
+    metrics = Metrics()
+    app.state.sophia = ServerState(
+        settings=settings, metrics=metrics, limiter=RateLimiter(settings, metrics), ports=plan
+    )
+    install_error_handlers(app)
+    _include_routers(app)
+    # Added innermost first: ObserveMiddleware sees every response, gzip sits closest.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(PortsMiddleware, plan=plan)
+    app.add_middleware(ObserveMiddleware, metrics=metrics, legacy_port=plan.legacy)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from sophia_cli.server.routes import ROUTERS
+
+    for router in ROUTERS():
+        app.include_router(router)
+
+
+def _log_to_stderr() -> None:
+    """Access and server logs as plain lines on stderr (JSON for access), once per process."""
+    logger = logging.getLogger("sophia")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def app_from_environment() -> FastAPI:
+    """The factory uvicorn workers call (`sophia serve` prepared the environment)."""
+    _log_to_stderr()
+    env_file = os.environ.get(ENV_FILE_VARIABLE)
+    settings = load_settings([Path(env_file)] if env_file else [])
+    legacy = os.environ.get(LEGACY_PORT_VARIABLE)
+    plan = PortPlan(
+        api=settings.sophia_port,
+        legacy=int(legacy) if legacy else None,
+        metrics=settings.sophia_metrics_port,
+    )
+    return create_app(settings, plan)

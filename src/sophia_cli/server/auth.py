@@ -1,0 +1,74 @@
+"""Bearer-token authentication, scope checks and the rate limit, as route dependencies.
+
+`guard(Scope.ASK)` is all a route declares: the token is verified (401 otherwise), its
+scope checked (403), then the subject's request counted against the shared limit (429).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sophia_cli.core.auth.tokens import Scope, TokenClaims, verify_token
+from sophia_cli.core.errors import AuthenticationError, PermissionDeniedError, SophiaError
+from sophia_cli.server.metrics import route_template
+
+if TYPE_CHECKING:
+    from sophia_cli.server.app import ServerState
+
+# auto_error=False: missing credentials get our error shape, not FastAPI's.
+bearer_scheme = HTTPBearer(auto_error=False, description="A token from `sophia token issue`.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def server_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.sophia
+    return state
+
+
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> TokenClaims:
+    """The verified claims of the request's bearer token."""
+    state = server_state(request)
+    if credentials is None:
+        raise AuthenticationError("missing bearer token")
+    try:
+        return verify_token(state.settings, credentials.credentials)
+    except SophiaError:
+        raise
+    except Exception as exc:  # never let a hostile token crash a worker
+        raise AuthenticationError("malformed bearer token") from exc
+
+
+def authorize(claims: TokenClaims, scope: Scope) -> None:
+    """PermissionDeniedError unless the token carries `scope` (or admin)."""
+    if not claims.allows(scope):
+        raise PermissionDeniedError(
+            f"token for {claims.sub!r} lacks the {scope.value!r} scope",
+            hint=f"Issue a token with `sophia token issue --scope {scope.value}`.",
+        )
+
+
+def guard(scope: Scope) -> Callable[..., Awaitable[TokenClaims]]:
+    """A dependency that authenticates, authorizes `scope` and applies the rate limit."""
+
+    async def dependency(request: Request, credentials: Credentials) -> TokenClaims:
+        state = server_state(request)
+        try:
+            claims = authenticate(request, credentials)
+            request.state.subject = claims.sub
+            authorize(claims, scope)
+        except SophiaError as exc:
+            state.metrics.auth_failures.labels(exc.code).inc()
+            raise
+        await state.limiter.check(request, claims.sub, route_template(request.scope))
+        return claims
+
+    return dependency
+
+
+def requires(scope: Scope) -> Any:
+    """`dependencies=[requires(Scope.ASK)]` for routes that do not need the claims."""
+    return Depends(guard(scope))

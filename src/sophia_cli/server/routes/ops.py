@@ -1,0 +1,67 @@
+"""Operations routes, open to probes and scrapers: /health, /ready, /metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from sophia_cli import __version__
+from sophia_cli.core.auth.tokens import Scope
+from sophia_cli.core.doctor.models import DoctorReport
+from sophia_cli.core.doctor.runner import run_checks
+from sophia_cli.core.errors import ServiceUnavailableError
+from sophia_cli.server.auth import bearer_scheme, guard, server_state
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    report: DoctorReport
+
+
+@router.get("/health", response_model=Health, summary="Alive (touches no dependency)")
+async def health() -> Health:
+    """Answers as long as the process serves requests; used by liveness probes."""
+    return Health(status="ok", version=__version__)
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    summary="Ready: the doctor's checks, 503 when a required one fails",
+    responses={503: {"description": "A required check failed (error body plus the report)."}},
+)
+async def ready(request: Request) -> Any:
+    """Run the doctor's checks; 503 when a required one failed."""
+    settings = server_state(request).settings
+    report = await run_in_threadpool(run_checks, settings)
+    failed = [c.name for c in report.checks if c.required and c.status.value == "fail"]
+    if failed:
+        error = ServiceUnavailableError(
+            f"not ready: {', '.join(failed)} failed",
+            hint="See `report` or run `sophia doctor` on the host.",
+        )
+        body = error.to_dict() | {"report": report.model_dump(mode="json")}
+        return JSONResponse(body, status_code=error.http_status)
+    return Readiness(ready=True, report=report)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    """Prometheus text format; admin-scoped in production unless on SOPHIA_METRICS_PORT."""
+    state = server_state(request)
+    if state.settings.is_production and state.ports.metrics is None:
+        await guard(Scope.ADMIN)(request, await bearer_scheme(request))
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

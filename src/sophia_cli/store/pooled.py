@@ -1,0 +1,66 @@
+"""Per-process shared clients for hot paths (one LLM call must not open new connections).
+
+`store.redis.client` and `store.postgres.connect` open a fresh connection each time, which is
+right for commands but costs milliseconds per LLM call. These keep one Redis client (with its
+connection pool) and one small PostgreSQL pool per target, per process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from sophia_cli.core.settings import Settings
+from sophia_cli.store import postgres
+from sophia_cli.store import redis as redis_store
+
+if TYPE_CHECKING:
+    import redis
+    from psycopg_pool import ConnectionPool
+
+_lock = threading.Lock()
+_redis: dict[tuple[int, str], redis.Redis] = {}
+_pools: dict[tuple[int, str], ConnectionPool] = {}
+
+
+def _target(settings: Settings, field: str) -> str:
+    # The configured URL, or the home folder whose embedded server will be used.
+    return settings.secret_value(field) or f"embedded:{settings.home}"
+
+
+def redis_client(settings: Settings) -> redis.Redis:
+    """A Redis client shared by this process for these settings' server."""
+    name = (os.getpid(), _target(settings, "redis_url"))
+    with _lock:
+        client = _redis.get(name)
+        if client is None:
+            client = redis_store.client(settings)
+            _redis[name] = client
+        return client
+
+
+def pg_pool(settings: Settings) -> ConnectionPool:
+    """A small PostgreSQL pool shared by this process for these settings' database."""
+    name = (os.getpid(), _target(settings, "database_url"))
+    with _lock:
+        pool = _pools.get(name)
+        if pool is None:
+            pool = postgres.open_pool(settings, min_size=1)
+            _pools[name] = pool
+        return pool
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every shared client of this process."""
+    with _lock:
+        for key, pool in list(_pools.items()):
+            if key[0] == os.getpid():
+                pool.close()
+        _pools.clear()
+        for key, client in list(_redis.items()):
+            if key[0] == os.getpid():
+                client.close()
+        _redis.clear()

@@ -1,0 +1,135 @@
+"""`sophia doctor`: concurrent bounded checks, human/JSON/JUnit output, exit codes."""
+
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sophia_cli.core.doctor import registry
+from sophia_cli.core.doctor.models import ok
+from sophia_cli.core.settings import Settings
+
+CLOSED = "127.0.0.1:1"
+
+
+@pytest.fixture
+def healthy_env(stores_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MCP_CONTEXT_URLS", "none")
+
+
+@pytest.fixture
+def everything_down(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://u:p@{CLOSED}/x")
+    monkeypatch.setenv("REDIS_URL", f"redis://{CLOSED}/0")
+    monkeypatch.setenv("MILVUS_URI", f"http://{CLOSED}")
+    monkeypatch.setenv("MCP_CONTEXT_URLS", "http://127.0.0.1:2,http://127.0.0.1:3")
+
+
+@pytest.fixture
+def extra_check() -> Iterator[list[registry.Check]]:
+    """Register checks for one test and remove them afterwards."""
+    added: list[registry.Check] = []
+    yield added
+    for item in added:
+        registry.unregister(item.name)
+
+
+def _add(extra: list[registry.Check], check: registry.Check) -> None:
+    registry.register(check)
+    extra.append(check)
+
+
+def test_healthy_stores_exit_zero(sophia, healthy_env) -> None:
+    result = sophia("doctor", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, report
+    by_name = {check["name"]: check for check in report["checks"]}
+    for name in ("configuration", "postgres", "migrations", "redis", "milvus"):
+        assert by_name[name]["status"] == "ok", by_name[name]
+
+
+def test_json_shape_has_checks_and_summary(sophia, healthy_env) -> None:
+    report = json.loads(sophia("doctor", "--json").stdout)
+    assert set(report) == {"checks", "summary"}
+    for check in report["checks"]:
+        assert {"name", "category", "status", "detail", "duration_ms"} <= set(check)
+        assert check["status"] in {"ok", "warn", "fail", "skip"}
+    assert {"ok", "warn", "fail", "skip", "duration_ms"} <= set(report["summary"])
+
+
+def test_every_service_down_fails_fast_with_each_cause(sophia, everything_down) -> None:
+    started = time.monotonic()
+    result = sophia("doctor", "--json")
+    elapsed = time.monotonic() - started
+    report = json.loads(result.stdout)
+    by_name = {check["name"]: check for check in report["checks"]}
+    assert result.exit_code == 1
+    assert elapsed < 20
+    assert "127.0.0.1:1" in by_name["postgres"]["detail"]
+    assert "unreachable" in by_name["redis"]["detail"]
+    assert by_name["milvus"]["status"] == "fail"
+    assert by_name["mcp-servers"]["status"] == "fail"
+
+
+def test_human_output_groups_checks_with_marks_and_a_summary(sophia, everything_down) -> None:
+    result = sophia("doctor")
+    assert result.exit_code == 1
+    assert "stores" in result.stdout and "✗ postgres" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("unhealthy:")
+
+
+def test_junit_report_marks_failures(sophia, everything_down, tmp_path) -> None:
+    junit = tmp_path / "doctor.xml"
+    sophia("doctor", "--junit", str(junit))
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    failed = {
+        case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None
+    }
+    assert {"postgres", "redis", "milvus"} <= failed
+    assert int(suite.get("failures", "0")) == len(failed)
+
+
+def test_slow_check_times_out_without_delaying_the_rest(sophia, healthy_env, extra_check) -> None:
+    def hang(settings: Settings):
+        time.sleep(30)
+        return ok("never")
+
+    _add(extra_check, registry.Check("hangs", "test", hang, timeout_s=0.3))
+    started = time.monotonic()
+    report = json.loads(sophia("doctor", "--json", "--category", "test").stdout)
+    assert time.monotonic() - started < 5
+    assert report["checks"] == [
+        {**report["checks"][0], "name": "hangs", "status": "fail", "detail": "timed out after 0.3s"}
+    ]
+
+
+def test_crashing_check_is_reported_not_raised(sophia, healthy_env, extra_check) -> None:
+    def crash(settings: Settings):
+        raise RuntimeError("boom")
+
+    _add(extra_check, registry.Check("crashes", "test", crash))
+    result = sophia("doctor", "--json", "--category", "test")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["checks"][0]["detail"] == "RuntimeError: boom"
+
+
+def test_warnings_alone_exit_zero(sophia, healthy_env, monkeypatch) -> None:
+    monkeypatch.delenv("MCP_CONTEXT_URLS")
+    result = sophia("doctor", "--json", "--category", "mcp")
+    report = json.loads(result.stdout)
+    assert report["checks"][0]["status"] in {"warn", "ok"}
+    assert result.exit_code == 0
+
+
+def test_production_without_required_settings_fails(sophia, healthy_env, monkeypatch) -> None:
+    monkeypatch.setenv("SOPHIA_ENV", "production")
+    report = json.loads(sophia("doctor", "--json", "--category", "config").stdout)
+    check = report["checks"][0]
+    assert check["status"] == "fail"
+    assert "JWT_SECRET" in check["detail"]

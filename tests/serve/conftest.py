@@ -1,0 +1,78 @@
+"""Fixtures for the API: a secret, settings over the test stores, an in-process client,
+and `sophia serve` started as a real process on a free port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from serve_helpers import SECRET, Api, Server, free_port
+
+from sophia_cli.core.auth.tokens import Scope, issue_token
+from sophia_cli.core.settings import Settings, load_settings
+
+
+@pytest.fixture
+def secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    return SECRET
+
+
+@pytest.fixture
+def api_settings(secret: str, stores_env: dict[str, str]) -> Settings:
+    """Settings with a JWT secret and this test's own database and Redis prefix."""
+    return load_settings()
+
+
+@pytest.fixture
+def token(api_settings: Settings) -> Callable[..., str]:
+    """`token("ask", "sync", sub=..., ttl=...)` signs a token the server accepts."""
+
+    def make(*scopes: str, sub: str = "tester", ttl: int = 300) -> str:
+        return issue_token(api_settings, sub, [Scope(s) for s in scopes], ttl)
+
+    return make
+
+
+@pytest.fixture
+def make_api() -> Iterator[Callable[..., Api]]:
+    """Build in-process clients for apps of a test's own; closed at the end."""
+    made: list[Api] = []
+
+    def make(settings: Settings, base_url: str = "http://testserver", **app_kw: Any) -> Api:
+        from sophia_cli.server.app import create_app
+
+        api = Api(create_app(settings, **app_kw), base_url)
+        made.append(api)
+        return api
+
+    yield make
+    for api in made:
+        api.close()
+
+
+@pytest.fixture
+def api(api_settings: Settings, make_api: Callable[..., Api]) -> Api:
+    return make_api(api_settings)
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """`start_server("--legacy-port", "N", env={...})` runs serve as a real process."""
+    servers: list[Server] = []
+
+    def start(*args: str, env: dict[str, str] | None = None, wait: bool = True) -> Server:
+        port = free_port()
+        environ = {**os.environ, **(env or {})}
+        server = Server(list(args), environ, port, tmp_path / f"serve-{port}.log")
+        servers.append(server)
+        if wait:
+            server.wait_ready()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
