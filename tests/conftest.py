@@ -20,34 +20,15 @@ import pytest
 from psycopg import sql
 
 from sophia_cli.cli.main import run
+from sophia_cli.core.settings import deprecated_names, setting_specs
 from sophia_cli.store import embedded_postgres, embedded_redis, migrations
 
-# Variables a developer's shell may set that must not leak into tests.
+# Every variable sophia reads (and the deprecated names it still understands) is cleared,
+# so nothing from a developer's shell leaks into tests.
 _ISOLATED_VARS = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "MILVUS_URI",
-    "MILVUS_TOKEN",
-    "SOPHIA_ENV",
-    "SOPHIA_HOME",
-    "JWT_SECRET",
-    "JWT_SECRET_PREVIOUS",
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "LITELLM_API_KEY",
-    "LITELLM_API_BASE",
-    "AIMLAPI_API_KEY",
-    "PORTKEY_API_KEY",
-    "SLACK_BOT_TOKEN",
-    "ASANA_PAT_TOKEN",
-    "HUBSPOT_API_KEY",
-    "GONG_ACCESS_KEY",
-    "GONG_ACCESS_KEY_SECRET",
-    "SOPHIA_SQUADS_FILE",
-    "PRIMARY_SQUAD",
-    "SQUAD_ALERT_WEBHOOK",
-    "MCP_CONTEXT_URLS",
-    "REDIS_KEY_PREFIX",
+    *(spec.env_name for spec in setting_specs()),
+    *deprecated_names(),
+    "PYTHON_KEYRING_BACKEND",
 )
 
 
@@ -135,15 +116,25 @@ def redis_prefix() -> str:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Every test runs with a private SOPHIA_HOME and no inherited sophia variables."""
+def isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test runs with a private SOPHIA_HOME and no inherited sophia variables.
+
+    The home is made directly under the temp dir, not under pytest's 0700 tmp_path: the
+    embedded PostgreSQL runs as an unprivileged user when tests run as root, and it must be
+    able to reach its data dir. Embedded servers a test started are stopped afterwards, so
+    no test leaks a running PostgreSQL or Valkey into the rest of the session.
+    """
     for name in _ISOLATED_VARS:
         monkeypatch.delenv(name, raising=False)
-    home = tmp_path / "home"
-    home.mkdir()
+    home = Path(tempfile.mkdtemp(prefix="sophia-h-"))
     monkeypatch.setenv("SOPHIA_HOME", str(home))
     monkeypatch.setenv("COLUMNS", "200")
-    return home
+    yield home
+    if (embedded_postgres.data_dir(home) / "postmaster.pid").exists():
+        embedded_postgres.stop(home)
+    if (embedded_redis.data_dir(home) / "valkey.pid").exists():
+        embedded_redis.stop(home)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

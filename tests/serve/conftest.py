@@ -4,11 +4,14 @@ and `sophia serve` started as a real process on a free port."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 from serve_helpers import SECRET, Api, Server, free_port
 
 from sophia_cli.core.auth.tokens import Scope, issue_token
@@ -21,9 +24,47 @@ def secret(monkeypatch: pytest.MonkeyPatch) -> str:
     return SECRET
 
 
+@pytest.fixture(scope="module")
+def module_warehouse_url(pg_admin_url: str, warehouse_template: str) -> Iterator[str]:
+    """One migrated database per test module: creating one per test dominates the run time.
+
+    Isolation between tests comes from the per-test Redis prefix; tests that need an
+    empty or broken database set DATABASE_URL themselves.
+    """
+    name = f"sophia_serve_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(warehouse_template)
+            )
+        )
+    params = psycopg.conninfo.conninfo_to_dict(pg_admin_url)
+    params["dbname"] = name
+    yield psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def stores_env(
+    monkeypatch: pytest.MonkeyPatch, module_warehouse_url: str, redis_url: str, redis_prefix: str
+) -> dict[str, str]:
+    """Like the root fixture, but the database is the module's (see module_warehouse_url)."""
+    values = {
+        "DATABASE_URL": module_warehouse_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
 @pytest.fixture
 def api_settings(secret: str, stores_env: dict[str, str]) -> Settings:
-    """Settings with a JWT secret and this test's own database and Redis prefix."""
+    """Settings with a JWT secret, the module's database and this test's Redis prefix."""
     return load_settings()
 
 

@@ -62,7 +62,9 @@ class Server:
         self.log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sophia_cli", "serve", "--port", str(port), *args],
-            env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("wb"),
             start_new_session=True,
         )
 

@@ -74,7 +74,9 @@ def test_rejected_tokens_do_not_consume_the_window(limited: Api, token: Callable
 
 
 def test_a_redis_outage_admits_requests_and_is_counted(
-    monkeypatch: pytest.MonkeyPatch, api_settings: Settings, make_api: Callable[..., Api],
+    monkeypatch: pytest.MonkeyPatch,
+    api_settings: Settings,
+    make_api: Callable[..., Api],
     token: Callable[..., str],
 ) -> None:
     api = make_api(api_settings)
@@ -91,12 +93,17 @@ def test_a_redis_outage_admits_requests_and_is_counted(
 
 
 def test_three_server_processes_share_one_limit(
-    api_settings: Settings, stores_env: dict[str, str], token: Callable[..., str],
+    api_settings: Settings,
+    stores_env: dict[str, str],
+    token: Callable[..., str],
     start_server: Callable[..., Server],
 ) -> None:
     limit = 10
-    env = {**stores_env, "JWT_SECRET": os.environ["JWT_SECRET"],
-           "RATE_LIMIT_PER_MINUTE": str(limit)}
+    env = {
+        **stores_env,
+        "JWT_SECRET": os.environ["JWT_SECRET"],
+        "RATE_LIMIT_PER_MINUTE": str(limit),
+    }
     servers = [start_server(env=env, wait=False) for _ in range(3)]
     for server in servers:
         server.wait_ready()
@@ -110,3 +117,16 @@ def test_three_server_processes_share_one_limit(
     statuses = asyncio.run(fire())
     assert statuses.count(200) == limit
     assert statuses.count(429) == 30 - limit
+
+
+def test_a_limit_of_zero_turns_rate_limiting_off(
+    monkeypatch: pytest.MonkeyPatch,
+    api_settings: Settings,
+    make_api: Callable[..., Api],
+    token: Callable[..., str],
+) -> None:
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
+    api = make_api(load_settings())
+    responses = [api.get(ROUTE, token=token("squad")) for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert "ratelimit-limit" not in responses[0].headers

@@ -89,7 +89,10 @@ def test_metrics_count_requests_by_route_and_status(api: Api) -> None:
         api.get("/health")
     api.get("/v1/nope")
     text = api.get("/metrics").text
-    assert 'sophia_http_requests_total{method="GET",port="api",route="/health",status="200"} 3.0' in text
+    assert (
+        'sophia_http_requests_total{method="GET",port="api",route="/health",status="200"} 3.0'
+        in text
+    )
     assert 'route="unmatched",status="404"' in text
     assert 'sophia_http_request_duration_seconds_count{method="GET",route="/health"} 3.0' in text
 
@@ -150,7 +153,9 @@ def test_metrics_port_serves_only_metrics_and_health(
 
 
 def test_metrics_need_admin_in_production_without_a_metrics_port(
-    monkeypatch: pytest.MonkeyPatch, api_settings: Settings, make_api: Callable[..., Api],
+    monkeypatch: pytest.MonkeyPatch,
+    api_settings: Settings,
+    make_api: Callable[..., Api],
     token: Callable[..., str],
 ) -> None:
     monkeypatch.setenv("SOPHIA_ENV", "production")
@@ -172,9 +177,7 @@ def test_db_status_route_lists_every_store(api: Api, token: Callable[..., str]) 
     assert body["stores"][0]["reachable"] is True
 
 
-def test_env_check_route_masks_secrets(
-    api: Api, token: Callable[..., str], secret: str
-) -> None:
+def test_env_check_route_masks_secrets(api: Api, token: Callable[..., str], secret: str) -> None:
     body = api.get("/v1/env/check", token=token("admin")).json()
     assert "summary" in body and "variables" in body
     assert secret not in str(body)
@@ -190,3 +193,35 @@ def test_squad_spend_route_groups_by_day(api: Api, token: Callable[..., str]) ->
     response = api.get("/v1/squad/spend?days=3&by=day", token=token("squad"))
     assert response.status_code == 200, response.text
     assert response.json()["days"] == 3
+
+
+def test_an_unexpected_error_is_a_500_in_the_error_shape_and_logged_once(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    api.app.add_api_route("/boom", boom)
+    response = api.get("/boom")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "error"
+    assert "secret internals" not in response.text
+    assert response.headers["x-served-by"].startswith("sophia/")
+    assert [r.message for r in caplog.records if "unhandled error" in r.message] == [
+        "unhandled error on GET /boom"
+    ]
+    assert api.get("/health").status_code == 200
+
+
+def test_a_warehouse_without_its_schema_says_to_upgrade(
+    monkeypatch: pytest.MonkeyPatch,
+    api_settings: Settings,
+    fresh_database_url: str,
+    make_api: Callable[..., Api],
+    token: Callable[..., str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    response = make_api(load_settings()).get("/v1/squad/spend", token=token("squad"))
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "migration"
+    assert "sophia db upgrade" in response.json()["error"]["hint"]

@@ -19,10 +19,24 @@ from sophia_cli.store import pooled  # noqa: E402
 
 # Three tiers with config prices (USD per million tokens), cheapest first.
 TIERS: list[dict[str, Any]] = [
-    {"name": "cheap", "capabilities": ["chat"], "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0},
-    {"name": "mid", "capabilities": ["chat", "code"], "input_cost_per_mtok": 5.0, "output_cost_per_mtok": 10.0},
-    {"name": "pricey", "capabilities": ["chat", "code", "reasoning"], "input_cost_per_mtok": 50.0,
-     "output_cost_per_mtok": 100.0},
+    {
+        "name": "cheap",
+        "capabilities": ["chat"],
+        "input_cost_per_mtok": 1.0,
+        "output_cost_per_mtok": 2.0,
+    },
+    {
+        "name": "mid",
+        "capabilities": ["chat", "code"],
+        "input_cost_per_mtok": 5.0,
+        "output_cost_per_mtok": 10.0,
+    },
+    {
+        "name": "pricey",
+        "capabilities": ["chat", "code", "reasoning"],
+        "input_cost_per_mtok": 50.0,
+        "output_cost_per_mtok": 100.0,
+    },
 ]
 
 
@@ -43,16 +57,25 @@ def fake(fake_server: FakeServer) -> FakeServer:
     return fake_server
 
 
-def deployments(fake: FakeServer, tiers: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def deployments(
+    fake: FakeServer, tiers: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Deployments served by the fake: model `openai/<name>` at the fake's api_base."""
     return [
-        {"model": f"openai/{tier['name']}", "api_base": fake.url, "api_key_env": "OPENAI_API_KEY", **tier}
+        {
+            "model": f"openai/{tier['name']}",
+            "api_base": fake.url,
+            "api_key_env": "OPENAI_API_KEY",
+            **tier,
+        }
         for tier in (tiers if tiers is not None else TIERS)
     ]
 
 
 @pytest.fixture
-def write_squads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, Any]], Path]:
+def write_squads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[dict[str, Any]], Path]:
     """Write a squads file and point SOPHIA_SQUADS_FILE at it."""
     counter = iter(range(1000))
 
@@ -67,12 +90,16 @@ def write_squads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[d
 
 @pytest.fixture
 def squad_env(
-    stores_env: dict[str, str], fake: FakeServer, write_squads: Callable[[dict[str, Any]], Path],
+    stores_env: dict[str, str],
+    fake: FakeServer,
+    write_squads: Callable[[dict[str, Any]], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[dict[str, str]]:
     """Stores, an OpenAI key and a squads file with the three fake tiers."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-fake")
-    path = write_squads({"squads": {"litellm": {"primary": True, "deployments": deployments(fake)}}})
+    path = write_squads(
+        {"squads": {"litellm": {"primary": True, "deployments": deployments(fake)}}}
+    )
     yield {**stores_env, "OPENAI_API_KEY": "sk-test-fake", "SOPHIA_SQUADS_FILE": str(path)}
     pooled.close_all()
 

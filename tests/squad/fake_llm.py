@@ -43,6 +43,7 @@ class FakeState:
 class Handler(BaseHTTPRequestHandler):
     server: FakeServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         return
@@ -117,7 +118,10 @@ def _completion(model: str, step: dict[str, Any]) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": step.get("text", f"answer from {model}")},
+                "message": {
+                    "role": "assistant",
+                    "content": step.get("text", f"answer from {model}"),
+                },
                 "finish_reason": "stop",
             }
         ],
@@ -133,6 +137,7 @@ class FakeServer(ThreadingHTTPServer):
     """The server with its state; `url` is the OpenAI-style base (ending in /v1)."""
 
     daemon_threads = True
+    request_queue_size = 512  # 200 concurrent callers must not be refused at connect
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
@@ -155,7 +160,9 @@ class FakeServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
-    def script(self, model: str, *steps: dict[str, Any], default: dict[str, Any] | None = None) -> None:
+    def script(
+        self, model: str, *steps: dict[str, Any], default: dict[str, Any] | None = None
+    ) -> None:
         with self.state.lock:
             self.state.steps[model] = list(steps)
             if default is not None:

@@ -1,6 +1,6 @@
 """A separate process calling the squad, for tests that need more than one process.
 
-Usage: python squad_worker.py route | complete PROMPT | storm THREADS GO_FILE
+Usage: python squad_worker.py route | complete PROMPT | route-complete PROMPT | storm N GO_FILE
 Settings come from the environment the test passes. Prints one JSON document.
 """
 
@@ -19,7 +19,9 @@ from sophia_cli.core.squad.models import CompletionRequest
 
 
 def request(text: str) -> CompletionRequest:
-    return CompletionRequest(messages=[{"role": "user", "content": text}], max_tokens=20, use_cache=False)
+    return CompletionRequest(
+        messages=[{"role": "user", "content": text}], max_tokens=20, use_cache=False
+    )
 
 
 def storm(threads: int, go_file: Path) -> dict[str, object]:
@@ -54,6 +56,10 @@ def main(args: list[str]) -> None:
     settings = load_settings()
     if args[0] == "route":
         print(router.route(settings, request("hello")).model_dump_json())
+    elif args[0] == "route-complete":
+        planned = router.route(settings, request("hello")).model_dump(mode="json")
+        answered = router.complete(settings, request(args[1])).model_dump(mode="json")
+        print(json.dumps({"route": planned, "complete": answered}))
     elif args[0] == "complete":
         print(router.complete(settings, request(args[1])).model_dump_json())
     elif args[0] == "storm":

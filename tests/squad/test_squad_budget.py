@@ -11,9 +11,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import deployments
 from fake_llm import FakeServer
 
+from conftest import deployments
 from sophia_cli.core.errors import BudgetExceededError
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.squad import budget, router
@@ -22,7 +22,9 @@ from sophia_cli.store import embedded_redis, pooled
 
 
 def ask(text: str = "hello") -> CompletionRequest:
-    return CompletionRequest(messages=[{"role": "user", "content": text}], max_tokens=20, use_cache=False)
+    return CompletionRequest(
+        messages=[{"role": "user", "content": text}], max_tokens=20, use_cache=False
+    )
 
 
 def test_reservation_holds_then_settles_to_real_cost(settings: Settings) -> None:
@@ -37,7 +39,9 @@ def test_reservation_holds_then_settles_to_real_cost(settings: Settings) -> None
     assert status.squads["litellm"] == {"spent_usd": pytest.approx(0.125), "reserved_usd": 0.0}
 
 
-def test_reservation_that_does_not_fit_is_refused(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+def test_reservation_that_does_not_fit_is_refused(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
     monkeypatch.setenv("SQUAD_DAILY_BUDGET_USD", "1")
     small = load_settings()
     budget.reserve(small, "litellm", 0.70, None)
@@ -82,16 +86,26 @@ def test_call_that_does_not_fit_is_refused_and_logged(
 def test_over_budget_squad_falls_back_to_secondary_squad(
     fake: FakeServer, squad_env: dict[str, str], write_squads: Callable[[dict[str, Any]], Path]
 ) -> None:
-    write_squads({"squads": {
-        "litellm": {"primary": True, "daily_budget_usd": 1e-7, "deployments": deployments(fake)[:1]},
-        "aimlapi": {"deployments": deployments(fake)[1:2]},
-    }})
+    write_squads(
+        {
+            "squads": {
+                "litellm": {
+                    "primary": True,
+                    "daily_budget_usd": 1e-7,
+                    "deployments": deployments(fake)[:1],
+                },
+                "aimlapi": {"deployments": deployments(fake)[1:2]},
+            }
+        }
+    )
     answer = router.complete(load_settings(), ask())
     assert (answer.squad, answer.deployment) == ("aimlapi", "mid")
     assert "squad litellm's budget" in answer.routing.candidates[0].reason
 
 
-def test_spend_recorded_matches_settled_counter(settings: Settings, fake: FakeServer, squad_env: dict[str, str]) -> None:
+def test_spend_recorded_matches_settled_counter(
+    settings: Settings, fake: FakeServer, squad_env: dict[str, str]
+) -> None:
     fake.script("cheap", {"prompt_tokens": 7, "completion_tokens": 3})
     first = router.complete(settings, ask("one"))
     second = router.complete(settings, ask("two"))
@@ -99,7 +113,7 @@ def test_spend_recorded_matches_settled_counter(settings: Settings, fake: FakeSe
     assert status.spent_usd == pytest.approx(first.cost_usd + second.cost_usd)
     assert first.cost_usd == pytest.approx((7 * 1 + 3 * 2) / 1e6)
     with psycopg.connect(squad_env["DATABASE_URL"]) as conn:
-        (total, reserved), = conn.execute(
+        ((total, reserved),) = conn.execute(
             "SELECT sum(cost_usd), sum(reserved_usd) FROM sophia.llm_calls WHERE outcome = 'ok'"
         ).fetchall()
     assert float(total) == pytest.approx(status.spent_usd)
@@ -177,9 +191,9 @@ def test_alert_webhook_body_from_a_real_call(
 def test_counter_is_rebuilt_from_spend_log_after_flushall(
     monkeypatch: pytest.MonkeyPatch, fake: FakeServer, squad_env: dict[str, str], tmp_path: Path
 ) -> None:
-    home = Path(tempfile_dir()) if False else tmp_path / "v"
+    home = tmp_path / "valkey-home"
     home.mkdir()
-    url = embedded_redis.ensure_running(home)
+    url = embedded_redis.ensure_running(home)  # never FLUSHALL the shared Redis
     try:
         monkeypatch.setenv("REDIS_URL", url)
         settings = load_settings()
@@ -187,17 +201,16 @@ def test_counter_is_rebuilt_from_spend_log_after_flushall(
         costs = [router.complete(settings, ask(f"q{i}")).cost_usd for i in range(3)]
         before = budget.budget_status(settings)
         assert before.spent_usd == pytest.approx(sum(costs)) and not before.rebuilt
+
+        pooled.redis_client(settings).flushall()
+        costs.append(router.complete(settings, ask("first after the flush")).cost_usd)
+        assert budget.budget_status(settings).spent_usd == pytest.approx(sum(costs))
+
         pooled.redis_client(settings).flushall()
         after = budget.budget_status(settings)
         assert after.rebuilt
         assert after.spent_usd == pytest.approx(sum(costs))
         assert after.squads["litellm"]["spent_usd"] == pytest.approx(sum(costs))
-        costs.append(router.complete(settings, ask("after")).cost_usd)
-        assert budget.budget_status(settings).spent_usd == pytest.approx(sum(costs))
     finally:
         pooled.close_all()
         embedded_redis.stop(home)
-
-
-def tempfile_dir() -> str:
-    return ""

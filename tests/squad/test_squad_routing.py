@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import deployments
 from fake_llm import FakeServer
 
+from conftest import deployments
 from sophia_cli.core.errors import ConfigError, UpstreamError, UsageError
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.squad import router
@@ -18,7 +18,11 @@ def ask(text: str = "hello", **fields: object) -> CompletionRequest:
 
 def test_cheapest_capable_deployment_answers(settings: Settings, fake: FakeServer) -> None:
     answer = router.complete(settings, ask())
-    assert (answer.deployment, answer.model, answer.text) == ("cheap", "openai/cheap", "answer from cheap")
+    assert (answer.deployment, answer.model, answer.text) == (
+        "cheap",
+        "openai/cheap",
+        "answer from cheap",
+    )
     assert fake.calls("cheap") == 1 and fake.calls("mid") == 0
 
 
@@ -29,7 +33,9 @@ def test_cost_is_usage_times_config_price(settings: Settings, fake: FakeServer) 
     assert answer.cost_usd == pytest.approx((1000 * 1.0 + 500 * 2.0) / 1e6)
 
 
-def test_capability_filter_skips_incapable_deployments(settings: Settings, fake: FakeServer) -> None:
+def test_capability_filter_skips_incapable_deployments(
+    settings: Settings, fake: FakeServer
+) -> None:
     answer = router.complete(settings, ask(capabilities=["code"]))
     assert answer.deployment == "mid"
     skipped = {c.deployment: c.reason for c in answer.routing.candidates if c.status == "skipped"}
@@ -45,7 +51,9 @@ def test_route_orders_eligible_candidates_by_estimated_cost(settings: Settings) 
     assert all(c.reserve_usd >= c.estimated_cost_usd for c in record.candidates)  # type: ignore[operator]
 
 
-def test_fallback_goes_to_next_cheapest_on_500_then_429(settings: Settings, fake: FakeServer) -> None:
+def test_fallback_goes_to_next_cheapest_on_500_then_429(
+    settings: Settings, fake: FakeServer
+) -> None:
     fake.script("cheap", {"status": 500})
     fake.script("mid", {"status": 429, "retry_after": 30})
     answer = router.complete(settings, ask())
@@ -56,9 +64,13 @@ def test_fallback_goes_to_next_cheapest_on_500_then_429(settings: Settings, fake
 
 
 def test_timeout_falls_back(settings: Settings, fake: FakeServer, write_squads) -> None:  # type: ignore[no-untyped-def]
-    write_squads({"router": {"timeout_s": 0.5},
-                  "squads": {"litellm": {"primary": True, "deployments": deployments(fake)}}})
-    fake.script("cheap", {"delay_s": 2})
+    write_squads(
+        {
+            "router": {"timeout_s": 1.5},
+            "squads": {"litellm": {"primary": True, "deployments": deployments(fake)}},
+        }
+    )
+    fake.script("cheap", {"delay_s": 3})
     answer = router.complete(load_settings(), ask())
     assert answer.deployment == "mid"
     assert "Timeout" in answer.routing.candidates[0].reason
@@ -83,13 +95,44 @@ def test_unknown_capability_is_a_usage_error(settings: Settings) -> None:
         router.route(settings, ask(capabilities=["telepathy"]))
 
 
-def test_missing_key_names_the_variable(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_names_the_variable(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(ConfigError, match="set OPENAI_API_KEY"):
         router.complete(load_settings(), ask())
 
 
-def test_missing_key_is_a_skip_reason_in_the_plan(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_is_a_skip_reason_in_the_plan(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     record = router.route(load_settings(), ask())
     assert {c.reason for c in record.candidates} == {"no key: OPENAI_API_KEY is not set"}
+
+
+def test_litellm_squad_goes_through_the_proxy_when_configured(  # type: ignore[no-untyped-def]
+    squad_env: dict[str, str], fake: FakeServer, write_squads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_squads(
+        {
+            "squads": {
+                "litellm": {
+                    "primary": True,
+                    "deployments": [
+                        {
+                            "name": "mini",
+                            "model": "openai/gpt-4o-mini",
+                            "api_key_env": "OPENAI_API_KEY",
+                        }
+                    ],
+                }
+            }
+        }
+    )
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.setenv("LITELLM_API_BASE", fake.url)
+    monkeypatch.setenv("LITELLM_API_KEY", "sk-litellm-proxy")
+    answer = router.complete(load_settings(), ask())
+    assert answer.deployment == "mini"
+    assert fake.calls("openai/gpt-4o-mini") == 1

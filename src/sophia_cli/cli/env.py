@@ -12,10 +12,26 @@ from rich.markup import escape
 
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import wants_json
+from sophia_cli.cli.state import settings, wants_json
 from sophia_cli.core.env.check import EnvReport, check_environment
+from sophia_cli.core.env.consolidate import (
+    ConsolidationPlan,
+    apply_consolidation,
+    plan_consolidation,
+    plan_example,
+)
 from sophia_cli.core.env.findings import CHECK_CODES, Finding, Severity
-from sophia_cli.core.env.sarif import finding_results, github_annotations, sarif_document
+from sophia_cli.core.env.sarif import (
+    SarifResult,
+    finding_results,
+    github_annotations,
+    sarif_document,
+)
+from sophia_cli.core.env.scan.baseline import read_baseline
+from sophia_cli.core.env.scan.baseline import write_baseline as save_baseline
+from sophia_cli.core.env.scan.rules import RULES
+from sophia_cli.core.env.scan.scanner import ScanReport, baseline_of, scan_tree
+from sophia_cli.core.errors import ExitCode, UsageError
 from sophia_cli.core.settings import Environment
 
 app = typer.Typer(
@@ -33,10 +49,13 @@ class CheckFormat(StrEnum):
 
 EnvOption = Annotated[
     Environment | None,
-    typer.Option("--env", "-e", help="Environment to check (default: SOPHIA_ENV, else development)."),
+    typer.Option(
+        "--env", "-e", help="Environment to check (default: SOPHIA_ENV, else development)."
+    ),
 ]
 DirOption = Annotated[
-    Path, typer.Option("--dir", "-d", help="Project folder holding the .env.* files.", file_okay=False)
+    Path,
+    typer.Option("--dir", "-d", help="Project folder holding the .env.* files.", file_okay=False),
 ]
 _MARKS = {Severity.ERROR: "[red]✗[/]", Severity.WARNING: "[yellow]![/]", Severity.INFO: "[dim]i[/]"}
 
@@ -48,7 +67,8 @@ def check(
     directory: DirOption = Path("."),
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     output_format: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="text, json, sarif (SARIF 2.1.0) or github.")
+        CheckFormat,
+        typer.Option("--format", "-f", help="text, json, sarif (SARIF 2.1.0) or github."),
     ] = CheckFormat.TEXT,
     json_output: JsonOption = False,
 ) -> None:
@@ -75,29 +95,37 @@ def check(
 
 
 def _print_check(report: EnvReport) -> None:
+    # The template and the defaults are the same for everyone; show what this setup sets.
+    shown = [v for v in report.variables if not v.layer.startswith(("default", ".env.example"))]
     rows = [
         [v.name, escape(v.value or ""), escape(v.layer), escape(", ".join(v.overrides))]
-        for v in report.variables
-        if v.layer != "default" or v.value is not None
+        for v in shown
     ]
     console = output.stdout()
-    console.print(output.table(
-        f"{report.environment.value}: {' < '.join(report.layers) or 'no env files'} < process",
-        ["variable", "value", "from", "overrides"], rows,
-    ))
+    console.print(
+        output.table(
+            f"{report.environment.value}: {' < '.join(report.layers) or 'no env files'} < process",
+            ["variable", "value", "from", "overrides"],
+            rows,
+        )
+    )
     for finding in report.findings:
         console.print(_finding_line(finding), highlight=False)
     s = report.summary
-    output.say(f"{s.errors} error(s), {s.warnings} warning(s), {s.infos} note(s)")
+    defaults = len(report.variables) - len(shown)
+    output.say(
+        f"{s.errors} error(s), {s.warnings} warning(s), {s.infos} note(s); "
+        f"{defaults} more variable(s) from the template or defaults (--json lists all)"
+    )
 
 
 def _finding_line(finding: Finding) -> str:
     where = finding.file or ""
     if finding.file and finding.line:
         where += f":{finding.line}"
-    location = f" [dim]{escape(where)}[/]" if where else ""
+    location = f"{escape(where)} " if where else ""
     hint = f"\n    [dim]{escape(finding.hint)}[/]" if finding.hint else ""
-    return f"{_MARKS[finding.severity]} {finding.code}: {escape(finding.message)}{location}{hint}"
+    return f"{_MARKS[finding.severity]} {location}{finding.code}: {escape(finding.message)}{hint}"
 
 
 class ScanFormat(StrEnum):
@@ -130,10 +158,6 @@ def scan(
 
     Example: sophia env scan . --baseline .secrets-baseline.json --format sarif
     """
-    from sophia_cli.core.env.scan.baseline import read_baseline
-    from sophia_cli.core.env.scan.baseline import write_baseline as save_baseline
-    from sophia_cli.core.env.scan.scanner import baseline_of, scan_tree
-
     accepted = read_baseline(baseline) if baseline is not None else None
     report = scan_tree(path, accepted)
     if write_baseline is not None:
@@ -150,29 +174,98 @@ def scan(
     raise typer.Exit(report.exit_code)
 
 
-def _scan_sarif(report: object) -> dict[str, object]:
-    from sophia_cli.core.env.sarif import SarifResult
-    from sophia_cli.core.env.scan.rules import RULES
-    from sophia_cli.core.env.scan.scanner import ScanReport
-
-    assert isinstance(report, ScanReport)
+def _scan_sarif(report: ScanReport) -> dict[str, object]:
     results = [
-        SarifResult(rule_id=f.rule, level="error", message=f"possible secret: {f.excerpt}",
-                    file=f.file, line=f.line, fingerprint=f.fingerprint)
+        SarifResult(
+            rule_id=f.rule,
+            level="error",
+            message=f"possible secret: {f.excerpt}",
+            file=f.file,
+            line=f.line,
+            fingerprint=f.fingerprint,
+        )
         for f in report.findings
     ]
     return sarif_document("sophia env scan", {r.id: r.description for r in RULES}, results)
 
 
-def _print_scan(report: object) -> None:
-    from sophia_cli.core.env.scan.scanner import ScanReport
-
-    assert isinstance(report, ScanReport)
+def _print_scan(report: ScanReport) -> None:
     console = output.stdout()
     for f in report.findings:
-        console.print(f"[red]✗[/] {escape(f.file)}:{f.line} [bold]{f.rule}[/]  {escape(f.excerpt)}",
-                      highlight=False)
+        console.print(
+            f"[red]✗[/] {escape(f.file)}:{f.line} [bold]{f.rule}[/]  {escape(f.excerpt)}",
+            highlight=False,
+        )
     output.say(
         f"{len(report.findings)} new finding(s) in {report.files_scanned} file(s); "
         f"{report.baselined} baselined, {report.allowed} allowed inline ({report.duration_s}s)"
     )
+
+
+@app.command()
+def consolidate(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    directory: DirOption = Path("."),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (default: .env.<env>).")
+    ] = None,
+    to_keyring: Annotated[
+        bool, typer.Option("--to-keyring", help="Move secrets into the keyring, leave references.")
+    ] = False,
+    write_example: Annotated[
+        bool,
+        typer.Option("--write-example", help="Regenerate .env.example from the settings model."),
+    ] = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the file (default: show the plan).")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Merge the env files of one environment into one canonical file (plan first).
+
+    Sorted and grouped by section, known keys commented, deprecated names rewritten, written
+    atomically with mode 600, the previous file kept in SOPHIA_HOME/env-backups. Without --apply
+    only the (masked) diff is shown and the exit code is 10 when something would change.
+
+    Example: sophia env consolidate --env production --to-keyring --apply
+    """
+    if write_example and (to_keyring or out is not None):
+        raise UsageError("--write-example cannot be combined with --to-keyring or --out")
+    planned = (
+        plan_example(directory)
+        if write_example
+        else plan_consolidation(directory, env, out=out, to_keyring=to_keyring)
+    )
+    plan = planned.plan
+    if apply and plan.changed:
+        keyring = None
+        if planned.moves:
+            from sophia_cli.store.keyring import open_keyring
+
+            keyring = open_keyring(settings(ctx))
+        backups = settings(ctx).home / "env-backups"
+        plan = apply_consolidation(planned, keyring, backup_dir=backups)
+    if wants_json(ctx, json_output):
+        output.emit_json(plan)
+    else:
+        _print_plan(plan)
+    if plan.changed and not plan.applied:
+        raise typer.Exit(ExitCode.CHANGES_PENDING)
+
+
+def _print_plan(plan: ConsolidationPlan) -> None:
+    if plan.diff:
+        output.stdout().print(escape(plan.diff), highlight=False, end="")
+    for old, new in plan.renamed.items():
+        output.say(f"renamed {old} → {new}")
+    if plan.to_keyring:
+        verb = "moved" if plan.applied else "would move"
+        output.say(f"{verb} to the keyring: {', '.join(plan.to_keyring)}")
+    if not plan.changed:
+        output.say(f"{plan.target} is already consolidated")
+    elif plan.applied:
+        backup = f" (previous file: {plan.backup})" if plan.backup else ""
+        output.say(f"wrote {plan.target}{backup}")
+    else:
+        output.say("nothing written; run again with --apply to write")

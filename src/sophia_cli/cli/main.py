@@ -10,10 +10,24 @@ from typing import Annotated, NoReturn
 import typer
 
 from sophia_cli import __version__
-from sophia_cli.cli import db, deploy, doctor, env, mcp, migrate, serve, token
+from sophia_cli.cli import (
+    ask,
+    db,
+    demo,
+    deploy,
+    doctor,
+    env,
+    mcp,
+    migrate,
+    sandbox,
+    secrets,
+    serve,
+    squad,
+    sync,
+    token,
+)
 from sophia_cli.cli.errors import flush, render_error, render_unexpected
 from sophia_cli.cli.state import AppState
-from sophia_cli.cli.unavailable import register_unavailable
 from sophia_cli.core.errors import ExitCode, SophiaError
 
 app = typer.Typer(
@@ -56,17 +70,27 @@ def root(
     ctx.obj = AppState(json=json_output, debug=debug, env_file=env_file)
 
 
-app.add_typer(db.app, name="db")
-app.add_typer(doctor.app, name="doctor")
-app.add_typer(env.app, name="env")
-app.add_typer(migrate.app, name="migrate")
-register_unavailable(app, "squad", "Route LLM calls to the cheapest capable model, within budget.")
-register_unavailable(app, "sync", "Pull Slack, Asana, HubSpot and Gong into PostgreSQL.")
-register_unavailable(app, "ask", "Answer business questions in plain language.")
-app.command("serve", help="Serve the same functions over HTTP on port 8000.")(serve.serve)
-app.add_typer(token.app, name="token")
-app.add_typer(deploy.app, name="deploy")
-app.command("mcp", help="Serve sophia's tools over the Model Context Protocol (stdio).")(mcp.mcp)
+# Help panels, in the order of DESIGN.md's jobs table.
+_CONFIG = "Configuration and migration"
+_DATA = "Data and questions"
+_OPS = "Operations"
+
+app.add_typer(env.app, name="env", rich_help_panel=_CONFIG)
+app.add_typer(secrets.app, name="secrets", rich_help_panel=_CONFIG)
+app.add_typer(migrate.app, name="migrate", rich_help_panel=_CONFIG)
+app.add_typer(squad.app, name="squad", rich_help_panel=_DATA)
+app.add_typer(sync.app, name="sync", rich_help_panel=_DATA)
+app.add_typer(db.app, name="db", rich_help_panel=_DATA)
+app.command("ask", rich_help_panel=_DATA)(ask.ask_command)
+app.command("query", rich_help_panel=_DATA)(ask.query_command)
+app.command("search", rich_help_panel=_DATA)(ask.search_command)
+app.command("demo", rich_help_panel=_DATA)(demo.demo)
+app.add_typer(sandbox.app, name="sandbox", rich_help_panel=_DATA)
+app.add_typer(doctor.app, name="doctor", rich_help_panel=_OPS)
+app.command("serve", rich_help_panel=_OPS)(serve.serve)
+app.add_typer(token.app, name="token", rich_help_panel=_OPS)
+app.add_typer(deploy.app, name="deploy", rich_help_panel=_OPS)
+app.command("mcp", rich_help_panel=_OPS)(mcp.mcp)
 
 
 def _flag_given(args: Sequence[str], flag: str) -> bool:

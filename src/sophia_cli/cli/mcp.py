@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import typer
 
+from sophia_cli.cli.state import settings
+
 
 def mcp(ctx: typer.Context) -> None:
-    """Serve ask, search, sync status, doctor and squad budget to MCP clients on stdio.
+    """Serve sophia's tools over the Model Context Protocol on stdio (for MCP clients).
+
+    Tools: ask, search, sync_status, doctor, squad_budget. Configure an MCP client to run
+    the command `sophia mcp` (stdout carries the protocol; logs go to stderr).
 
     Example: sophia mcp
     """
-    raise NotImplementedError
+    from sophia_cli.server.mcp_server import serve_stdio
+
+    serve_stdio(settings(ctx))

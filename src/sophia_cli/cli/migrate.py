@@ -12,8 +12,8 @@ from rich.text import Text
 
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
-from sophia_cli.core.errors import ExitCode
+from sophia_cli.cli.state import wants_json
+from sophia_cli.core.errors import ExitCode, UsageError
 from sophia_cli.core.migrate import run as core
 from sophia_cli.core.migrate.models import MigrationPreview, PortScan
 
@@ -57,19 +57,30 @@ def _print_preview(preview: MigrationPreview, show_diff: bool) -> None:
         for change in preview.changes:
             _print_diff(change.diff or f"{change.action} {change.path}")
     if preview.review:
-        rows = [[f"{s.path}:{s.line}:{s.column}", escape(s.text), s.reason]
-                for s in preview.review[:_MAX_SPOTS]]
-        console.print(output.table("Needs review (not edited)", ["where", "line", "why"], rows))
+        spots = [
+            [f"{s.path}:{s.line}:{s.column}", escape(s.text), s.reason]
+            for s in preview.review[:_MAX_SPOTS]
+        ]
+        console.print(output.table("Needs review (not edited)", ["where", "line", "why"], spots))
         if len(preview.review) > _MAX_SPOTS:
             output.say(f"… and {len(preview.review) - _MAX_SPOTS} more (see --json)")
     for refusal in preview.refusals:
         users = f": {', '.join(refusal.referenced_by)}" if refusal.referenced_by else ""
-        output.say(f"[red]refused[/] {refusal.kind} {escape(refusal.path)}: "
-                   f"{escape(refusal.reason)}{escape(users)}")
-    rows = [[s.index, s.kind, escape(s.summary), s.files, s.edits, escape("; ".join(s.notes))]
-            for s in preview.steps]
-    console.print(output.table(f"Plan {preview.plan} on {preview.root}",
-                               ["#", "step", "what", "files", "edits", "notes"], rows))
+        output.say(
+            f"[red]refused[/] {refusal.kind} {escape(refusal.path)}: "
+            f"{escape(refusal.reason)}{escape(users)}"
+        )
+    rows: list[list[object]] = [
+        [s.index, s.kind, escape(s.summary), s.files, s.edits, escape("; ".join(s.notes))]
+        for s in preview.steps
+    ]
+    console.print(
+        output.table(
+            f"Plan {preview.plan} on {preview.root}",
+            ["#", "step", "what", "files", "edits", "notes"],
+            rows,
+        )
+    )
     console.print(
         f"{len(preview.changes)} file(s) to change, {preview.edits} edit(s), "
         f"{len(preview.review)} need review, {len(preview.refusals)} refused, "
@@ -82,46 +93,54 @@ def _progress_notice(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _execute(ctx: typer.Context, preview: MigrationPreview, *, apply: bool, yes: bool,
-             as_json: bool, show_diff: bool) -> None:
+def _execute(
+    preview: MigrationPreview, *, apply: bool, yes: bool, as_json: bool, show_diff: bool
+) -> None:
     """Show the preview; apply it when asked; exit 10 while changes or refusals remain."""
+    if not as_json or not apply:
+        _show_preview(preview, as_json=as_json, show_diff=show_diff)
     if not apply:
-        if as_json:
-            output.emit_json(preview)
-        else:
-            _print_preview(preview, show_diff)
         pending = preview.pending or bool(preview.refusals)
         raise typer.Exit(ExitCode.CHANGES_PENDING if pending else ExitCode.OK)
-    if not as_json:
-        _print_preview(preview, show_diff)
-    if not preview.changes:
-        if as_json:
-            output.emit_json({"applied": None, "preview": preview})
-        output.say("nothing to apply")
-        raise typer.Exit(ExitCode.CHANGES_PENDING if preview.refusals else ExitCode.OK)
-    if not yes and sys.stdin.isatty():
-        typer.confirm(f"Apply {len(preview.changes)} change(s) to {preview.root}?",
-                      abort=True, err=True)
+    if preview.changes and not yes and sys.stdin.isatty():
+        question = f"Apply {len(preview.changes)} change(s) to {preview.root}?"
+        typer.confirm(question, abort=True, err=True)
     applied = core.apply_preview(preview, on_start=_progress_notice)
     if as_json:
         output.emit_json(applied)
+    elif not applied.id:
+        output.say("nothing to apply")
     else:
-        output.say(f"[green]applied[/] migration {applied.id}: {applied.files_changed} file(s), "
-                   f"{applied.edits} edit(s). Undo with: sophia migrate rollback {applied.id} "
-                   f"--path {escape(applied.root)}")
+        output.say(
+            f"[green]applied[/] migration {applied.id}: {applied.files_changed} file(s), "
+            f"{applied.edits} edit(s). Undo with: sophia migrate rollback {applied.id} "
+            f"--path {escape(applied.root)}"
+        )
     raise typer.Exit(ExitCode.CHANGES_PENDING if applied.refusals else ExitCode.OK)
+
+
+def _show_preview(preview: MigrationPreview, *, as_json: bool, show_diff: bool) -> None:
+    if as_json:
+        output.emit_json(preview)
+    else:
+        _print_preview(preview, show_diff)
 
 
 @app.command()
 def ports(
     ctx: typer.Context,
     path: PathArg = Path("."),
-    from_port: Annotated[int | None, typer.Option(
-        "--from", min=1, max=65535, help="Legacy port (default SOPHIA_LEGACY_PORT, 8003).")] = None,
-    to_port: Annotated[int | None, typer.Option(
-        "--to", min=1, max=65535, help="New port (default SOPHIA_PORT, 8000).")] = None,
-    scan: Annotated[bool, typer.Option(
-        "--scan", help="List every port the tree uses, conflicts and listeners; edit nothing.")
+    from_port: Annotated[
+        int, typer.Option("--from", min=1, max=65535, help="The legacy port to replace.")
+    ] = 8003,
+    to_port: Annotated[
+        int, typer.Option("--to", min=1, max=65535, help="The port to use instead.")
+    ] = 8000,
+    scan: Annotated[
+        bool,
+        typer.Option(
+            "--scan", help="List every port the tree uses, conflicts and listeners; edit nothing."
+        ),
     ] = False,
     apply: ApplyOption = False,
     yes: YesOption = False,
@@ -139,25 +158,38 @@ def ports(
     if scan:
         _show_scan(core.scan_ports(path), as_json)
         return
-    config = settings(ctx)
-    plan = core.ports_plan(from_port or config.sophia_legacy_port, to_port or config.sophia_port)
+    if from_port == to_port:
+        raise UsageError(f"--from and --to are both {from_port}", hint="Pass two different ports.")
+    plan = core.ports_plan(from_port, to_port)
     preview = core.compute_plan(plan, path, include_untracked=include_untracked)
-    _execute(ctx, preview, apply=apply, yes=yes, as_json=as_json, show_diff=show_diff)
+    _execute(preview, apply=apply, yes=yes, as_json=as_json, show_diff=show_diff)
 
 
 def _show_scan(result: PortScan, as_json: bool) -> None:
     if as_json:
         output.emit_json(result)
         return
-    rows = [[p.port, p.uses, "yes" if p.listening else "", escape(", ".join(p.claimed_by)),
-             "[red]CONFLICT[/]" if p.conflict else "", escape(", ".join(p.files[:4]))]
-            for p in result.ports]
+    rows = [
+        [
+            p.port,
+            p.uses,
+            "yes" if p.listening else "",
+            escape(", ".join(p.claimed_by)),
+            "[red]CONFLICT[/]" if p.conflict else "",
+            escape(", ".join(p.files[:4])),
+        ]
+        for p in result.ports
+    ]
     console = output.stdout()
-    console.print(output.table(f"Ports referenced in {result.root}",
-                               ["port", "uses", "listening", "claimed by", "", "files"], rows))
+    console.print(
+        output.table(
+            f"Ports referenced in {result.root}",
+            ["port", "uses", "listening", "claimed by", "", "files"],
+            rows,
+        )
+    )
     for use in result.uses:
-        console.print(f"{use.port:>5}  {escape(use.path)}:{use.line}  {escape(use.text)}",
-                      highlight=False)
+        console.print(Text(f"{use.port:>5}  {use.path}:{use.line}  {use.text}"))
 
 
 @app.command("run")
@@ -180,19 +212,29 @@ def run_plan(
     """
     loaded = core.load_plan(plan)
     preview = core.compute_plan(loaded, path, include_untracked=include_untracked, force=force)
-    _execute(ctx, preview, apply=apply, yes=yes, as_json=wants_json(ctx, json_output),
-             show_diff=show_diff)
+    _execute(
+        preview,
+        apply=apply,
+        yes=yes,
+        as_json=wants_json(ctx, json_output),
+        show_diff=show_diff,
+    )
 
 
 @app.command()
 def rollback(
     ctx: typer.Context,
-    migration_id: Annotated[str | None, typer.Argument(
-        metavar="[ID]", help="Migration to undo (default: the latest not rolled back).")] = None,
+    migration_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ID]", help="Migration to undo (default: the latest not rolled back)."
+        ),
+    ] = None,
     path: Annotated[Path, typer.Option("--path", help="Root of the migrated tree.")] = Path("."),
     yes: YesOption = False,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Also overwrite files edited since the migration.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also overwrite files edited since the migration.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Restore byte-identical originals of a migration (refuses files edited since).
@@ -202,12 +244,16 @@ def rollback(
     if not yes and sys.stdin.isatty():
         which = migration_id or "the latest migration"
         typer.confirm(f"Roll back {which} in {path}?", abort=True, err=True)
+    output.say(f"rolling back {migration_id or 'the latest migration'} in {escape(str(path))}…")
+    sys.stderr.flush()
     result = core.rollback(path, migration_id, force=force)
     if wants_json(ctx, json_output):
         output.emit_json(result)
         return
-    output.say(f"[green]rolled back[/] {result.id}: {len(result.restored)} file(s) restored, "
-               f"{len(result.already_original)} already original")
+    output.say(
+        f"[green]rolled back[/] {result.id}: {len(result.restored)} file(s) restored, "
+        f"{len(result.already_original)} already original"
+    )
 
 
 @app.command()
@@ -224,10 +270,10 @@ def history(
     if wants_json(ctx, json_output):
         output.emit_json(records)
         return
-    rows = [[r.id, r.plan, f"{r.created_at:%Y-%m-%d %H:%M:%S}", r.status, r.files]
-            for r in records]
-    output.stdout().print(output.table(None, ["id", "plan", "applied (UTC)", "status", "files"],
-                                       rows))
+    rows = [[r.id, r.plan, f"{r.created_at:%Y-%m-%d %H:%M:%S}", r.status, r.files] for r in records]
+    output.stdout().print(
+        output.table(None, ["id", "plan", "applied (UTC)", "status", "files"], rows)
+    )
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 from typing import Annotated
@@ -47,11 +48,12 @@ def serve(
         int | None,
         typer.Option(
             help="Also answer on this legacy (Bridge) port, marked deprecated, e.g. 8003.",
-            min=1, max=65535,
+            min=1,
+            max=65535,
         ),
     ] = None,
 ) -> None:
-    """Serve the API until interrupted; SIGTERM drains in-flight requests first.
+    """Serve the same functions over HTTP on port 8000; SIGTERM drains in-flight requests.
 
     Routes need a bearer token (`sophia token issue`); /health, /ready and /metrics are open
     (/metrics is admin-scoped in production unless SOPHIA_METRICS_PORT is set).
@@ -70,24 +72,35 @@ def serve(
     chosen = [p for p in (api_port, legacy_port, metrics_port) if p is not None]
     if len(set(chosen)) != len(chosen):
         raise UsageError(f"ports must differ: {', '.join(map(str, chosen))}")
-    _export_for_workers(ctx, api_port, legacy_port, workers)
     sockets = [_bind(host, p) for p in chosen]
+    metrics_dir = _export_for_workers(ctx, api_port, legacy_port, workers)
     config = uvicorn.Config(
-        APP_FACTORY, factory=True, workers=workers, access_log=False,
-        timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S), server_header=False,
+        APP_FACTORY,
+        factory=True,
+        workers=workers,
+        access_log=False,
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S),
+        server_header=False,
     )
     where = ", ".join(f"http://{host}:{p}" for p in chosen)
     output.say(f"sophia serve on {where} ({workers} worker{'s' if workers > 1 else ''})")
-    if workers > 1:
-        Multiprocess(config, sockets=sockets).run()
-    else:
-        uvicorn.Server(config).run(sockets=sockets)
+    try:
+        if workers > 1:
+            Multiprocess(config, sockets=sockets).run()
+        else:
+            uvicorn.Server(config).run(sockets=sockets)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _export_for_workers(
     ctx: typer.Context, api_port: int, legacy_port: int | None, workers: int
-) -> None:
-    """Workers are fresh processes: hand them the choices through the environment."""
+) -> str | None:
+    """Workers are fresh processes: hand them the choices through the environment.
+
+    Returns the metrics folder created for this run (removed when serving ends), if any.
+    """
     env_file = state(ctx).env_file
     if env_file is not None:
         os.environ[ENV_FILE_VARIABLE] = str(env_file.resolve())
@@ -96,4 +109,7 @@ def _export_for_workers(
         os.environ[LEGACY_PORT_VARIABLE] = str(legacy_port)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics here; /metrics merges them.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sophia-metrics-")
+        folder = tempfile.mkdtemp(prefix="sophia-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        return folder
+    return None

@@ -187,7 +187,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = setting(
         120,
         section=Section.SERVER,
-        description="Requests allowed per subject and route per minute, shared by all replicas.",
+        description=(
+            "Requests allowed per subject and route per minute, shared by all replicas; 0 = off."
+        ),
         example="120",
     )
     mcp_context_urls: str = setting(
@@ -344,7 +346,7 @@ class Settings(BaseSettings):
     sync_rate_limits: Literal["published", "off"] = setting(
         "published",
         section=Section.SOURCES,
-        description="Client-side rate limits of `sophia sync`: published (each API's limit) or off.",
+        description="Client-side rate limits of `sophia sync`: published (each API's) or off.",
         example="published",
     )
     hubspot_rate_limit_per_10s: int = setting(
@@ -378,15 +380,15 @@ class Settings(BaseSettings):
         example="true",
     )
     slack_lookback_days: float = setting(
-        7.0,
+        15.0,
         section=Section.SOURCES,
         description="Days of Slack history re-read each run, for late thread replies and edits.",
-        example="7",
+        example="15",
     )
     gong_lookback_days: float = setting(
         3.0,
         section=Section.SOURCES,
-        description="Days of Gong calls re-read each run, for calls and transcripts that arrive late.",
+        description="Days of Gong calls re-read each run, for late calls and transcripts.",
         example="3",
     )
     asana_sweep_hours: float = setting(
@@ -398,7 +400,7 @@ class Settings(BaseSettings):
     sync_stale_hours: float = setting(
         26.0,
         section=Section.SOURCES,
-        description="`sophia doctor` warns when a source's last successful sync is older than this.",
+        description="Hours after which `sophia doctor` calls a source's last good sync stale.",
         example="26",
     )
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
@@ -44,10 +45,9 @@ class ServerState:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def spawn(self, coroutine: object, name: str) -> asyncio.Task[None]:
+    def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run a background job that shutdown waits for (it should watch `stopping`)."""
-        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
-        task.set_name(name)
+        task = asyncio.create_task(coroutine, name=name)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         return task
@@ -119,6 +119,22 @@ def _log_to_stderr() -> None:
         logger.propagate = False
 
 
+_LLM_KEYS = ("openai_api_key", "anthropic_api_key", "litellm_api_key", "aimlapi_api_key")
+
+
+def _preload_llm_library(settings: Settings) -> None:
+    """Import LiteLLM before serving when a model can be called.
+
+    The first chat or LLM-backed ask then does not pay its multi-second import, and a
+    shutdown cannot land in the middle of it: LiteLLM installs logging filters during its
+    import that fail (KeyError 'litellm') if uvicorn logs from another thread meanwhile.
+    """
+    if any(settings.secret_value(name) for name in _LLM_KEYS):
+        from sophia_cli.core.squad.llm import load_litellm
+
+        load_litellm()
+
+
 def app_from_environment() -> FastAPI:
     """The factory uvicorn workers call (`sophia serve` prepared the environment)."""
     _log_to_stderr()
@@ -130,4 +146,6 @@ def app_from_environment() -> FastAPI:
         legacy=int(legacy) if legacy else None,
         metrics=settings.sophia_metrics_port,
     )
-    return create_app(settings, plan)
+    app = create_app(settings, plan)
+    _preload_llm_library(settings)
+    return app

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 from sophia_cli.core.errors import (
     InputError,
+    MigrationError,
     NotFoundError,
     RateLimitedError,
+    ServiceUnavailableError,
     SophiaError,
     UsageError,
 )
@@ -54,6 +56,26 @@ def _validation_message(errors: list[dict[str, object]]) -> str:
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
+def translate_unexpected(exc: BaseException) -> SophiaError:
+    """An error core did not classify, as the closest error of the hierarchy.
+
+    A store that cannot be reached is a 503 (the load balancer may retry elsewhere); a
+    warehouse without its schema is a migration problem; anything else is a plain 500 whose
+    details stay in the server log.
+    """
+    import psycopg
+    import redis
+
+    if isinstance(exc, psycopg.errors.UndefinedTable | psycopg.errors.InvalidSchemaName):
+        return MigrationError(
+            "the warehouse schema is missing or out of date",
+            hint="Run `sophia db upgrade` against DATABASE_URL.",
+        )
+    if isinstance(exc, psycopg.OperationalError | redis.ConnectionError | redis.TimeoutError):
+        return ServiceUnavailableError(f"a store is unreachable ({type(exc).__name__})")
+    return SophiaError("internal server error", hint="The server logged the details; retry later.")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers that turn every failure into the shared error body."""
     from fastapi.exceptions import RequestValidationError
@@ -82,14 +104,6 @@ def install_error_handlers(app: FastAPI) -> None:
             InputError(_validation_message(errors), hint="See /docs for the request schema.")
         )
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Log the traceback for operators; the client gets no internals.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(
-            SophiaError("internal server error", hint="The server logged the details; retry later.")
-        )
-
     app.add_exception_handler(SophiaError, on_sophia_error)
     app.add_exception_handler(HTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(Exception, on_unexpected)

@@ -25,6 +25,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("sophia.access")
+log = logging.getLogger("sophia.server")
 SERVED_BY = f"sophia/{__version__}".encode()
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -36,20 +37,29 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "sophia_http_requests", "HTTP requests by route, method, status and port kind.",
-            ["route", "method", "status", "port"], registry=r,
+            "sophia_http_requests",
+            "HTTP requests by route, method, status and port kind.",
+            ["route", "method", "status", "port"],
+            registry=r,
         )
         self.latency = Histogram(
-            "sophia_http_request_duration_seconds", "HTTP request latency by route.",
-            ["route", "method"], buckets=_LATENCY_BUCKETS, registry=r,
+            "sophia_http_request_duration_seconds",
+            "HTTP request latency by route.",
+            ["route", "method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.legacy_callers = Counter(
-            "sophia_legacy_requests", "Requests that arrived on the legacy (Bridge) port.",
-            ["route", "caller"], registry=r,
+            "sophia_legacy_requests",
+            "Requests that arrived on the legacy (Bridge) port.",
+            ["route", "caller"],
+            registry=r,
         )
         self.rate_limited = Counter(
-            "sophia_rate_limit_refusals", "Requests refused by the rate limit.",
-            ["route"], registry=r,
+            "sophia_rate_limit_refusals",
+            "Requests refused by the rate limit.",
+            ["route"],
+            registry=r,
         )
         self.rate_limit_errors = Counter(
             "sophia_rate_limit_store_errors",
@@ -57,33 +67,45 @@ class Metrics:
             registry=r,
         )
         self.auth_failures = Counter(
-            "sophia_auth_failures", "Requests refused by authentication or scope.",
-            ["reason"], registry=r,
+            "sophia_auth_failures",
+            "Requests refused by authentication or scope.",
+            ["reason"],
+            registry=r,
         )
         self.squad_spend = Counter(
-            "sophia_squad_spend_usd", "LLM spend of completions served, in US dollars.",
-            ["model"], registry=r,
+            "sophia_squad_spend_usd",
+            "LLM spend of completions served, in US dollars.",
+            ["model"],
+            registry=r,
         )
         self.squad_cache_hits = Counter(
-            "sophia_squad_cache_hits", "Completions served from the squad cache.", registry=r,
+            "sophia_squad_cache_hits",
+            "Completions served from the squad cache.",
+            registry=r,
         )
         self.squad_calls = Counter(
-            "sophia_squad_completions", "Completions served through the squad.", registry=r,
+            "sophia_squad_completions",
+            "Completions served through the squad.",
+            registry=r,
         )
         self.sync_rows = Counter(
-            "sophia_sync_rows", "Rows written by syncs started through the API.",
-            ["source"], registry=r,
+            "sophia_sync_rows",
+            "Rows written by syncs started through the API.",
+            ["source"],
+            registry=r,
         )
         self.sync_failures = Counter(
-            "sophia_sync_failures", "Syncs started through the API that failed.",
-            ["source"], registry=r,
+            "sophia_sync_failures",
+            "Syncs started through the API that failed.",
+            ["source"],
+            registry=r,
         )
 
     def exposition(self) -> bytes:
         """The text exposition format; merged across workers in multiprocess mode."""
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             merged = CollectorRegistry()
-            MultiProcessCollector(merged)
+            MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             return generate_latest(merged)
         return generate_latest(self.registry)
 
@@ -109,10 +131,12 @@ class ObserveMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_observed(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status = int(message["status"])
                 headers = list(message.get("headers", []))
                 headers.append((b"x-served-by", SERVED_BY))
@@ -122,6 +146,15 @@ class ObserveMiddleware:
 
         try:
             await self.app(scope, receive, send_observed)
+        except Exception as exc:
+            # The one place unexpected errors end: logged once with the traceback, answered
+            # in the shared error shape, and the worker keeps serving.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if response_started:
+                raise
+            from sophia_cli.server.errors import error_response, translate_unexpected
+
+            await error_response(translate_unexpected(exc))(scope, receive, send_observed)
         finally:
             self._record(scope, status, time.perf_counter() - started)
 
@@ -130,17 +163,27 @@ class ObserveMiddleware:
         server = scope.get("server") or (None, None)
         legacy = self.legacy_port is not None and server[1] == self.legacy_port
         subject = str(scope.get("state", {}).get("subject") or "anonymous")
-        self.metrics.requests.labels(route, method, str(status), "legacy" if legacy else "api").inc()
+        self.metrics.requests.labels(
+            route, method, str(status), "legacy" if legacy else "api"
+        ).inc()
         self.metrics.latency.labels(route, method).observe(elapsed)
         if legacy:
             self.metrics.legacy_callers.labels(route, subject).inc()
         # Path template and subject only: never query strings, headers or bodies (secrets).
-        access_log.info(json.dumps({
-            "event": "request", "method": method, "route": route, "status": status,
-            "duration_ms": round(elapsed * 1000, 2), "subject": subject,
-            "port": "legacy" if legacy else "api",
-            "client": (scope.get("client") or ("", 0))[0],
-        }))
+        access_log.info(
+            json.dumps(
+                {
+                    "event": "request",
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "subject": subject,
+                    "port": "legacy" if legacy else "api",
+                    "client": (scope.get("client") or ("", 0))[0],
+                }
+            )
+        )
 
 
 def _rate_limit_headers(scope: Scope) -> list[tuple[bytes, bytes]]:

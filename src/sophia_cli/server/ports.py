@@ -71,7 +71,9 @@ class PortsMiddleware:
         async def send_deprecated(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [
-                    *message.get("headers", []), (b"deprecation", b"true"), (b"link", link)
+                    *message.get("headers", []),
+                    (b"deprecation", b"true"),
+                    (b"link", link),
                 ]
             await send(message)
 

@@ -49,6 +49,8 @@ class RateLimiter:
         """
         import redis
 
+        if self.limit <= 0:  # RATE_LIMIT_PER_MINUTE=0 turns the limit off
+            return None
         key = redis_store.key(self.settings, "ratelimit", route, subject)
         try:
             window = await self._sliding_window()

@@ -8,7 +8,9 @@ silent fallback: when neither works, one error says what the options are.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 from typing import Any
 
 from sophia_cli.core.errors import AuthenticationError, ConfigError
@@ -16,6 +18,9 @@ from sophia_cli.core.settings import Settings
 
 SERVICE = "sophia"
 CRYPTFILE_NAME = "keyring.cfg"
+# Written the first time sophia stores a secret, so that commands only pay for keyring
+# discovery (a few hundred milliseconds) on machines where the keyring is in use.
+IN_USE_MARKER = "keyring-in-use"
 
 _OPTIONS_HINT = (
     "Options: keep secrets in environment variables or in .env.master (mode 600); "
@@ -34,27 +39,66 @@ class KeyringUnavailableError(ConfigError):
 
 
 class Keyring:
-    """A keyring backend bound to the `sophia` service."""
+    """A keyring backend bound to the `sophia` service.
 
-    def __init__(self, backend: Any, description: str) -> None:
+    For a file backend (`path` given) values read are cached until the file changes, because
+    every encrypted read derives a key with Argon2 (a fraction of a second each, by design).
+    """
+
+    def __init__(
+        self, backend: Any, description: str, path: Path | None = None, marker: Path | None = None
+    ) -> None:
         self._backend = backend
         self.description = description
+        self._path = path
+        self.marker = marker
+        self._cache: dict[str, str | None] = {}
+        self._seen: int | None = self._stamp()
 
     def get(self, name: str) -> str | None:
         """The stored value of `name`, or None."""
+        self._revalidate()
+        if name in self._cache:
+            return self._cache[name]
         value = self._call("read", self._backend.get_password, SERVICE, name)
-        return value if isinstance(value, str) else None
+        value = value if isinstance(value, str) else None
+        if self._path is not None:
+            self._cache[name] = value
+        return value
 
     def set(self, name: str, value: str) -> None:
         """Store `value` under `name`, replacing any previous value."""
+        self._revalidate()
         self._call("write", self._backend.set_password, SERVICE, name, value)
+        self._remember(name, value)
+        if self.marker is not None and not self.marker.exists():
+            self.marker.parent.mkdir(parents=True, exist_ok=True)
+            self.marker.write_text(self.description + "\n", encoding="utf-8")
 
     def delete(self, name: str) -> bool:
         """Remove `name`; False when it was not stored."""
         if self.get(name) is None:
             return False
         self._call("delete", self._backend.delete_password, SERVICE, name)
+        self._remember(name, None)
         return True
+
+    def _stamp(self) -> int | None:
+        if self._path is None or not self._path.exists():
+            return None
+        return self._path.stat().st_mtime_ns
+
+    def _revalidate(self) -> None:
+        # Another process wrote the file: forget what we read before.
+        stamp = self._stamp()
+        if stamp != self._seen:
+            self._cache.clear()
+            self._seen = stamp
+
+    def _remember(self, name: str, value: str | None) -> None:
+        if self._path is not None:
+            self._cache[name] = value
+            self._seen = self._stamp()
 
     def _call(self, verb: str, function: Any, *args: str) -> Any:
         from keyring.errors import KeyringError, PasswordDeleteError
@@ -71,9 +115,14 @@ class Keyring:
 
 def open_keyring(settings: Settings) -> Keyring:
     """The keyring selected by SOPHIA_KEYRING_BACKEND; raises KeyringUnavailableError."""
-    if settings.sophia_keyring_backend == "cryptfile":
-        return _cryptfile(settings)
-    return _system()
+    keyring = _cryptfile(settings) if settings.sophia_keyring_backend == "cryptfile" else _system()
+    keyring.marker = settings.home / IN_USE_MARKER
+    return keyring
+
+
+def keyring_in_use(settings: Settings) -> bool:
+    """Whether sophia ever stored a secret in a keyring for this SOPHIA_HOME."""
+    return (settings.home / IN_USE_MARKER).exists()
 
 
 def _system() -> Keyring:
@@ -94,6 +143,10 @@ def _system() -> Keyring:
     raise KeyringUnavailableError("no usable OS keyring on this machine (headless?)")
 
 
+# Unlocked file keyrings of this process, by file and password digest (unlocking costs).
+_unlocked: dict[tuple[str, str], Keyring] = {}
+
+
 def _cryptfile(settings: Settings) -> Keyring:
     password = settings.secret_value("sophia_keyring_password")
     if not password:
@@ -101,10 +154,17 @@ def _cryptfile(settings: Settings) -> Keyring:
             "SOPHIA_KEYRING_BACKEND=cryptfile needs SOPHIA_KEYRING_PASSWORD to unlock the file",
             hint="Export SOPHIA_KEYRING_PASSWORD (never write it into an env file in the repo).",
         )
-    from keyrings.cryptfile.cryptfile import CryptFileKeyring
+    path = settings.home / CRYPTFILE_NAME
+    key = (str(path), hashlib.sha256(password.encode()).hexdigest())
+    if key not in _unlocked or not path.exists():
+        _unlocked[key] = _unlock(path, password)
+    return _unlocked[key]
+
+
+def _unlock(path: Path, password: str) -> Keyring:
+    from keyrings.cryptfile.cryptfile import CryptFileKeyring  # type: ignore[import-untyped]
 
     backend = CryptFileKeyring()
-    path = settings.home / CRYPTFILE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     backend.file_path = str(path)
     try:
@@ -114,4 +174,4 @@ def _cryptfile(settings: Settings) -> Keyring:
             f"SOPHIA_KEYRING_PASSWORD does not unlock {path}",
             hint="Use the password the file was created with, or move the file away to start over.",
         ) from exc
-    return Keyring(backend, f"cryptfile: {path}")
+    return Keyring(backend, f"cryptfile: {path}", path)

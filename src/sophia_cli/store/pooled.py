@@ -12,12 +12,14 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+import redis
+
+from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
-from sophia_cli.store import postgres
+from sophia_cli.store import embedded_redis, postgres
 from sophia_cli.store import redis as redis_store
 
 if TYPE_CHECKING:
-    import redis
     from psycopg_pool import ConnectionPool
 
 _lock = threading.Lock()
@@ -39,6 +41,15 @@ def redis_client(settings: Settings) -> redis.Redis:
             client = redis_store.client(settings)
             _redis[name] = client
         return client
+
+
+def redis_unreachable(settings: Settings, exc: BaseException) -> ServiceUnavailableError:
+    """The store's error for a Redis that cannot be reached, naming where it is."""
+    url = settings.secret_value("redis_url") or embedded_redis.url(settings.home)
+    return redis_store.unreachable(url, exc)
+
+
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 def pg_pool(settings: Settings) -> ConnectionPool:

@@ -66,11 +66,7 @@ class SlidingWindow:
 
     async def hit(self, key: str, *, limit: int, window_s: int) -> Decision:
         """Count one request against `key`; refuse it when the window is full."""
-        if limit <= 0:
-            return Decision(False, 0, 0, window_s * 1000, window_s)
-        result = await self._script(
-            keys=[key], args=[limit, window_s * 1000, uuid.uuid4().hex]
-        )
+        result = await self._script(keys=[key], args=[limit, window_s * 1000, uuid.uuid4().hex])
         admitted, remaining, reset_ms = (int(value) for value in result)
         return Decision(bool(admitted), limit, remaining, reset_ms, window_s)
 

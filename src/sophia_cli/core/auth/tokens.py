@@ -91,8 +91,9 @@ def require_signing_secret(settings: Settings) -> str:
     """The current secret, or ConfigError when it is missing or too short."""
     problem = secret_problem(settings)
     if problem is not None:
-        raise ConfigError(problem, hint="Set JWT_SECRET to 64+ random characters "
-                          "(e.g. `openssl rand -hex 32`).")
+        raise ConfigError(
+            problem, hint="Set JWT_SECRET to 64+ random characters (e.g. `openssl rand -hex 32`)."
+        )
     secret = settings.secret_value("jwt_secret")
     assert secret is not None
     return secret

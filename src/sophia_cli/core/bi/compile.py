@@ -57,28 +57,34 @@ def check_compatible(layer: SemanticLayer, query: StructuredQuery) -> list[Metri
     """The query's metrics, or NotUnderstoodError when they cannot share one SQL query."""
     unknown = [name for name in query.metrics if name not in layer.metrics]
     if unknown:
-        raise NotUnderstoodError(f"unknown metric {unknown[0]!r}")
+        raise NotUnderstoodError(f"not covered: unknown metric {unknown[0]!r}")
     metrics = [layer.metrics[name] for name in query.metrics]
     first = metrics[0]
     for other in metrics[1:]:
         if (other.model, other.time, other.where) != (first.model, first.time, first.where):
+            suggestions = [f"{first.label} {_tail(query)}", f"{other.label} {_tail(query)}"]
             raise NotUnderstoodError(
-                f"{first.label} and {other.label} cannot be answered together",
-                suggestions=[f"{first.label} {_tail(query)}", f"{other.label} {_tail(query)}"],
-                hint="Ask for one of them at a time.",
-            )
+                f"not covered: {first.label} and {other.label} cannot be answered together",
+                suggestions=suggestions, hint=_try(suggestions),
+            )  # fmt: skip
     model = layer.models[first.model]
     used = query.dimensions + [f.dimension for f in query.filters]
     for name in used:
         if name not in model.dimensions:
             label = layer.dimensions[name].label if name in layer.dimensions else name
             choices = ", ".join(layer.dimensions[d].label for d in model.dimensions)
+            suggestions = [
+                f"{first.label} by {layer.dimensions[d].label}" for d in model.dimensions
+            ]
             raise NotUnderstoodError(
-                f"{first.label} cannot be broken down by {label}",
-                suggestions=[f"{first.label} by {layer.dimensions[d].label}" for d in model.dimensions],
-                hint=f"{first.label} can be broken down by: {choices}.",
-            )
+                f"not covered: {first.label} cannot be broken down by {label}"
+                f" (only by {choices})", suggestions=suggestions, hint=_try(suggestions),
+            )  # fmt: skip
     return metrics
+
+
+def _try(suggestions: list[str]) -> str:
+    return "Try: " + " · ".join(f'"{s}"' for s in suggestions[:3])
 
 
 def _tail(query: StructuredQuery) -> str:

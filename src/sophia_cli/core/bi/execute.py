@@ -63,7 +63,9 @@ def _refusal(exc: psycopg.Error) -> SophiaError:
             f"the query was cancelled: {first}",
             hint="Narrow the question or raise ASK_STATEMENT_TIMEOUT_MS.",
         )
-    if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction | psycopg.errors.InsufficientPrivilege):
+    if isinstance(
+        exc, psycopg.errors.ReadOnlySqlTransaction | psycopg.errors.InsufficientPrivilege
+    ):
         return PermissionDeniedError(
             f"the database refused the query: {first}", hint="Only reading is allowed here."
         )
@@ -110,7 +112,7 @@ class Reader:
                 )
                 if use_role:
                     self.conn.execute(f"SET LOCAL ROLE {READER_ROLE}")
-                cursor = self.conn.execute(sql, params)  # type: ignore[arg-type]
+                cursor = self.conn.execute(sql, params)
                 columns = [column.name for column in cursor.description or []]
                 raw = cursor.fetchmany(cap + 1) if cap is not None else cursor.fetchall()
                 raise psycopg.Rollback(tx)  # nothing to keep, even when nothing was written

@@ -8,6 +8,7 @@ A fiscal year is named after the calendar year it starts in.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ MONTHS = {
 _MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
 _UNIT = r"(day|week|month|quarter|year)s?"
 _REL = r"(?:this|current|last|previous|prior|next) (?:week|month|quarter|year)|today|yesterday"
+
+
 def _period_pattern(bare_month: bool) -> str:
     """Period expressions; a bare month name ("may") only where a preposition precedes it."""
     month = rf"|{_MONTH}(?: \d{{4}})?" if bare_month else rf"|{_MONTH} \d{{4}}"
@@ -159,7 +162,9 @@ def period(text: str, cal: Calendar) -> tuple[date, date]:
         return cal.as_of, cal.as_of + timedelta(days=1)
     if text == "yesterday":
         return cal.as_of - timedelta(days=1), cal.as_of
-    if found := re.fullmatch(r"(this|current|last|previous|prior|next) (week|month|quarter|year)", text):
+    if found := re.fullmatch(
+        r"(this|current|last|previous|prior|next) (week|month|quarter|year)", text
+    ):
         return _relative(found[1], found[2], cal)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
@@ -186,7 +191,9 @@ def period(text: str, cal: Calendar) -> tuple[date, date]:
         return start, add_months(start, 12)
     if re.fullmatch(r"\d{4}", text):
         return date(int(text), 1, 1), date(int(text) + 1, 1, 1)
-    raise InputError(f"{text!r} is not a time period I know", hint="Try 'last quarter' or 'Q3 2025'.")
+    raise InputError(
+        f"{text!r} is not a time period I know", hint="Try 'last quarter' or 'Q3 2025'."
+    )
 
 
 def _rolling(count: int, unit: str, cal: Calendar) -> tuple[date, date]:
@@ -194,9 +201,9 @@ def _rolling(count: int, unit: str, cal: Calendar) -> tuple[date, date]:
     if unit in ("day", "week"):
         return end - timedelta(days=count * (7 if unit == "week" else 1)), end
     months = count * {"month": 1, "quarter": 3, "year": 12}[unit]
-    shifted = add_months(cal.as_of, -months)
-    day = min(cal.as_of.day, 28 if shifted.month == 2 else 30)
-    return shifted.replace(day=day) + timedelta(days=1), end
+    first = add_months(cal.as_of, -months)  # the same day N months back, clamped to its month
+    day = min(cal.as_of.day, calendar.monthrange(first.year, first.month)[1])
+    return first.replace(day=day) + timedelta(days=1), end
 
 
 _TO_DATE = {"ytd": "year", "qtd": "quarter", "mtd": "month", "wtd": "week"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sophia_cli.core.env import hygiene, structure, values
 from sophia_cli.core.env.findings import Finding, Severity, info
 from sophia_cli.core.env.layers import Layers, is_set, load_layers
 from sophia_cli.core.env.mask import display_value, name_looks_secret
-from sophia_cli.core.errors import ExitCode
+from sophia_cli.core.errors import ExitCode, InputError
 from sophia_cli.core.settings import Environment, deprecated_names, spec_by_env_name
 
 
@@ -54,6 +55,8 @@ def check_environment(
     directory: Path, env: Environment | None = None, environ: Mapping[str, str] | None = None
 ) -> EnvReport:
     """Check the layered configuration of `directory` for `env` (default: SOPHIA_ENV)."""
+    if not directory.is_dir():
+        raise InputError(f"{directory} is not a folder", hint="Pass the project folder with --dir.")
     directory = directory.resolve()
     environ = os.environ if environ is None else environ
     layers = load_layers(directory, env, environ)
@@ -105,15 +108,29 @@ def _variables(layers: Layers) -> list[VariableReport]:
             layer = "default" if winner is None else f"{winner.layer} (unset)"
         else:
             value, layer = winner.value, winner.layer
-        reports.append(VariableReport(
-            name=name,
-            value=display_value(value, secret=secret),
-            layer=layer,
-            overrides=[a.layer for a in found[:-1]],
-            secret=secret,
-            known=name in specs,
-        ))
+        if name == "SOPHIA_ENV" and value != layers.environment.value:
+            value, layer = layers.environment.value, "selected (--env)"
+        if not secret and name not in specs and value:
+            secret = _value_looks_secret(name, value)
+        reports.append(
+            VariableReport(
+                name=name,
+                value=display_value(value, secret=secret),
+                layer=layer,
+                overrides=[a.layer for a in found[:-1]],
+                secret=secret,
+                known=name in specs,
+            )
+        )
     return reports
+
+
+def _value_looks_secret(name: str, value: str) -> bool:
+    # An unknown variable's name says nothing; the value may still be a token or a URL
+    # with a password, which must not be printed either.
+    from sophia_cli.core.env.scan.scanner import scan_text
+
+    return bool(scan_text(f"{name}={value}")) or bool(re.search(r"://[^/@\s]*:[^@\s]+@", value))
 
 
 def _relative(finding: Finding, directory: Path) -> Finding:

@@ -29,17 +29,17 @@ class Finding(BaseModel):
 
 def error(code: str, message: str, **where: object) -> Finding:
     """An error finding (see Finding for the `where` fields)."""
-    return Finding(severity=Severity.ERROR, code=code, message=message, **where)  # type: ignore[arg-type]
+    return Finding(severity=Severity.ERROR, code=code, message=message, **where)
 
 
 def warning(code: str, message: str, **where: object) -> Finding:
     """A warning finding."""
-    return Finding(severity=Severity.WARNING, code=code, message=message, **where)  # type: ignore[arg-type]
+    return Finding(severity=Severity.WARNING, code=code, message=message, **where)
 
 
 def info(code: str, message: str, **where: object) -> Finding:
     """An informational finding."""
-    return Finding(severity=Severity.INFO, code=code, message=message, **where)  # type: ignore[arg-type]
+    return Finding(severity=Severity.INFO, code=code, message=message, **where)
 
 
 # Every code `env check` can report, with a one-line description (used for SARIF rules).
@@ -55,7 +55,7 @@ CHECK_CODES: dict[str, str] = {
     "reused-secret": "The same secret value is used by two variables.",
     "deprecated-variable": "A deprecated variable is set; its replacement is named.",
     "unknown-variable": "A variable sophia does not know (maybe a typo).",
-    "file-permissions": "An env file holding secrets is readable by others or owned by another user.",
+    "file-permissions": "An env file with secrets is readable by others or owned by someone else.",
     "not-gitignored": "An env file with real values is not ignored by git.",
     "tracked-by-git": "An env file with real values is committed to git.",
     "keyring-unavailable": "The keyring layer could not be read.",

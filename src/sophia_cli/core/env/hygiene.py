@@ -21,17 +21,23 @@ def check_permissions(directory: Path) -> list[Finding]:
     stat = path.stat()
     findings = []
     if stat.st_mode & 0o077:
-        findings.append(error(
-            "file-permissions",
-            f"{MASTER_FILE} is mode {stat.st_mode & 0o777:o}; it must be 600",
-            file=MASTER_FILE, hint=f"chmod 600 {path}",
-        ))
+        findings.append(
+            error(
+                "file-permissions",
+                f"{MASTER_FILE} is mode {stat.st_mode & 0o777:o}; it must be 600",
+                file=MASTER_FILE,
+                hint=f"chmod 600 {path}",
+            )
+        )
     if hasattr(os, "getuid") and stat.st_uid != os.getuid():
-        findings.append(error(
-            "file-permissions",
-            f"{MASTER_FILE} is owned by uid {stat.st_uid}, not by you (uid {os.getuid()})",
-            file=MASTER_FILE, hint=f"chown $(id -u) {path}",
-        ))
+        findings.append(
+            error(
+                "file-permissions",
+                f"{MASTER_FILE} is owned by uid {stat.st_uid}, not by you (uid {os.getuid()})",
+                file=MASTER_FILE,
+                hint=f"chown $(id -u) {path}",
+            )
+        )
     return findings
 
 
@@ -42,16 +48,25 @@ def check_git(directory: Path) -> list[Finding]:
     findings = []
     for name in PRIVATE_FILES:
         if _git(directory, "ls-files", "--error-unmatch", "--", name).returncode == 0:
-            findings.append(error(
-                "tracked-by-git", f"{name} is committed to git; its values are in the history",
-                file=name,
-                hint=f"git rm --cached {name}, add it to .gitignore, and rotate its secrets",
-            ))
-        elif (directory / name).exists() and _git(directory, "check-ignore", "-q", "--", name).returncode != 0:
-            findings.append(warning(
-                "not-gitignored", f"{name} is not ignored by git", file=name,
-                hint=f"echo {name} >> .gitignore",
-            ))
+            findings.append(
+                error(
+                    "tracked-by-git",
+                    f"{name} is committed to git; its values are in the history",
+                    file=name,
+                    hint=f"git rm --cached {name}, add it to .gitignore, and rotate its secrets",
+                )
+            )
+        elif (directory / name).exists() and _git(
+            directory, "check-ignore", "-q", "--", name
+        ).returncode != 0:
+            findings.append(
+                warning(
+                    "not-gitignored",
+                    f"{name} is not ignored by git",
+                    file=name,
+                    hint=f"echo {name} >> .gitignore",
+                )
+            )
     return findings
 
 
@@ -66,5 +81,8 @@ def _in_git_repo(directory: Path) -> bool:
 def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "-C", str(directory), *args],
-        capture_output=True, text=True, timeout=10, check=False,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
     )

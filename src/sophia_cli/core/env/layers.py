@@ -47,6 +47,7 @@ class Assignment:
     value: str | None
     file: Path | None = None
     line: int | None = None
+    raw: str | None = None  # as written, before `${VAR}` interpolation (files only)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ class Layers:
     def values(self) -> dict[str, str]:
         """Winning values that are real (not empty, not a placeholder)."""
         return {
-            name: a.value for name, a in self.effective().items() if is_set(a.value)
+            name: a.value
+            for name, a in self.effective().items()
+            if a.value is not None and is_set(a.value)
         }
 
 
@@ -177,7 +180,9 @@ def _add_file(layers: Layers, loaded: LoadedFile, environ: Mapping[str, str]) ->
     layers.files.append(loaded)
     resolved = file_values(loaded.parsed, environ)
     for name, entry in loaded.parsed.last_values().items():
-        assignment = Assignment(loaded.layer, resolved.get(name), loaded.path, entry.line)
+        assignment = Assignment(
+            loaded.layer, resolved.get(name), loaded.path, entry.line, raw=entry.raw
+        )
         layers.assignments.setdefault(name, []).append(assignment)
 
 
@@ -196,14 +201,16 @@ def _add_keyring(layers: Layers) -> None:
         if a.value and (match := KEYRING_REFERENCE.match(a.value.strip()))
     }
     unset = [
-        s.env_name for s in setting_specs()
-        if s.secret and s.env_name != "SOPHIA_KEYRING_PASSWORD"
+        s.env_name
+        for s in setting_specs()
+        if s.secret
+        and s.env_name != "SOPHIA_KEYRING_PASSWORD"
         and not is_set(effective[s.env_name].value if s.env_name in effective else None)
     ]
     if not references and not unset:
         return
     try:
-        stored = _read_keyring(layers, [*unset, *references.values()])
+        stored = _read_keyring(layers, [*unset, *references.values()], referenced=bool(references))
     except SophiaError as exc:
         layers.keyring_error = exc.message
         stored = {}
@@ -219,10 +226,12 @@ def _add_keyring(layers: Layers) -> None:
             layers.keyring_used.append(name)
 
 
-def _read_keyring(layers: Layers, names: list[str]) -> dict[str, str]:
+def _read_keyring(layers: Layers, names: list[str], *, referenced: bool) -> dict[str, str]:
     from sophia_cli.core.env.secrets import read_values
-    from sophia_cli.store.keyring import open_keyring
+    from sophia_cli.store.keyring import keyring_in_use, open_keyring
 
     values = {k: v for k, v in layers.values().items() if not KEYRING_REFERENCE.match(v)}
-    keyring = open_keyring(settings_from_values(values, layers.environment))
-    return read_values(keyring, names)
+    settings = settings_from_values(values, layers.environment)
+    if not referenced and not keyring_in_use(settings):
+        return {}  # nothing was ever stored: skip the cost of finding a backend
+    return read_values(open_keyring(settings), names)

@@ -7,11 +7,29 @@ from urllib.parse import urlsplit
 
 # Public prefixes that say what a token is without saying anything about its secret part.
 _KNOWN_PREFIXES = (
-    "sk-ant-api03-", "sk-ant-", "sk-proj-", "sk-svcacct-", "sk-admin-", "sk-litellm-", "sk-",
-    "xoxb-", "xoxp-", "xoxa-", "xapp-", "pat-na1-", "pat-eu1-", "pat-",
-    "ghp_", "gho_", "ghs_", "github_pat_", "AKIA",
+    "sk-ant-api03-",
+    "sk-ant-",
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "sk-litellm-",
+    "sk-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xapp-",
+    "pat-na1-",
+    "pat-eu1-",
+    "pat-",
+    "ghp_",
+    "gho_",
+    "ghs_",
+    "github_pat_",
+    "AKIA",
 )
-_SECRETISH_NAME = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL|WEBHOOK)", re.I)
+_SECRETISH_NAME = re.compile(
+    r"(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL|WEBHOOK)", re.I
+)
 MASK = "•••"
 
 
@@ -50,6 +68,8 @@ def _mask_url(value: str) -> str:
         return MASK
     # The host says where the store is, which is useful and not secret; the rest may be.
     credentials = f"{MASK}@" if parts.username or parts.password else ""
-    return f"{parts.scheme}://{credentials}{host}{port}/{MASK}" if parts.path.strip("/") else (
-        f"{parts.scheme}://{credentials}{host}{port}"
+    return (
+        f"{parts.scheme}://{credentials}{host}{port}/{MASK}"
+        if parts.path.strip("/")
+        else (f"{parts.scheme}://{credentials}{host}{port}")
     )

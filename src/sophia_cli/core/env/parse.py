@@ -151,23 +151,39 @@ def _value_hazards(entry: Entry, original: str) -> list[Hazard]:
     found: list[tuple[str, str]] = []
     if entry.quote == "'" and "$" in raw:
         found.append(
-            ("dollar-in-single-quotes", "python-dotenv expands `${...}` inside single quotes; "
-             "shells and docker compose keep it literal")
+            (
+                "dollar-in-single-quotes",
+                "python-dotenv expands `${...}` inside single quotes; "
+                "shells and docker compose keep it literal",
+            )
         )
     if entry.quote != "'" and _BARE_VARIABLE.search(raw):
         found.append(
-            ("bare-variable", "`$VAR` without braces is kept literally by python-dotenv but "
-             "expanded by shells and docker compose; write `${VAR}`")
+            (
+                "bare-variable",
+                "`$VAR` without braces is kept literally by python-dotenv but "
+                "expanded by shells and docker compose; write `${VAR}`",
+            )
         )
     if entry.quote is None and _HASH_WITHOUT_SPACE.search(raw):
         found.append(
-            ("hash-without-space", "`#` without a space before it is part of the value here "
-             "but starts a comment in other dialects; quote the value")
+            (
+                "hash-without-space",
+                "`#` without a space before it is part of the value here "
+                "but starts a comment in other dialects; quote the value",
+            )
         )
-    if entry.quote is None and "=" in original.split("\n", 1)[0] and _spaces_around_equals(original):
+    if (
+        entry.quote is None
+        and "=" in original.split("\n", 1)[0]
+        and _spaces_around_equals(original)
+    ):
         found.append(
-            ("spaces-around-equals", "spaces around `=` are accepted here but not by shells "
-             "or docker compose; write `KEY=value`")
+            (
+                "spaces-around-equals",
+                "spaces around `=` are accepted here but not by shells "
+                "or docker compose; write `KEY=value`",
+            )
         )
     return [Hazard(code=c, message=m, line=entry.line, key=entry.key) for c, m in found]
 

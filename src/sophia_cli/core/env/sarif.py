@@ -27,24 +27,30 @@ class SarifResult(BaseModel):
     fingerprint: str | None = None
 
 
-def sarif_document(tool: str, rules: Mapping[str, str], results: Sequence[SarifResult]) -> dict[str, Any]:
+def sarif_document(
+    tool: str, rules: Mapping[str, str], results: Sequence[SarifResult]
+) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run of `tool` (rule id → description)."""
     used = sorted({r.rule_id for r in results} | set(rules))
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {
-                "name": tool,
-                "version": __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": [
-                    {"id": rule, "shortDescription": {"text": rules.get(rule, rule)}}
-                    for rule in used
-                ],
-            }},
-            "results": [_result(r, used.index(r.rule_id)) for r in results],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": tool,
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [
+                            {"id": rule, "shortDescription": {"text": rules.get(rule, rule)}}
+                            for rule in used
+                        ],
+                    }
+                },
+                "results": [_result(r, used.index(r.rule_id)) for r in results],
+            }
+        ],
     }
 
 
@@ -84,7 +90,9 @@ def github_annotations(findings: Sequence[Finding]) -> str:
     """GitHub Actions workflow commands (`::error file=…,line=…::message`), one per finding."""
     lines = []
     for f in findings:
-        kind = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[f.severity]
+        kind = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[
+            f.severity
+        ]
         props = [f"title={_escape_property(f.code)}"]
         if f.file:
             props.insert(0, f"file={_escape_property(f.file)}")

@@ -50,13 +50,32 @@ def validate_name(name: str) -> str:
     return name
 
 
-def set_secret(keyring: Keyring, name: str, value: str, *, now: datetime | None = None) -> SecretInfo:
+def set_secret(
+    keyring: Keyring, name: str, value: str, *, now: datetime | None = None
+) -> SecretInfo:
     """Store a secret under `name`, replacing any previous value."""
     validate_name(name)
     if not value.strip() or value.strip() == PLACEHOLDER:
         raise InputError(f"refusing to store an empty or placeholder value for {name}")
     keyring.set(name, value)
     return _record(keyring, SecretInfo(name=name, updated_at=now or _now()))
+
+
+def set_secrets(
+    keyring: Keyring, values: dict[str, str], *, now: datetime | None = None
+) -> list[SecretInfo]:
+    """Store several secrets with one index update (each keyring write can be slow)."""
+    moment = now or _now()
+    for name, value in values.items():
+        validate_name(name)
+        if not value.strip() or value.strip() == PLACEHOLDER:
+            raise InputError(f"refusing to store an empty or placeholder value for {name}")
+    index = _read_index(keyring)
+    for name, value in values.items():
+        keyring.set(name, value)
+        index[name] = SecretInfo(name=name, updated_at=moment)
+    _write_index(keyring, index)
+    return [index[name] for name in values]
 
 
 def get_secret(keyring: Keyring, name: str, *, now: datetime | None = None) -> str:
@@ -107,7 +126,10 @@ def rotate_secret(
         _record(keyring, SecretInfo(name=previous, updated_at=moment, expires_at=expires))
     set_secret(keyring, name, new_value, now=moment)
     return Rotation(
-        name=name, previous_name=previous, previous_expires_at=expires, had_previous_value=old is not None
+        name=name,
+        previous_name=previous,
+        previous_expires_at=expires,
+        had_previous_value=old is not None,
     )
 
 

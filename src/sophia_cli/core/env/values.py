@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from sophia_cli.core.env.entropy import shannon_entropy
-from sophia_cli.core.env.findings import Finding, Severity, error, warning
+from sophia_cli.core.env.findings import Finding, Severity, error
 from sophia_cli.core.env.layers import EXAMPLE_FILE, Assignment, is_set
 from sophia_cli.core.settings import PLACEHOLDER, Environment, Settings, SettingSpec
 
@@ -87,14 +87,25 @@ def _check_one(
     if value is not None and value.strip() and is_placeholder(value):
         if assignment and assignment.layer != EXAMPLE_FILE:
             severity = Severity.ERROR if production else Severity.WARNING
-            return [Finding(severity=severity, code="placeholder",
-                            message=f"{name} is still a placeholder", **where)]
+            return [
+                Finding(
+                    severity=severity,
+                    code="placeholder",
+                    message=f"{name} is still a placeholder",
+                    **where,
+                )
+            ]
         value = None  # the template's placeholder is simply "unset"
     if not is_set(value):
         if production and spec.required_in_production:
-            return [error("missing-required",
-                          f"{name} is required in production: {spec.description}",
-                          hint=f"e.g. {name}={spec.example}", **where)]
+            return [
+                error(
+                    "missing-required",
+                    f"{name} is required in production: {spec.description}",
+                    hint=f"e.g. {name}={spec.example}",
+                    **where,
+                )
+            ]
         return []
     assert value is not None
     return _malformed(name, spec, value, where) + _weak(name, value, where)
@@ -106,16 +117,24 @@ def _malformed(name: str, spec: SettingSpec, value: str, where: dict[str, object
         problem = _type_problem(spec, value)
     if problem is None:
         return []
-    return [error("malformed-value", f"{name} {problem}", hint=f"e.g. {name}={spec.example}", **where)]
+    return [
+        error("malformed-value", f"{name} {problem}", hint=f"e.g. {name}={spec.example}", **where)
+    ]
 
 
 def _type_problem(spec: SettingSpec, value: str) -> str | None:
     annotation = Settings.model_fields[spec.field_name].annotation
+    if annotation is None:
+        return None
     try:
         TypeAdapter(annotation).validate_python(value)
     except ValidationError as exc:
         message = exc.errors()[0]["msg"]
-        return f"is not valid: {message}" if spec.secret else f"is not valid: {message} (got {value!r:.40})"
+        return (
+            f"is not valid: {message}"
+            if spec.secret
+            else f"is not valid: {message} (got {value!r:.40})"
+        )
     return None
 
 
@@ -131,7 +150,9 @@ def _weak(name: str, value: str, where: dict[str, object]) -> list[Finding]:
     return [error("weak-secret", message, hint="Generate one: `openssl rand -hex 32`", **where)]
 
 
-def _reused_secrets(effective: dict[str, Assignment], specs: dict[str, SettingSpec]) -> list[Finding]:
+def _reused_secrets(
+    effective: dict[str, Assignment], specs: dict[str, SettingSpec]
+) -> list[Finding]:
     by_value: dict[str, list[str]] = {}
     for name, spec in specs.items():
         assignment = effective.get(name)
@@ -142,9 +163,14 @@ def _reused_secrets(effective: dict[str, Assignment], specs: dict[str, SettingSp
     for names in by_value.values():
         if len(names) > 1:
             listed = " and ".join(sorted(names))
-            findings.append(error("reused-secret", f"{listed} hold the same secret value",
-                                  variable=sorted(names)[0],
-                                  hint="Give every credential its own value."))
+            findings.append(
+                error(
+                    "reused-secret",
+                    f"{listed} hold the same secret value",
+                    variable=sorted(names)[0],
+                    hint="Give every credential its own value.",
+                )
+            )
     return findings
 
 

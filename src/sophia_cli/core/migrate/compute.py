@@ -24,8 +24,10 @@ def compute_plan(
     root = root.resolve()
     git = git_toplevel(root) is not None
     ws = Workspace(
-        root=root, candidates=candidate_files(root, include_untracked=include_untracked),
-        force=force, git=git,
+        root=root,
+        candidates=candidate_files(root, include_untracked=include_untracked),
+        force=force,
+        git=git,
     )
     reports = [run_step(step, i, plan.globs, ws) for i, step in enumerate(plan.steps, 1)]
     changes = [c for c in (_change(wf, ws) for wf in ws.files.values()) if c is not None]
@@ -49,18 +51,25 @@ def _change(wf: WorkFile, ws: Workspace) -> FileChange | None:
     if not wf.deleted and not moved and wf.text == source.text:
         return None
     base = {
-        "path": wf.original, "before_sha256": source.sha256, "encoding": source.encoding,
-        "mode": source.mode, "edits": wf.edits,
+        "path": wf.original,
+        "before_sha256": source.sha256,
+        "encoding": source.encoding,
+        "mode": source.mode,
+        "edits": wf.edits,
     }
     if wf.deleted:
         return FileChange(action="delete", diff=_diff(wf.original, None, source.text, ""), **base)
     try:
         content = wf.text.encode(source.encoding)
     except UnicodeEncodeError as exc:
-        ws.refusals.append(Refusal(
-            step=0, kind="encode", path=wf.original,
-            reason=f"the new text cannot be written as {source.encoding}: {exc.reason}",
-        ))
+        ws.refusals.append(
+            Refusal(
+                step=0,
+                kind="encode",
+                path=wf.original,
+                reason=f"the new text cannot be written as {source.encoding}: {exc.reason}",
+            )
+        )
         return None
     return FileChange(
         action="move" if moved else "edit",
@@ -75,9 +84,12 @@ def _change(wf: WorkFile, ws: Workspace) -> FileChange | None:
 def _diff(old_path: str, new_path: str | None, before: str, after: str) -> str:
     """A unified diff for people (line endings normalised for display only)."""
     lines = difflib.unified_diff(
-        before.splitlines(), after.splitlines(),
-        fromfile=f"a/{old_path}", tofile="/dev/null" if new_path is None else f"b/{new_path}",
-        lineterm="", n=_DIFF_CONTEXT,
+        before.splitlines(),
+        after.splitlines(),
+        fromfile=f"a/{old_path}",
+        tofile="/dev/null" if new_path is None else f"b/{new_path}",
+        lineterm="",
+        n=_DIFF_CONTEXT,
     )
     text = "\n".join(lines)
     if not text and new_path and new_path != old_path:

@@ -104,7 +104,9 @@ def git_toplevel(root: Path) -> Path | None:
     try:
         done = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except OSError:
         return None
@@ -120,7 +122,7 @@ def _git_files(root: Path, include_untracked: bool) -> list[str]:
     return sorted(n for n in names if n.split("/", 1)[0] not in _ALWAYS_PRUNED)
 
 
-def _ignore_spec(folder: Path) -> pathspec.PathSpec | None:
+def _ignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
     ignore = folder / ".gitignore"
     if not ignore.is_file():
         return None
@@ -131,7 +133,7 @@ def _ignore_spec(folder: Path) -> pathspec.PathSpec | None:
 def _walk_files(root: Path) -> list[str]:
     """Every file under root that no `.gitignore` on its way excludes."""
     found: list[str] = []
-    specs: dict[str, pathspec.PathSpec | None] = {}
+    specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
 
     def ignored(rel: str, is_dir: bool) -> bool:
         parts = rel.split("/")

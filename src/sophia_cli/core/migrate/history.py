@@ -13,8 +13,14 @@ def history(root: Path) -> list[MigrationRecord]:
     records = []
     for record in reversed(jr.journals(root.resolve())):
         status = "interrupted" if record.status == "applying" else record.status
-        records.append(MigrationRecord(
-            id=record.id, plan=record.plan, created_at=record.created_at, status=status,
-            files=len(record.entries), rolled_back_at=record.rolled_back_at,
-        ))
+        records.append(
+            MigrationRecord(
+                id=record.id,
+                plan=record.plan,
+                created_at=record.created_at,
+                status=status,
+                files=len(record.entries),
+                rolled_back_at=record.rolled_back_at,
+            )
+        )
     return records

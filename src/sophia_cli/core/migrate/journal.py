@@ -7,6 +7,7 @@ import os
 import secrets
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,32 +51,90 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(
-    path: Path, data: bytes, mode: int, *, migration_id: str, expect_sha: str | None = None
-) -> None:
-    """Replace `path` with `data` all at once; `expect_sha` guards against a concurrent edit."""
+def atomic_write(path: Path, data: bytes, mode: int, *, migration_id: str) -> None:
+    """Replace `path` with `data` all at once, durably (used for the journal itself)."""
     temp = temp_name(path, migration_id)
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_fd(fd, data)
             os.fchmod(fd, stat.S_IMODE(mode))
             os.fsync(fd)
         finally:
             os.close(fd)
-        if expect_sha is not None and current_sha(path) != expect_sha:
-            temp.unlink(missing_ok=True)
-            raise ConflictError(
-                f"{path} changed while the migration was running",
-                hint="Compute the plan again (dry run), then apply.",
-            )
         os.replace(temp, path)
         fsync_dir(path.parent)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise WriteFailedError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def write_plain(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write a file without syncing; `sync_all` later makes a whole batch durable at once."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        _write_fd(fd, data)
+        os.fchmod(fd, stat.S_IMODE(mode))
+    finally:
+        os.close(fd)
+
+
+def sync_all(files: list[Path]) -> None:
+    """Make a batch of written files durable: one sync(2) where available, else fsync each."""
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    for path in files:  # pragma: no cover - platforms without sync(2)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@dataclass
+class Staged:
+    """New content written beside its target, waiting to be renamed over it."""
+
+    temp: Path
+    target: Path
+    expect_sha: str | None
+
+
+def stage(path: Path, data: bytes, mode: int, migration_id: str) -> Staged:
+    """Write the temporary sibling of `path` (not synced; see `commit_staged`)."""
+    temp = temp_name(path, migration_id)
+    try:
+        write_plain(temp, data, mode)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise WriteFailedError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return Staged(temp=temp, target=path, expect_sha=None)
+
+
+def commit(staged: Staged) -> None:
+    """Rename a staged file over its target, refusing when the target changed meanwhile."""
+    if staged.expect_sha is not None and current_sha(staged.target) != staged.expect_sha:
+        raise ConflictError(
+            f"{staged.target} changed while the migration was running",
+            hint="Run `sophia migrate rollback` to undo what was applied, then plan again.",
+        )
+    try:
+        os.replace(staged.temp, staged.target)
+    except OSError as exc:
+        raise WriteFailedError(f"cannot replace {staged.target}: {exc.strerror or exc}") from exc
+
+
+def discard(staged: list[Staged]) -> None:
+    """Remove temporary files that were never committed."""
+    for item in staged:
+        item.temp.unlink(missing_ok=True)
 
 
 def current_sha(path: Path) -> str | None:

@@ -171,3 +171,14 @@ class PortScan(BaseModel):
     files_scanned: int
     ports: list[PortSummary]
     uses: list[PortUse]
+
+
+class LegacyReport(BaseModel):
+    """Legacy port uses and OpenRouter references left in a tree."""
+
+    root: str
+    files_scanned: int = 0
+    port_uses: int = 0
+    openrouter: int = 0
+    files: list[str] = Field(default_factory=list)
+    truncated: bool = False

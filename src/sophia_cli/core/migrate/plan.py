@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
+import yaml  # type: ignore[import-untyped,unused-ignore]
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -118,7 +118,9 @@ def ports_plan(from_port: int, to_port: int) -> Plan:
 def preset_names() -> list[str]:
     """Names of the plans shipped in the package."""
     folder = resources.files("sophia_cli.core.migrate") / "presets"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def load_plan(name_or_path: str) -> Plan:
@@ -148,8 +150,8 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
         raise InputError(f"{source}: the plan is empty", hint="A plan needs `name` and `steps`.")
     lines: dict[tuple[str | int, ...], int] = {}
     data = _construct(node, (), lines)
-    if isinstance(data, dict):
-        data["steps"] = [_shorthand(step) for step in data.get("steps") or []]
+    if isinstance(data, dict) and isinstance(data.get("steps"), list):
+        data["steps"] = [_shorthand(step) for step in data["steps"]]
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
@@ -164,10 +166,12 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
         ) from exc
 
 
+_STEP_KINDS = frozenset({"replace_port", "move", "delete", "rename_env", "replace_text"})
+
+
 def _is_tag(part: str | int) -> bool:
-    return isinstance(part, str) and part in {
-        "replace_port", "move", "delete", "rename_env", "replace_text"
-    }
+    """Pydantic puts the union member's tag in error locations; people never wrote it."""
+    return isinstance(part, str) and part in _STEP_KINDS
 
 
 def _shorthand(step: Any) -> Any:

@@ -17,26 +17,39 @@ from typing import Literal
 
 Verdict = Literal["port", "review"]
 
-_HOST_DENY = {
-    "id", "pid", "uid", "gid", "code", "line", "page", "count", "total", "error", "status",
-    "step", "build", "issue", "ticket", "version", "v", "size", "rev", "sha", "sha1",
-    "sha256", "md5", "timeout", "ref", "note", "see", "row", "col",
-}
-_HOSTNAME = r"(?=[a-z0-9._-]*[a-z])[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*"
+# Words that sit before `:` like a host but label something else (`order_id:8003`, `sha:…`).
+_HOST_DENY = frozenset(
+    "id pid uid gid code line page count total error status step build issue ticket version v "
+    "size rev sha sha1 sha256 md5 timeout ref note see row col".split()
+)
+_HOSTNAME = (
+    r"(?=[a-z0-9._-]*[a-z])[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*"
+)
 _HOST = rf"localhost|\d{{1,3}}(?:\.\d{{1,3}}){{3}}|\[[0-9A-Fa-f:.]+\]|\*|(?P<name>{_HOSTNAME})"
+# `localhost:8003`, `http://api:8003`, `0.0.0.0:8003`, `[::]:8003`, `*:8003`.
 _HOST_PORT = re.compile(rf"(?:^|[\s\"'`(=,@/\[<>{{;|])(?:{_HOST}):$")
 _BARE_COLON = re.compile(r"(?:^|[\s\"'`(=\[,])[:]$")
+# A key or flag naming a port: `port`, `API_PORT`, `server.port`, `containerPort`, `--port`,
+# `-p`, `listen`, `EXPOSE`; then a separator (`=`, `:`, `: int =`, `,` as in getenv, spaces).
 _KEY = (
     r"(?:(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[_.\-])*(?:port|Port|PORT)[sS]?"
     r"|(?<![A-Za-z0-9])[a-z][a-z0-9]*Ports?"
     r"|(?<![A-Za-z0-9_-])(?:listen|LISTEN|EXPOSE|expose|--publish|-p))"
 )
-_SEP = r"[\"']?(?:\s*(?::=|=>|:-|[:=,])\s*|\s*:\s*[A-Za-z_][\w\[\]|. ]*?\s*=\s*|\s+)"
+_SEP = r"[\"']?(?:\s*(?::=|=>|:-|==|!=|\?=|[:=,])\s*|\s*:\s*[A-Za-z_][\w\[\]|. ]*?\s*=\s*|\s+)"
 _VALUE_PREFIX = r"[\[(\"'\s]*(?:[\w.\-\[\]]+:){0,2}$"
 _KEYED = re.compile(_KEY + _SEP + _VALUE_PREFIX)
+_KEYED_LIST = re.compile(_KEY + _SEP + r"[\[(](?:[\s\"']*[\w.:\-]+[\s\"']*,)+[\s\"']*$")
+# `("0.0.0.0", 8003)` as passed to socket.bind.
+_HOST_TUPLE = re.compile(r"[\"'](?:localhost|\d{1,3}(?:\.\d{1,3}){3}|::1?|)[\"']\s*,\s*$")
 _EXPOSE_LIST = re.compile(r"^\s*EXPOSE\s+(?:\d+(?:/\w+)?\s+)+$")
+# A YAML list item (`- "8003:8003"`) whose parent key is `ports:` or `expose:`.
 _LIST_ITEM = re.compile(r"^(\s*)-\s*[\"']?(?:[\w.\-\[\]]+:){0,2}$")
 _PORT_LIST_KEY = re.compile(r"^(?:ports?|expose|\w*[_-]ports?|\w*Ports?)$", re.IGNORECASE)
+_HOST_SPACE = re.compile(r"(?:^|[\s\"'])(?:localhost|\d{1,3}(?:\.\d{1,3}){3})\s+$")
+# Kubernetes env: `- name: API_PORT` then `value: "8003"` on the next line.
+_VALUE_KEY = re.compile(r"^\s*value:\s*[\"']?$")
+_NAME_PORT = re.compile(r"^\s*-?\s*name:\s*[\"']?\w*PORT\w*[\"']?\s*$", re.IGNORECASE)
 _YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?[\"']?([\w.\-]+)[\"']?\s*:\s*(?:#.*)?$")
 
 
@@ -91,7 +104,7 @@ def classify(text: str, start: int, end: int) -> tuple[Verdict, str] | None:
         return "port", reason
     if _weak_non_port(prefix, suffix):
         return None
-    return "review", "a bare number with no port context"
+    return "review", "bare number, no port context"
 
 
 def _not_a_port(prefix: str, suffix: str) -> bool:
@@ -100,6 +113,8 @@ def _not_a_port(prefix: str, suffix: str) -> bool:
         return True
     if re.match(r"[.,]\d", suffix):
         return True
+    if re.search(r"[0-9A-Fa-f]-$", prefix) and re.match(r"-[0-9A-Fa-f]", suffix):
+        return True  # a UUID or another dashed identifier
     return prefix.endswith(("#", "0x", "0X", "\\x", "&#"))
 
 
@@ -107,7 +122,7 @@ def _weak_non_port(prefix: str, suffix: str) -> bool:
     """Path segments, money, dates, phone numbers and ranges of plain numbers."""
     if prefix.endswith(("/", "$", "€", "£", "+", "~", "^", "@")):
         return True
-    if re.search(r"\d[-–/ ]$", prefix) or re.match(r"[-–/]\d", suffix):
+    if re.search(r"(?:\w-|\d[–/ ])$", prefix) or re.match(r"[-–/]\d", suffix):
         return True
     return re.match(r"\s?(?:%|x\b|€)", suffix) is not None
 
@@ -117,18 +132,34 @@ def _port_context(text: str, line_start: int, prefix: str) -> str | None:
     host = _HOST_PORT.search(prefix)
     if host and re.split(r"[._-]", host.group("name") or "")[-1] not in _HOST_DENY:
         return "host:port"
-    if _KEYED.search(prefix):
+    if _KEYED.search(prefix) or _KEYED_LIST.search(prefix):
         return "port key or flag"
+    if _HOST_TUPLE.search(prefix):
+        return "(host, port)"
+    if "port-forward" in prefix:
+        return "port-forward"
     if _EXPOSE_LIST.match(prefix):
         return "EXPOSE"
     if _BARE_COLON.search(prefix):
         return ":port"
+    if _HOST_SPACE.search(prefix):
+        return "host port"
+    if _VALUE_KEY.match(prefix) and _NAME_PORT.match(_previous_line(text, line_start)):
+        return "value of a *PORT variable"
     item = _LIST_ITEM.match(prefix)
     if item:
         key = _parent_key(text, line_start, len(item.group(1)))
         if key is not None and _PORT_LIST_KEY.match(key):
             return f"item of {key}:"
     return None
+
+
+def _previous_line(text: str, line_start: int) -> str:
+    """The line just above the one starting at line_start ('' on the first line)."""
+    if line_start == 0:
+        return ""
+    above = text.rfind("\n", 0, line_start - 1) + 1
+    return text[above : line_start - 1].rstrip("\r")
 
 
 def _parent_key(text: str, line_start: int, indent: int) -> str | None:

@@ -58,44 +58,70 @@ def _state(root: Path, entry: JournalEntry) -> str:
 def rollback(root: Path, migration_id: str | None = None, *, force: bool = False) -> RollbackResult:
     """Restore every file of the migration; refuses (listing them) files edited since."""
     root = root.resolve()
+    if not jr.migrations_dir(root).is_dir():
+        raise NotFoundError(
+            f"no migration to roll back in {root}",
+            hint="Pass the tree's root with --path; `sophia migrate history` lists migrations.",
+        )
     with jr.locked(root):
         record = pick_journal(root, migration_id)
         folder = jr.migrations_dir(root) / record.id
         _sweep_temp_files(root, record)
         states = [(entry, _state(root, entry)) for entry in record.entries]
-        edited = [e.new_path or e.path if e.action == "move" else e.path
-                  for e, s in states if s == _EDITED]
+        edited = [
+            e.new_path or e.path if e.action == "move" else e.path
+            for e, s in states
+            if s == _EDITED
+        ]
         if edited and not force:
             raise ConflictError(
                 f"{len(edited)} file(s) changed since migration {record.id}: "
                 + ", ".join(edited[:10]),
                 hint="Keep those edits by restoring by hand, or pass --force to overwrite them.",
             )
-        restored = []
-        for entry, state in reversed(states):
-            if state != _ORIGINAL:
-                _restore(root, folder, entry, record.id)
-                restored.append(entry.path)
-        jr.write_journal(folder, record.model_copy(
-            update={"status": "rolled_back", "rolled_back_at": datetime.now(UTC)}))
+        pending = [entry for entry, state in reversed(states) if state != _ORIGINAL]
+        _restore_all(root, folder, pending, record.id)
+        restored = [entry.path for entry in pending]
+        jr.write_journal(
+            folder,
+            record.model_copy(
+                update={"status": "rolled_back", "rolled_back_at": datetime.now(UTC)}
+            ),
+        )
     return RollbackResult(
-        id=record.id, root=str(root), restored=sorted(restored),
+        id=record.id,
+        root=str(root),
+        restored=sorted(restored),
         already_original=sorted(e.path for e, s in states if s == _ORIGINAL),
         refused=[],
     )
 
 
-def _restore(root: Path, folder: Path, entry: JournalEntry, migration_id: str) -> None:
-    """Put the backup back at the original path and remove what the migration created."""
-    data = (folder / entry.backup).read_bytes()
-    source = root / entry.path
-    source.parent.mkdir(parents=True, exist_ok=True)
-    jr.atomic_write(source, data, entry.mode, migration_id=f"{migration_id}-rollback")
+def _restore_all(root: Path, folder: Path, entries: list[JournalEntry], migration_id: str) -> None:
+    """Stage every backup beside its original path, sync once, then rename each into place."""
+    staged: list[jr.Staged] = []
+    try:
+        for entry in entries:
+            source = root / entry.path
+            source.parent.mkdir(parents=True, exist_ok=True)
+            data = (folder / entry.backup).read_bytes()
+            staged.append(jr.stage(source, data, entry.mode, f"{migration_id}-rollback"))
+        jr.sync_all([item.temp for item in staged])
+        for entry, item in zip(entries, staged, strict=True):
+            jr.commit(item)
+            _remove_created(root, entry)
+        for parent in sorted({item.target.parent for item in staged}):
+            jr.fsync_dir(parent)
+    finally:
+        jr.discard(staged)
+
+
+def _remove_created(root: Path, entry: JournalEntry) -> None:
+    """Undo what a move created (the new file, its new folders) and fix git's index."""
     if entry.action == "move" and entry.new_path:
         target = root / entry.new_path
         if target.exists() or target.is_symlink():
             os.unlink(target)
-            jr.fsync_dir(target.parent)
         for folder_rel in entry.created_dirs:
             with contextlib.suppress(OSError):
                 (root / folder_rel).rmdir()

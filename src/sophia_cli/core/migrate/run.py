@@ -10,6 +10,14 @@ from sophia_cli.core.migrate.rollback import rollback
 from sophia_cli.core.migrate.scan import scan_ports
 
 __all__ = [
-    "Plan", "apply_preview", "compute_plan", "history", "load_plan", "parse_plan", "ports_plan",
-    "preset_names", "rollback", "scan_ports",
+    "Plan",
+    "apply_preview",
+    "compute_plan",
+    "history",
+    "load_plan",
+    "parse_plan",
+    "ports_plan",
+    "preset_names",
+    "rollback",
+    "scan_ports",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sophia_cli.core.errors import NotFoundError
 from sophia_cli.core.migrate.files import Skipped, candidate_files, glob_matcher, read_source
-from sophia_cli.core.migrate.models import PortScan, PortSummary, PortUse
+from sophia_cli.core.migrate.models import LegacyReport, PortScan, PortSummary, PortUse
 from sophia_cli.core.migrate.plan import DEFAULT_GLOBS
 from sophia_cli.core.migrate.ports import find_port_uses, line_bounds
 
@@ -36,7 +36,7 @@ def _owner(rel: str, text: str, start: int) -> str | None:
     name = rel.rsplit("/", 1)[-1]
     if name.startswith(".env") or name.endswith(".env"):
         env = _ENV_PORT.match(line)
-        return f"env {env.group(1)}" if env and env.start(2) == start - line_start else None
+        return f"{env.group(1)} in {rel}" if env and env.start(2) == start - line_start else None
     if "compose" in name:
         mapping = _MAPPING.match(line)
         if mapping and mapping.start(1) == start - line_start:
@@ -66,11 +66,15 @@ def scan_ports(root: Path) -> PortScan:
             if spot.verdict != "port":
                 continue
             line_start, line_end = line_bounds(source.text, spot.start, spot.end)
-            uses.append(PortUse(
-                port=spot.port, path=rel, line=source.text.count("\n", 0, spot.start) + 1,
-                text=source.text[line_start:line_end].strip()[:200],
-                owner=_owner(rel, source.text, spot.start),
-            ))
+            uses.append(
+                PortUse(
+                    port=spot.port,
+                    path=rel,
+                    line=source.text.count("\n", 0, spot.start) + 1,
+                    text=source.text[line_start:line_end].strip()[:200],
+                    owner=_owner(rel, source.text, spot.start),
+                )
+            )
     return PortScan(root=str(root), files_scanned=scanned, ports=_summaries(uses), uses=uses)
 
 
@@ -84,9 +88,47 @@ def _summaries(uses: list[PortUse]) -> list[PortSummary]:
     result = []
     for port in ports:
         claims = sorted({u.owner for u in by_port[port] if u.owner})
-        result.append(PortSummary(
-            port=port, uses=len(by_port[port]),
-            files=sorted({u.path for u in by_port[port]}), listening=listening[port],
-            claimed_by=claims, conflict=len(claims) > 1,
-        ))
+        env_by_file: dict[str, set[str]] = defaultdict(set)
+        for claim in claims:
+            if " in " in claim:
+                name, where = claim.split(" in ", 1)
+                env_by_file[where].add(name)
+        services = [c for c in claims if c.startswith("service ")]
+        result.append(
+            PortSummary(
+                port=port,
+                uses=len(by_port[port]),
+                files=sorted({u.path for u in by_port[port]}),
+                listening=listening[port],
+                claimed_by=claims,
+                conflict=len(services) > 1 or any(len(n) > 1 for n in env_by_file.values()),
+            )
+        )
     return result
+
+
+_OPENROUTER = re.compile(r"OPENROUTER_[A-Z_]+|openrouter\.ai|openrouter/[\w.-]+/|\bOpenRouter\b")
+
+
+def legacy_references(root: Path, legacy_port: int, *, max_files: int = 5000) -> LegacyReport:
+    """Where a tree still uses the legacy port or OpenRouter (for `sophia doctor`)."""
+    root = root.resolve()
+    matches = glob_matcher(DEFAULT_GLOBS)
+    report = LegacyReport(root=str(root))
+    for rel in candidate_files(root):
+        if not matches(rel):
+            continue
+        if report.files_scanned >= max_files:
+            report.truncated = True
+            break
+        source = read_source(root, rel)
+        if source is None or isinstance(source, Skipped):
+            continue
+        report.files_scanned += 1
+        ports = sum(1 for s in find_port_uses(source.text, legacy_port) if s.verdict == "port")
+        routers = len(_OPENROUTER.findall(source.text))
+        report.port_uses += ports
+        report.openrouter += routers
+        if ports or routers:
+            report.files.append(rel)
+    return report

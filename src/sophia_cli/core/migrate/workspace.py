@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +28,8 @@ class WorkFile:
 
 
 @lru_cache(maxsize=64)
-def _matcher(globs: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    """Compiled once per distinct glob set (steps share the plan's)."""
     return glob_matcher(globs)
 
 
@@ -73,8 +75,9 @@ class Workspace:
             if loaded is not None and not loaded.deleted and matches(loaded.path):
                 result.append(loaded)
         result.extend(
-            f for f in self.files.values() if f.path != f.original and not f.deleted
-            and matches(f.path)
+            f
+            for f in self.files.values()
+            if f.path != f.original and not f.deleted and matches(f.path)
         )
         return result
 
@@ -102,8 +105,14 @@ class Workspace:
         line_start, line_end = line_bounds(wf.text, start, end)
         line = wf.text.count("\n", 0, start) + 1
         self.review.append(
-            Spot(path=wf.path, line=line, column=start - line_start + 1,
-                 text=wf.text[line_start:line_end].strip()[:200], reason=reason, step=step)
+            Spot(
+                path=wf.path,
+                line=line,
+                column=start - line_start + 1,
+                text=wf.text[line_start:line_end].strip()[:200],
+                reason=reason,
+                step=step,
+            )
         )
 
 

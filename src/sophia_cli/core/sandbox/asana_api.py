@@ -19,11 +19,15 @@ from sophia_cli.core.sandbox.clock import parse_iso
 from sophia_cli.core.sandbox.dataset import Record
 from sophia_cli.core.sandbox.state import Sandbox
 
-HELP = ("For more information on API status codes and how to handle them, read the docs on "
-        "errors: https://developers.asana.com/docs/errors")
-TOO_LARGE = ("The result is too large. You should use pagination (may require specifying a "
-             "workspace)!")
+HELP = (
+    "For more information on API status codes and how to handle them, read the docs on "
+    "errors: https://developers.asana.com/docs/errors"
+)
+TOO_LARGE = (
+    "The result is too large. You should use pagination (may require specifying a workspace)!"
+)
 EXPIRED = "offset: Your pagination token has expired. Restart the listing without an offset."
+MAX_OFFSETS = 50_000
 COMPACT = {"task": ("gid", "resource_type", "name", "resource_subtype")}
 
 
@@ -35,6 +39,7 @@ class AsanaError(Exception):
 
 
 def error_response(status: int, message: str) -> JSONResponse:
+    """Asana's error envelope; 500s carry a support phrase."""
     body: dict[str, Any] = {"message": message, "help": HELP}
     if status >= 500:
         body["phrase"] = "6 sad squid snuggle softly"
@@ -44,8 +49,11 @@ def error_response(status: int, message: str) -> JSONResponse:
 def fault_response(kind: str, retry_after: int) -> Response:
     """What Asana answers for a scripted fault of `kind`."""
     if kind == "429":
-        return error_response(429, "You've made too many requests and hit a rate limit. Please "
-                                   "retry after the given amount of time.")
+        return error_response(
+            429,
+            "You've made too many requests and hit a rate limit. Please "
+            "retry after the given amount of time.",
+        )
     if kind in ("500", "502", "503"):
         return error_response(int(kind), "Server Error")
     if kind == "401":
@@ -63,6 +71,7 @@ def serialize(record: Record, opt_fields: set[str]) -> Record:
 
 
 def opt_fields_of(request: Request) -> set[str]:
+    """The top-level field names asked for with `opt_fields`."""
     raw = request.query_params.get("opt_fields", "")
     return {part.split(".")[0].strip() for part in raw.split(",") if part.strip()}
 
@@ -92,15 +101,25 @@ def paginate(sb: Sandbox, request: Request, items: Iterable[Record]) -> JSONResp
     page = ordered[:limit]
     next_page = None
     if len(ordered) > limit:
-        token = base64.urlsafe_b64encode(
-            f"eyJ0eXAiOiJKV1Qi.{sb.next_serial()}.{page[-1]['gid']}".encode()).decode().rstrip("=")
+        token = (
+            base64.urlsafe_b64encode(
+                f"eyJ0eXAiOiJKV1Qi.{sb.next_serial()}.{page[-1]['gid']}".encode()
+            )
+            .decode()
+            .rstrip("=")
+        )
+        if len(sb.asana_offsets) >= MAX_OFFSETS:  # the oldest offsets expire first
+            for stale in list(sb.asana_offsets)[: MAX_OFFSETS // 2]:
+                del sb.asana_offsets[stale]
         sb.asana_offsets[token] = (listing, page[-1]["gid"], sb.offset_generation)
         query = dict(request.query_params)
         query["offset"] = token
-        path = request.url.path.split("/api/1.0", 1)[-1] + "?" + "&".join(
-            f"{k}={v}" for k, v in query.items())
-        next_page = {"offset": token, "path": path,
-                     "uri": f"https://app.asana.com/api/1.0{path}"}
+        path = (
+            request.url.path.split("/api/1.0", 1)[-1]
+            + "?"
+            + "&".join(f"{k}={v}" for k, v in query.items())
+        )
+        next_page = {"offset": token, "path": path, "uri": f"https://app.asana.com/api/1.0{path}"}
     return JSONResponse({"data": [serialize(r, fields) for r in page], "next_page": next_page})
 
 
@@ -112,6 +131,7 @@ def listing_key(request: Request) -> str:
 
 
 def _since(request: Request, name: str) -> datetime | None:
+    """A date-time query parameter, or 400 when it does not parse."""
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
@@ -122,6 +142,7 @@ def _since(request: Request, name: str) -> datetime | None:
 
 
 def _workspace(sb: Sandbox, gid: str | None) -> Record:
+    """The one workspace, or Asana's 400 (missing) / 404 (unknown)."""
     if not gid:
         raise AsanaError(400, "workspace: Missing input")
     if gid != sb.data.asana.workspace["gid"]:
@@ -130,6 +151,7 @@ def _workspace(sb: Sandbox, gid: str | None) -> Record:
 
 
 def _project(sb: Sandbox, gid: str) -> Record:
+    """A project by gid, or 404."""
     project = sb.data.asana.projects.get(gid)
     if project is None:
         raise AsanaError(404, f"project: Unknown object: {gid}")
@@ -137,20 +159,24 @@ def _project(sb: Sandbox, gid: str) -> Record:
 
 
 def list_workspaces(sb: Sandbox, request: Request) -> Response:
+    """GET /workspaces."""
     return paginate(sb, request, [sb.data.asana.workspace])
 
 
 def me(sb: Sandbox, request: Request) -> Response:
+    """GET /users/me: the token's owner."""
     user = sb.data.asana.users[min(sb.data.asana.users, key=int)]
     return JSONResponse({"data": serialize(user, {"email", "workspaces"})})
 
 
 def list_users(sb: Sandbox, request: Request) -> Response:
+    """GET /users?workspace=: paged, sorted by gid."""
     _workspace(sb, request.query_params.get("workspace"))
     return paginate(sb, request, sb.data.asana.users.values())
 
 
 def workspace_users(sb: Sandbox, request: Request) -> Response:
+    """GET /workspaces/{gid}/users: not paged, by name, at most 2000."""
     _workspace(sb, request.path_params["gid"])
     users = sorted(sb.data.asana.users.values(), key=lambda u: u["name"])[:2000]
     fields = opt_fields_of(request)
@@ -158,6 +184,7 @@ def workspace_users(sb: Sandbox, request: Request) -> Response:
 
 
 def get_user(sb: Sandbox, request: Request) -> Response:
+    """GET /users/{gid}."""
     user = sb.data.asana.users.get(request.path_params["gid"])
     if user is None:
         raise AsanaError(404, f"user: Unknown object: {request.path_params['gid']}")
@@ -165,39 +192,50 @@ def get_user(sb: Sandbox, request: Request) -> Response:
 
 
 def list_projects(sb: Sandbox, request: Request) -> Response:
+    """GET /projects?workspace=&archived=."""
     gid = request.path_params.get("gid") or request.query_params.get("workspace")
     _workspace(sb, gid)
     archived = request.query_params.get("archived")
-    projects = [p for p in sb.data.asana.projects.values()
-                if archived is None or str(p["archived"]).lower() == archived.lower()]
+    projects = [
+        p
+        for p in sb.data.asana.projects.values()
+        if archived is None or str(p["archived"]).lower() == archived.lower()
+    ]
     return paginate(sb, request, projects)
 
 
 def get_project(sb: Sandbox, request: Request) -> Response:
+    """GET /projects/{gid}."""
     project = _project(sb, request.path_params["gid"])
     return JSONResponse({"data": serialize(project, opt_fields_of(request))})
 
 
 def _task_filter(request: Request) -> Callable[[Record], bool]:
+    """The `modified_since` / `completed_since` filters as a predicate."""
     modified_since = _since(request, "modified_since")
     raw_completed = request.query_params.get("completed_since")
-    completed_since = None if raw_completed in (None, "", "now") else _since(
-        request, "completed_since")
+    completed_since = (
+        None if raw_completed in (None, "", "now") else _since(request, "completed_since")
+    )
 
     def keep(task: Record) -> bool:
         if modified_since and parse_iso(task["modified_at"]) <= modified_since:
             return False
         if raw_completed == "now" and task["completed"]:
             return False
-        return not (completed_since and task["completed"]
-                    and parse_iso(task["completed_at"]) <= completed_since)
+        return not (
+            completed_since
+            and task["completed"]
+            and parse_iso(task["completed_at"]) <= completed_since
+        )
 
     return keep
 
 
 def list_tasks(sb: Sandbox, request: Request) -> Response:
+    """GET /tasks: by project, or by assignee within a workspace."""
     query = request.query_params
-    tasks = sb.data.asana.tasks.values()
+    tasks: list[Record] = list(sb.data.asana.tasks.values())
     if query.get("project"):
         project = _project(sb, query["project"])
         tasks = [t for t in tasks if t["_project"] == project["gid"]]
@@ -208,22 +246,37 @@ def list_tasks(sb: Sandbox, request: Request) -> Response:
     elif query.get("assignee"):
         raise AsanaError(400, "workspace: Missing input")
     else:
-        raise AsanaError(400, "project: Missing input (give project, tag, or assignee and "
-                              "workspace)" if query.get("workspace") else "workspace: Missing input")
+        raise AsanaError(
+            400,
+            "project: Missing input (give project, tag, or assignee and workspace)"
+            if query.get("workspace")
+            else "workspace: Missing input",
+        )
     keep = _task_filter(request)
     return paginate(sb, request, [t for t in tasks if keep(t)])
 
 
 def project_tasks(sb: Sandbox, request: Request) -> Response:
+    """GET /projects/{gid}/tasks: like /tasks?project= but no modified_since."""
     project = _project(sb, request.path_params["gid"])
     if "modified_since" in request.query_params:
         raise AsanaError(400, "modified_since: Unknown parameter for this endpoint")
     keep = _task_filter(request)
-    return paginate(sb, request, [t for t in sb.data.asana.tasks.values()
-                                  if t["_project"] == project["gid"] and keep(t)])
+    return paginate(
+        sb,
+        request,
+        [t for t in sb.data.asana.tasks.values() if t["_project"] == project["gid"] and keep(t)],
+    )
+
+
+def search_tasks(sb: Sandbox, request: Request) -> Response:
+    """Search is premium-only; the sandbox's workspace is on the free plan."""
+    _workspace(sb, request.path_params["gid"])
+    raise AsanaError(402, "Search is only available to premium users.")
 
 
 def get_task(sb: Sandbox, request: Request) -> Response:
+    """GET /tasks/{gid}: every field; deleted tasks are 404."""
     task = sb.data.asana.tasks.get(request.path_params["gid"])
     if task is None:
         raise AsanaError(404, f"task: Unknown object: {request.path_params['gid']}")
@@ -231,11 +284,18 @@ def get_task(sb: Sandbox, request: Request) -> Response:
 
 
 HANDLERS: tuple[tuple[str, Callable[[Sandbox, Request], Response]], ...] = (
-    ("/workspaces", list_workspaces), ("/users/me", me), ("/users", list_users),
-    ("/users/{gid}", get_user), ("/workspaces/{gid}/users", workspace_users),
-    ("/projects", list_projects), ("/workspaces/{gid}/projects", list_projects),
-    ("/projects/{gid}", get_project), ("/projects/{gid}/tasks", project_tasks),
-    ("/tasks", list_tasks), ("/tasks/{gid}", get_task),
+    ("/workspaces", list_workspaces),
+    ("/users/me", me),
+    ("/users", list_users),
+    ("/users/{gid}", get_user),
+    ("/workspaces/{gid}/users", workspace_users),
+    ("/workspaces/{gid}/tasks/search", search_tasks),
+    ("/projects", list_projects),
+    ("/workspaces/{gid}/projects", list_projects),
+    ("/projects/{gid}", get_project),
+    ("/projects/{gid}/tasks", project_tasks),
+    ("/tasks", list_tasks),
+    ("/tasks/{gid}", get_task),
 )
 
 
@@ -258,5 +318,7 @@ def routes(sb: Sandbox) -> list[Route]:
     async def unknown(request: Request) -> Response:
         return error_response(404, f"Unknown path: {request.url.path}")
 
-    return [*(Route(path, endpoint(h), methods=["GET"]) for path, h in HANDLERS),
-            Route("/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE"])]
+    return [
+        *(Route(path, endpoint(h), methods=["GET"]) for path, h in HANDLERS),
+        Route("/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE"]),
+    ]

@@ -14,7 +14,9 @@ def anchor_for(today: date) -> datetime:
 
 def iso_ms(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and Z, as HubSpot and Asana write it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def iso_s(moment: datetime) -> str:

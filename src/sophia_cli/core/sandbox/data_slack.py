@@ -29,22 +29,32 @@ TEMPLATES = (
     "Updated the onboarding playbook, feedback welcome",
 )
 REPLIES = (
-    "On it", "Thanks, taking a look now", "+1, let's discuss in standup",
-    "Pricing approved up to 15% if they sign this quarter", "Can you share the doc?",
-    "Looped in legal for the security questionnaire", "Nice work!", "Done, closing this out",
+    "On it",
+    "Thanks, taking a look now",
+    "+1, let's discuss in standup",
+    "Pricing approved up to 15% if they sign this quarter",
+    "Can you share the doc?",
+    "Looped in legal for the security questionnaire",
+    "Nice work!",
+    "Done, closing this out",
     "They mentioned the competitor is cheaper but lacks the connectors",
 )
 
 
-def build(rng: random.Random, anchor: datetime, scale: float, staff: list[Person],
-          hubspot: HubspotData) -> SlackData:
+def build(
+    rng: random.Random, anchor: datetime, scale: float, staff: list[Person], hubspot: HubspotData
+) -> SlackData:
     """Members, the channels of names.CHANNELS, and messages with threads before the anchor."""
-    data = SlackData(TEAM_ID, names.OUR_COMPANY, BOT_USER_ID, BOT_ID, build_users(anchor, staff),
-                     {}, {}, {})
+    data = SlackData(
+        TEAM_ID, names.OUR_COMPANY, BOT_USER_ID, BOT_ID, build_users(anchor, staff), {}, {}, {}
+    )
     build_channels(data, anchor, staff)
     companies = [c["properties"]["name"] for c in hubspot.objects["companies"].values()]
-    humans = [u for u in sorted(data.users) if not data.users[u]["is_bot"]
-              and not data.users[u]["deleted"] and u != "USLACKBOT"]
+    humans = [
+        u
+        for u in sorted(data.users)
+        if not data.users[u]["is_bot"] and not data.users[u]["deleted"] and u != "USLACKBOT"
+    ]
     channel_ids = sorted(data.channels)
     weights = [0.4 if data.channels[c]["name"] == "watercooler" else 1.0 for c in channel_ids]
     for _ in range(scaled(3000, scale, 60)):
@@ -57,8 +67,11 @@ def build(rng: random.Random, anchor: datetime, scale: float, staff: list[Person
             posted = days_ago(anchor, rng.uniform(30, 700))
         author = BOT_USER_ID if rng.random() < 0.03 else rng.choice(humans)
         text = rng.choice(TEMPLATES).format(
-            company=rng.choice(companies), amount=rng.randrange(12, 240),
-            quarter=rng.randrange(1, 5), person=data.users[rng.choice(humans)]["real_name"])
+            company=rng.choice(companies),
+            amount=rng.randrange(12, 240),
+            quarter=rng.randrange(1, 5),
+            person=data.users[rng.choice(humans)]["real_name"],
+        )
         message = add_message(data, channel["id"], posted, author, text)
         limit = anchor - timedelta(minutes=1)
         if rng.random() < 0.15 and posted < limit - timedelta(hours=6):
@@ -67,59 +80,133 @@ def build(rng: random.Random, anchor: datetime, scale: float, staff: list[Person
                 when = when + timedelta(minutes=rng.uniform(1, 180))
                 if when >= limit:
                     break
-                add_reply(data, channel["id"], message["ts"], when, rng.choice(humans),
-                          rng.choice(REPLIES))
+                add_reply(
+                    data,
+                    channel["id"],
+                    message["ts"],
+                    when,
+                    rng.choice(humans),
+                    rng.choice(REPLIES),
+                )
     return data
 
 
 def build_users(anchor: datetime, staff: list[Person]) -> dict[str, Record]:
+    """Staff (the one who left deactivated), our bot, two app bots, Slackbot."""
     users = {}
     for person in staff:
         uid = "U0" + _base36(1_700_000_000 + person.index * 104_729).upper()
-        users[uid] = _member(uid, f"{person.first}.{person.last}".lower(), person.name,
-                             person.email, title=person.title, deleted=not person.active,
-                             updated=anchor - timedelta(days=10 + person.index))
-    users[BOT_USER_ID] = _member(BOT_USER_ID, "sophia", "Sophia", None, is_bot=True,
-                                 updated=anchor - timedelta(days=90), bot_id=BOT_ID)
-    for uid, handle, real in (("U0GITHUBAPP", "github", "GitHub"),
-                              ("U0PAGERDUTY", "pagerduty", "PagerDuty")):
-        users[uid] = _member(uid, handle, real, None, is_bot=True,
-                             updated=anchor - timedelta(days=200), bot_id="B" + uid[1:])
+        users[uid] = _member(
+            uid,
+            f"{person.first}.{person.last}".lower(),
+            person.name,
+            person.email,
+            title=person.title,
+            deleted=not person.active,
+            updated=anchor - timedelta(days=10 + person.index),
+        )
+    users[BOT_USER_ID] = _member(
+        BOT_USER_ID,
+        "sophia",
+        "Sophia",
+        None,
+        is_bot=True,
+        updated=anchor - timedelta(days=90),
+        bot_id=BOT_ID,
+    )
+    for uid, handle, real in (
+        ("U0GITHUBAPP", "github", "GitHub"),
+        ("U0PAGERDUTY", "pagerduty", "PagerDuty"),
+    ):
+        users[uid] = _member(
+            uid,
+            handle,
+            real,
+            None,
+            is_bot=True,
+            updated=anchor - timedelta(days=200),
+            bot_id="B" + uid[1:],
+        )
     # Slackbot is famously not flagged as a bot.
-    users["USLACKBOT"] = _member("USLACKBOT", "slackbot", "Slackbot", None,
-                                 updated=anchor - timedelta(days=700))
+    users["USLACKBOT"] = _member(
+        "USLACKBOT", "slackbot", "Slackbot", None, updated=anchor - timedelta(days=700)
+    )
     return users
 
 
-def _member(uid: str, handle: str, real_name: str, email: str | None, *, title: str = "",
-            deleted: bool = False, is_bot: bool = False, updated: datetime,
-            bot_id: str | None = None) -> Record:
+def _member(
+    uid: str,
+    handle: str,
+    real_name: str,
+    email: str | None,
+    *,
+    title: str = "",
+    deleted: bool = False,
+    is_bot: bool = False,
+    updated: datetime,
+    bot_id: str | None = None,
+) -> Record:
+    """A users.list member record."""
     first, _, last = real_name.partition(" ")
-    profile: Record = {"real_name": real_name, "display_name": handle, "title": title,
-                       "first_name": first, "last_name": last, "team": TEAM_ID}
+    profile: Record = {
+        "real_name": real_name,
+        "display_name": handle,
+        "title": title,
+        "first_name": first,
+        "last_name": last,
+        "team": TEAM_ID,
+    }
     if email:
         profile["email"] = email
     if bot_id:
         profile["bot_id"] = bot_id
-    return {"id": uid, "team_id": TEAM_ID, "name": handle, "deleted": deleted, "color": "9f69e7",
-            "real_name": real_name, "tz": "Europe/London", "tz_offset": 0, "profile": profile,
-            "is_admin": False, "is_owner": False, "is_bot": is_bot, "is_app_user": False,
-            "updated": int(updated.timestamp())}
+    return {
+        "id": uid,
+        "team_id": TEAM_ID,
+        "name": handle,
+        "deleted": deleted,
+        "color": "9f69e7",
+        "real_name": real_name,
+        "tz": "Europe/London",
+        "tz_offset": 0,
+        "profile": profile,
+        "is_admin": False,
+        "is_owner": False,
+        "is_bot": is_bot,
+        "is_app_user": False,
+        "updated": int(updated.timestamp()),
+    }
 
 
 def build_channels(data: SlackData, anchor: datetime, staff: list[Person]) -> None:
+    """The channels of names.CHANNELS."""
     for i, (name, private, member, archived) in enumerate(names.CHANNELS):
         cid = ("G0" if private else "C0") + _base36(900_000_000 + i * 7_919).upper()
         created = int(days_ago(anchor, 760 - i * 3).timestamp())
         data.channels[cid] = {
-            "id": cid, "name": name, "name_normalized": name, "is_channel": not private,
-            "is_group": private, "is_im": False, "is_mpim": False, "is_private": private,
-            "created": created, "creator": next(iter(data.users)), "is_archived": archived,
-            "is_general": name == "general", "is_shared": False, "is_ext_shared": False,
-            "is_org_shared": False, "is_member": member, "num_members": len(staff),
+            "id": cid,
+            "name": name,
+            "name_normalized": name,
+            "is_channel": not private,
+            "is_group": private,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": private,
+            "created": created,
+            "creator": next(iter(data.users)),
+            "is_archived": archived,
+            "is_general": name == "general",
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "is_member": member,
+            "num_members": len(staff),
             "topic": {"value": "", "creator": "", "last_set": 0},
-            "purpose": {"value": f"Everything about {name.replace('-', ' ')}",
-                        "creator": "", "last_set": created},
+            "purpose": {
+                "value": f"Everything about {name.replace('-', ' ')}",
+                "creator": "",
+                "last_set": created,
+            },
         }
         data.messages[cid] = {}
         data.replies[cid] = {}
@@ -141,24 +228,40 @@ def add_message(data: SlackData, channel: str, when: datetime, user: str, text: 
     return message
 
 
-def add_reply(data: SlackData, channel: str, thread_ts: str, when: datetime, user: str,
-              text: str) -> Record:
+def add_reply(
+    data: SlackData, channel: str, thread_ts: str, when: datetime, user: str, text: str
+) -> Record:
     """Post a reply in a thread and update the parent's thread summary like Slack does."""
     parent = data.messages[channel][thread_ts]
     ts = next_ts(data, when)
-    reply = {"type": "message", "user": user, "text": text, "ts": ts, "team": TEAM_ID,
-             "thread_ts": thread_ts, "parent_user_id": parent["user"]}
+    reply = {
+        "type": "message",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "team": TEAM_ID,
+        "thread_ts": thread_ts,
+        "parent_user_id": parent["user"],
+    }
     thread = data.replies[channel].setdefault(thread_ts, [])
     thread.append(reply)
     thread.sort(key=lambda r: float(r["ts"]))
     users = sorted({r["user"] for r in thread})
-    parent.update({"thread_ts": thread_ts, "reply_count": len(thread),
-                   "reply_users_count": len(users), "reply_users": users,
-                   "latest_reply": thread[-1]["ts"], "is_locked": False, "subscribed": False})
+    parent.update(
+        {
+            "thread_ts": thread_ts,
+            "reply_count": len(thread),
+            "reply_users_count": len(users),
+            "reply_users": users,
+            "latest_reply": thread[-1]["ts"],
+            "subscribed": False,
+        }
+    )
     return reply
 
 
 def _base36(number: int) -> str:
+    """Lower-case base 36, for Slack-looking ids."""
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
     while number:

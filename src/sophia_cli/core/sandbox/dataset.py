@@ -33,6 +33,7 @@ class Person:
 
     @property
     def name(self) -> str:
+        """First and last name."""
         return f"{self.first} {self.last}"
 
 
@@ -109,8 +110,16 @@ def build_staff(seed: int, today: date, scale: float) -> list[Person]:
     rng = rng_for(seed, today, "staff")
     count = max(12, min(400, round(45 * scale)))
     owners = owner_count(scale)
-    others = ("Product Manager", "Software Engineer", "Customer Success Manager", "Designer",
-              "Marketing Manager", "Data Analyst", "Support Engineer", "Finance Lead")
+    others = (
+        "Product Manager",
+        "Software Engineer",
+        "Customer Success Manager",
+        "Designer",
+        "Marketing Manager",
+        "Data Analyst",
+        "Support Engineer",
+        "Finance Lead",
+    )
     people = []
     for i, (first, last) in enumerate(names.unique_people(rng, count)):
         if i < owners:
@@ -140,7 +149,9 @@ def build_dataset(
     staff = build_staff(seed, today, scale)
     hubspot = data_hubspot.build(rng_for(seed, today, "hubspot"), anchor, scale, staff)
     if scenario == "hubspot_bulk_import":
-        data_hubspot.add_bulk_import(rng_for(seed, today, "bulk"), hubspot, anchor, BULK_IMPORT_SIZE)
+        data_hubspot.add_bulk_import(
+            rng_for(seed, today, "bulk"), hubspot, anchor, BULK_IMPORT_SIZE
+        )
     asana = data_asana.build(rng_for(seed, today, "asana"), anchor, scale, staff)
     slack = data_slack.build(rng_for(seed, today, "slack"), anchor, scale, staff, hubspot)
     gong = data_gong.build(rng_for(seed, today, "gong"), anchor, scale, staff, hubspot)

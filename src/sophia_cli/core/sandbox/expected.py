@@ -15,24 +15,39 @@ from sophia_cli.core.sandbox.dataset import Dataset, Record
 
 Row = dict[str, Any]
 KEYS: dict[str, tuple[str, ...]] = {
-    "hubspot.owners": ("id",), "hubspot.companies": ("id",), "hubspot.contacts": ("id",),
-    "hubspot.deals": ("id",), "asana.users": ("gid",), "asana.projects": ("gid",),
-    "asana.tasks": ("gid",), "slack.users": ("id",), "slack.channels": ("id",),
-    "slack.messages": ("channel_id", "ts"), "gong.users": ("id",), "gong.calls": ("id",),
+    "hubspot.owners": ("id",),
+    "hubspot.companies": ("id",),
+    "hubspot.contacts": ("id",),
+    "hubspot.deals": ("id",),
+    "asana.users": ("gid",),
+    "asana.projects": ("gid",),
+    "asana.tasks": ("gid",),
+    "slack.users": ("id",),
+    "slack.channels": ("id",),
+    "slack.messages": ("channel_id", "ts"),
+    "gong.users": ("id",),
+    "gong.calls": ("id",),
     "gong.call_participants": ("call_id", "speaker_id"),
     "gong.transcripts": ("call_id", "speaker_id", "start_ms"),
 }
-ARCHIVED_FLAG = {"hubspot.owners": "archived", "hubspot.companies": "archived",
-                 "hubspot.contacts": "archived", "hubspot.deals": "archived",
-                 "asana.projects": "archived", "slack.users": "deleted",
-                 "slack.channels": "is_archived"}
+ARCHIVED_FLAG = {
+    "hubspot.owners": "archived",
+    "hubspot.companies": "archived",
+    "hubspot.contacts": "archived",
+    "hubspot.deals": "archived",
+    "asana.projects": "archived",
+    "slack.users": "deleted",
+    "slack.channels": "is_archived",
+}
 
 
 def _ts(value: str | None) -> str | None:
+    """An API timestamp normalised to ISO-8601 UTC with milliseconds."""
     return iso_ms(parse_iso(value)) if value else None
 
 
 def _num(value: str | None) -> float | int | None:
+    """A property string as a number (int when whole), None when empty."""
     if value in (None, ""):
         return None
     number = float(value)
@@ -40,87 +55,170 @@ def _num(value: str | None) -> float | int | None:
 
 
 def hubspot_owners(ds: Dataset) -> list[Row]:
-    return [{"id": o["id"], "email": o.get("email"), "first_name": o.get("firstName"),
-             "last_name": o.get("lastName"), "archived": o["archived"],
-             "updated_at": _ts(o["updatedAt"])} for o in ds.hubspot.owners.values()]
+    """hubspot.owners rows."""
+    return [
+        {
+            "id": o["id"],
+            "email": o.get("email"),
+            "first_name": o.get("firstName"),
+            "last_name": o.get("lastName"),
+            "archived": o["archived"],
+            "updated_at": _ts(o["updatedAt"]),
+        }
+        for o in ds.hubspot.owners.values()
+    ]
 
 
 def hubspot_companies(ds: Dataset) -> list[Row]:
+    """hubspot.companies rows."""
     rows = []
     for c in ds.hubspot.objects["companies"].values():
         p = c["properties"]
-        rows.append({"id": c["id"], "name": p.get("name"), "domain": p.get("domain"),
-                     "industry": p.get("industry"),
-                     "number_of_employees": _num(p.get("numberofemployees")),
-                     "annual_revenue": _num(p.get("annualrevenue")),
-                     "owner_id": p.get("hubspot_owner_id"), "created_at": _ts(c["createdAt"]),
-                     "updated_at": _ts(c["updatedAt"]), "archived": c["archived"]})
+        rows.append(
+            {
+                "id": c["id"],
+                "name": p.get("name"),
+                "domain": p.get("domain"),
+                "industry": p.get("industry"),
+                "number_of_employees": _num(p.get("numberofemployees")),
+                "annual_revenue": _num(p.get("annualrevenue")),
+                "owner_id": p.get("hubspot_owner_id"),
+                "created_at": _ts(c["createdAt"]),
+                "updated_at": _ts(c["updatedAt"]),
+                "archived": c["archived"],
+            }
+        )
     return rows
 
 
 def hubspot_contacts(ds: Dataset) -> list[Row]:
+    """hubspot.contacts rows (company from the primary association)."""
     rows = []
     for c in ds.hubspot.objects["contacts"].values():
         p = c["properties"]
-        rows.append({"id": c["id"], "email": p.get("email"), "first_name": p.get("firstname"),
-                     "last_name": p.get("lastname"), "company_id": c.get("_company"),
-                     "owner_id": p.get("hubspot_owner_id"),
-                     "lifecycle_stage": p.get("lifecyclestage"),
-                     "created_at": _ts(c["createdAt"]), "updated_at": _ts(c["updatedAt"]),
-                     "archived": c["archived"]})
+        rows.append(
+            {
+                "id": c["id"],
+                "email": p.get("email"),
+                "first_name": p.get("firstname"),
+                "last_name": p.get("lastname"),
+                "company_id": c.get("_company"),
+                "owner_id": p.get("hubspot_owner_id"),
+                "lifecycle_stage": p.get("lifecyclestage"),
+                "created_at": _ts(c["createdAt"]),
+                "updated_at": _ts(c["updatedAt"]),
+                "archived": c["archived"],
+            }
+        )
     return rows
 
 
 def hubspot_deals(ds: Dataset) -> list[Row]:
+    """hubspot.deals rows (is_closed / is_won from the stage)."""
     rows = []
     for d in ds.hubspot.objects["deals"].values():
         p = d["properties"]
-        rows.append({"id": d["id"], "name": p.get("dealname"), "amount": _num(p.get("amount")),
-                     "pipeline": p.get("pipeline"), "stage": p.get("dealstage"),
-                     "close_date": _ts(p.get("closedate")),
-                     "is_closed": p.get("hs_is_closed") == "true",
-                     "is_won": p.get("hs_is_closed_won") == "true",
-                     "owner_id": p.get("hubspot_owner_id"), "company_id": d.get("_company"),
-                     "created_at": _ts(d["createdAt"]), "updated_at": _ts(d["updatedAt"]),
-                     "archived": d["archived"]})
+        rows.append(
+            {
+                "id": d["id"],
+                "name": p.get("dealname"),
+                "amount": _num(p.get("amount")),
+                "pipeline": p.get("pipeline"),
+                "stage": p.get("dealstage"),
+                "close_date": _ts(p.get("closedate")),
+                "is_closed": p.get("hs_is_closed") == "true",
+                "is_won": p.get("hs_is_closed_won") == "true",
+                "owner_id": p.get("hubspot_owner_id"),
+                "company_id": d.get("_company"),
+                "created_at": _ts(d["createdAt"]),
+                "updated_at": _ts(d["updatedAt"]),
+                "archived": d["archived"],
+            }
+        )
     return rows
 
 
 def asana_users(ds: Dataset) -> list[Row]:
-    return [{"gid": u["gid"], "name": u["name"], "email": u.get("email")}
-            for u in ds.asana.users.values()]
+    """asana.users rows."""
+    return [
+        {"gid": u["gid"], "name": u["name"], "email": u.get("email")}
+        for u in ds.asana.users.values()
+    ]
 
 
 def asana_projects(ds: Dataset) -> list[Row]:
-    return [{"gid": p["gid"], "name": p["name"], "team_name": p["team"]["name"],
-             "archived": p["archived"], "created_at": _ts(p["created_at"]),
-             "modified_at": _ts(p["modified_at"])} for p in ds.asana.projects.values()]
+    """asana.projects rows."""
+    return [
+        {
+            "gid": p["gid"],
+            "name": p["name"],
+            "team_name": p["team"]["name"],
+            "archived": p["archived"],
+            "created_at": _ts(p["created_at"]),
+            "modified_at": _ts(p["modified_at"]),
+        }
+        for p in ds.asana.projects.values()
+    ]
 
 
 def asana_tasks(ds: Dataset) -> list[Row]:
-    return [{"gid": t["gid"], "project_gid": t["_project"], "name": t["name"],
-             "assignee_gid": t["assignee"]["gid"] if t["assignee"] else None,
-             "completed": t["completed"], "completed_at": _ts(t["completed_at"]),
-             "due_on": t["due_on"], "created_at": _ts(t["created_at"]),
-             "modified_at": _ts(t["modified_at"])} for t in ds.asana.tasks.values()]
+    """asana.tasks rows (deleted tasks are gone)."""
+    return [
+        {
+            "gid": t["gid"],
+            "project_gid": t["_project"],
+            "name": t["name"],
+            "assignee_gid": t["assignee"]["gid"] if t["assignee"] else None,
+            "completed": t["completed"],
+            "completed_at": _ts(t["completed_at"]),
+            "due_on": t["due_on"],
+            "created_at": _ts(t["created_at"]),
+            "modified_at": _ts(t["modified_at"]),
+        }
+        for t in ds.asana.tasks.values()
+    ]
 
 
 def slack_users(ds: Dataset) -> list[Row]:
-    return [{"id": u["id"], "name": u["name"], "real_name": u["real_name"],
-             "email": u["profile"].get("email"), "is_bot": u["is_bot"], "deleted": u["deleted"]}
-            for u in ds.slack.users.values()]
+    """slack.users rows."""
+    return [
+        {
+            "id": u["id"],
+            "name": u["name"],
+            "real_name": u["real_name"],
+            "email": u["profile"].get("email"),
+            "is_bot": u["is_bot"],
+            "deleted": u["deleted"],
+        }
+        for u in ds.slack.users.values()
+    ]
 
 
 def slack_channels(ds: Dataset) -> list[Row]:
-    return [{"id": c["id"], "name": c["name"], "is_private": c["is_private"],
-             "is_archived": c["is_archived"], "created_at": iso_ms(ts_moment(str(c["created"])))}
-            for c in ds.slack.channels.values()]
+    """slack.channels rows."""
+    return [
+        {
+            "id": c["id"],
+            "name": c["name"],
+            "is_private": c["is_private"],
+            "is_archived": c["is_archived"],
+            "created_at": iso_ms(ts_moment(str(c["created"]))),
+        }
+        for c in ds.slack.channels.values()
+    ]
 
 
 def _message_row(channel: str, m: Record) -> Row:
-    return {"channel_id": channel, "ts": m["ts"], "user_id": m.get("user"), "text": m["text"],
-            "thread_ts": m.get("thread_ts"), "reply_count": m.get("reply_count", 0),
-            "posted_at": iso_ms(ts_moment(m["ts"]))}
+    """One slack.messages row."""
+    return {
+        "channel_id": channel,
+        "ts": m["ts"],
+        "user_id": m.get("user"),
+        "text": m["text"],
+        "thread_ts": m.get("thread_ts"),
+        "reply_count": m.get("reply_count", 0),
+        "posted_at": iso_ms(ts_moment(m["ts"])),
+    }
 
 
 def slack_messages(ds: Dataset) -> list[Row]:
@@ -135,8 +233,16 @@ def slack_messages(ds: Dataset) -> list[Row]:
 
 
 def gong_users(ds: Dataset) -> list[Row]:
-    return [{"id": u["id"], "email": u["emailAddress"], "first_name": u["firstName"],
-             "last_name": u["lastName"]} for u in ds.gong.users.values()]
+    """gong.users rows."""
+    return [
+        {
+            "id": u["id"],
+            "email": u["emailAddress"],
+            "first_name": u["firstName"],
+            "last_name": u["lastName"],
+        }
+        for u in ds.gong.users.values()
+    ]
 
 
 def visible_calls(ds: Dataset) -> list[Record]:
@@ -150,32 +256,68 @@ def transcript_ready(ds: Dataset, call_id: str) -> bool:
 
 
 def gong_calls(ds: Dataset) -> list[Row]:
-    return [{"id": m["id"], "title": m["title"], "started_at": _ts(m["started"]),
-             "duration_seconds": m["duration"], "direction": m["direction"], "scope": m["scope"],
-             "primary_user_id": m["primaryUserId"]}
-            for m in (c["metaData"] for c in visible_calls(ds))]
+    """gong.calls rows of processed calls."""
+    return [
+        {
+            "id": m["id"],
+            "title": m["title"],
+            "started_at": _ts(m["started"]),
+            "duration_seconds": m["duration"],
+            "direction": m["direction"],
+            "scope": m["scope"],
+            "primary_user_id": m["primaryUserId"],
+        }
+        for m in (c["metaData"] for c in visible_calls(ds))
+    ]
 
 
 def gong_call_participants(ds: Dataset) -> list[Row]:
-    return [{"call_id": c["metaData"]["id"], "email": p["emailAddress"], "name": p["name"],
-             "affiliation": p["affiliation"], "speaker_id": p["speakerId"]}
-            for c in visible_calls(ds) for p in c["parties"]]
+    """gong.call_participants rows of processed calls."""
+    return [
+        {
+            "call_id": c["metaData"]["id"],
+            "email": p["emailAddress"],
+            "name": p["name"],
+            "affiliation": p["affiliation"],
+            "speaker_id": p["speakerId"],
+        }
+        for c in visible_calls(ds)
+        for p in c["parties"]
+    ]
 
 
 def gong_transcripts(ds: Dataset) -> list[Row]:
-    return [{"call_id": cid, "speaker_id": mono["speakerId"], "start_ms": s["start"],
-             "end_ms": s["end"], "text": s["text"]}
-            for cid, monologues in ds.gong.transcripts.items() if transcript_ready(ds, cid)
-            for mono in monologues for s in mono["sentences"]]
+    """gong.transcripts rows, one per sentence of a ready transcript."""
+    return [
+        {
+            "call_id": cid,
+            "speaker_id": mono["speakerId"],
+            "start_ms": s["start"],
+            "end_ms": s["end"],
+            "text": s["text"],
+        }
+        for cid, monologues in ds.gong.transcripts.items()
+        if transcript_ready(ds, cid)
+        for mono in monologues
+        for s in mono["sentences"]
+    ]
 
 
 TABLES: dict[str, Callable[[Dataset], list[Row]]] = {
-    "hubspot.owners": hubspot_owners, "hubspot.companies": hubspot_companies,
-    "hubspot.contacts": hubspot_contacts, "hubspot.deals": hubspot_deals,
-    "asana.users": asana_users, "asana.projects": asana_projects, "asana.tasks": asana_tasks,
-    "slack.users": slack_users, "slack.channels": slack_channels,
-    "slack.messages": slack_messages, "gong.users": gong_users, "gong.calls": gong_calls,
-    "gong.call_participants": gong_call_participants, "gong.transcripts": gong_transcripts,
+    "hubspot.owners": hubspot_owners,
+    "hubspot.companies": hubspot_companies,
+    "hubspot.contacts": hubspot_contacts,
+    "hubspot.deals": hubspot_deals,
+    "asana.users": asana_users,
+    "asana.projects": asana_projects,
+    "asana.tasks": asana_tasks,
+    "slack.users": slack_users,
+    "slack.channels": slack_channels,
+    "slack.messages": slack_messages,
+    "gong.users": gong_users,
+    "gong.calls": gong_calls,
+    "gong.call_participants": gong_call_participants,
+    "gong.transcripts": gong_transcripts,
 }
 
 
@@ -193,5 +335,8 @@ def counts(ds: Dataset) -> dict[str, Any]:
         tables[table] = len(rows)
         if table in ARCHIVED_FLAG:
             archived[table] = sum(1 for row in rows if row[ARCHIVED_FLAG[table]])
-    return {"tables": tables, "archived": archived,
-            "deleted": {table: list(ids) for table, ids in ds.deleted.items()}}
+    return {
+        "tables": tables,
+        "archived": archived,
+        "deleted": {table: list(ids) for table, ids in ds.deleted.items()},
+    }

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
 APIS = ("slack", "asana", "hubspot", "gong")
-FAULT_KINDS = ("429", "500", "502", "503", "malformed_json", "unexpected_shape", "slow",
-               "expired_offset", "401")
+FAULT_KINDS = (
+    "429",
+    "500",
+    "502",
+    "503",
+    "malformed_json",
+    "unexpected_shape",
+    "slow",
+    "expired_offset",
+    "401",
+)
 
 
 @dataclass
@@ -23,6 +33,7 @@ class Fault:
     delay_s: float = 0.0
 
     def matches(self, api: str, path: str) -> bool:
+        """Whether a request to `api` at `path` gets this fault."""
         return self.api == api and (self.path is None or self.path.rstrip("/") == path.rstrip("/"))
 
 
@@ -39,9 +50,14 @@ def validate_fault(raw: dict[str, Any]) -> Fault:
     path = raw.get("path")
     if path is not None and not str(path).startswith("/"):
         path = "/" + str(path)
-    return Fault(api=str(api), kind=kind, count=count, path=path,
-                 retry_after=max(0, int(raw.get("retry_after", 1))),
-                 delay_s=max(0.0, float(raw.get("delay_s", 0.0))))
+    return Fault(
+        api=str(api),
+        kind=kind,
+        count=count,
+        path=path,
+        retry_after=max(0, int(raw.get("retry_after", 1))),
+        delay_s=max(0.0, float(raw.get("delay_s", 0.0))),
+    )
 
 
 class FaultQueue:
@@ -52,6 +68,7 @@ class FaultQueue:
         self._lock = threading.Lock()
 
     def add(self, fault: Fault) -> None:
+        """Queue a fault."""
         with self._lock:
             self._faults.append(fault)
 
@@ -67,30 +84,41 @@ class FaultQueue:
         return None
 
     def pending(self) -> list[dict[str, Any]]:
+        """Faults still waiting, as dicts."""
         with self._lock:
             return [asdict(f) for f in self._faults]
 
     def clear(self) -> None:
+        """Drop everything."""
         with self._lock:
             self._faults.clear()
 
 
 class RequestLog:
-    """Every request the fakes answered, with its time, so tests can count per window."""
+    """Every request the fakes answered, with its time, so tests can count per window.
 
-    def __init__(self) -> None:
-        self._entries: list[dict[str, Any]] = []
+    Only the latest `keep` entries are kept, so a long-running `sandbox serve` stays small.
+    """
+
+    def __init__(self, keep: int = 200_000) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=keep)
         self._lock = threading.Lock()
 
     def record(self, entry: dict[str, Any]) -> None:
+        """Append one entry."""
         with self._lock:
             self._entries.append(entry)
 
     def query(self, api: str | None = None, since: float | None = None) -> list[dict[str, Any]]:
+        """Entries for `api` (all when None) at or after `since`."""
         with self._lock:
-            return [dict(e) for e in self._entries
-                    if (api is None or e["api"] == api) and (since is None or e["t"] >= since)]
+            return [
+                dict(e)
+                for e in self._entries
+                if (api is None or e["api"] == api) and (since is None or e["t"] >= since)
+            ]
 
     def clear(self) -> None:
+        """Drop everything."""
         with self._lock:
             self._entries.clear()

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sophia_cli.core.sandbox.ratelimit import buckets_for
 from sophia_cli.core.sandbox.state import Sandbox
 
-PREFIXES = {"slack": "/slack/api", "asana": "/asana/api/1.0", "hubspot": "/hubspot",
-            "gong": "/gong"}
+PREFIXES = {
+    "slack": "/slack/api",
+    "asana": "/asana/api/1.0",
+    "hubspot": "/hubspot",
+    "gong": "/gong",
+}
 FaultResponder = Callable[[str, int], Response]
-CallNext = Callable[[Request], Awaitable[Response]]
+Responders = Mapping[str, FaultResponder]
 # A body that starts like JSON and stops: what a proxy cut-off looks like to a client.
 MALFORMED = b'{"ok": true, "results": [{"id": "1", "properties": {"name": "tru'
 
@@ -26,33 +29,56 @@ def split_path(path: str) -> tuple[str, str] | None:
     """(api, path relative to its base) for a request path, or None for other paths."""
     for api, prefix in PREFIXES.items():
         if path == prefix or path.startswith(prefix + "/"):
-            return api, path[len(prefix):] or "/"
+            return api, path[len(prefix) :] or "/"
     return None
 
 
-class GateMiddleware(BaseHTTPMiddleware):
-    """Applies scripted faults and rate limits, and logs every API request with its status."""
+class GateMiddleware:
+    """Applies scripted faults and rate limits, and logs every API request with its status.
 
-    def __init__(self, app: ASGIApp, sandbox: Sandbox,
-                 responders: dict[str, FaultResponder]) -> None:
-        super().__init__(app)
+    A plain ASGI middleware: Starlette's BaseHTTPMiddleware costs ~1.7 ms per request here.
+    """
+
+    def __init__(self, app: ASGIApp, sandbox: Sandbox, responders: Responders) -> None:
+        self.app = app
         self.sandbox = sandbox
         self.responders = responders
 
-    async def dispatch(self, request: Request, call_next: CallNext) -> Response:
-        where = split_path(request.url.path)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        where = split_path(scope["path"]) if scope["type"] == "http" else None
         if where is None:
-            return await call_next(request)
+            await self.app(scope, receive, send)
+            return
         api, path = where
         started = time.time()
-        response = await self._answer(request, call_next, api, path, started)
-        self.sandbox.log.record({"api": api, "method": request.method, "path": path,
-                                 "bucket": ",".join(c for c, _ in buckets_for(api, path)),
-                                 "status": response.status_code, "t": started})
-        return response
+        status = [0]
+        early = await self._refusal(api, path, started)
+        if early is not None:
+            status[0] = early.status_code
+            await early(scope, receive, send)
+        else:
 
-    async def _answer(self, request: Request, call_next: CallNext, api: str, path: str,
-                      started: float) -> Response:
+            async def watch(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status[0] = message["status"]
+                    if api == "hubspot" and not path.endswith("/search"):
+                        self._hubspot_headers(MutableHeaders(scope=message), started)
+                await send(message)
+
+            await self.app(scope, receive, watch)
+        self.sandbox.log.record(
+            {
+                "api": api,
+                "method": scope["method"],
+                "path": path,
+                "bucket": ",".join(c for c, _ in buckets_for(api, path)),
+                "status": status[0],
+                "t": started,
+            }
+        )
+
+    async def _refusal(self, api: str, path: str, started: float) -> Response | None:
+        """A scripted fault or a 429 to send instead of the real answer, if any."""
         fault = self.sandbox.faults.take(api, path)
         if fault is not None and fault.kind == "slow":
             await asyncio.sleep(fault.delay_s)
@@ -64,23 +90,19 @@ class GateMiddleware(BaseHTTPMiddleware):
             if fault.kind == "429":
                 response.headers["Retry-After"] = str(fault.retry_after)
             return response
-        buckets = buckets_for(api, path)
-        wait = self.sandbox.limiter.acquire(buckets, started)
+        wait = self.sandbox.limiter.acquire(buckets_for(api, path), started)
         if wait is not None:
             response = self.responders[api]("429", wait)
             response.headers["Retry-After"] = str(wait)
             return response
-        response = await call_next(request)
-        if api == "hubspot" and not path.endswith("/search"):
-            self._hubspot_headers(response, started)
-        return response
+        return None
 
-    def _hubspot_headers(self, response: Response, now: float) -> None:
+    def _hubspot_headers(self, headers: MutableHeaders, now: float) -> None:
+        """HubSpot's X-HubSpot-RateLimit-* headers for the general bucket."""
         state = self.sandbox.limiter.remaining("hubspot:general", "hubspot.general", now)
         if state is None:
             return
         remaining, limit = state
-        response.headers["X-HubSpot-RateLimit-Max"] = str(limit.limit)
-        response.headers["X-HubSpot-RateLimit-Remaining"] = str(remaining)
-        response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(
-            int(limit.window_s * 1000))
+        headers["X-HubSpot-RateLimit-Max"] = str(limit.limit)
+        headers["X-HubSpot-RateLimit-Remaining"] = str(remaining)
+        headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(int(limit.window_s * 1000))

@@ -9,12 +9,36 @@ from sophia_cli.core.sandbox.clock import epoch_ms, parse_iso
 from sophia_cli.core.sandbox.dataset import Record
 
 SEARCH_CAP = 10_000
-OPERATORS = ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-             "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN")
-DATETIME_PROPS = {"createdate", "hs_lastmodifieddate", "lastmodifieddate", "closedate",
-                  "hs_createdate"}
-NUMBER_PROPS = {"amount", "hs_object_id", "numberofemployees", "annualrevenue",
-                "hs_deal_stage_probability", "associatedcompanyid"}
+OPERATORS = (
+    "EQ",
+    "NEQ",
+    "LT",
+    "LTE",
+    "GT",
+    "GTE",
+    "BETWEEN",
+    "IN",
+    "NOT_IN",
+    "HAS_PROPERTY",
+    "NOT_HAS_PROPERTY",
+    "CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN",
+)
+DATETIME_PROPS = {
+    "createdate",
+    "hs_lastmodifieddate",
+    "lastmodifieddate",
+    "closedate",
+    "hs_createdate",
+}
+NUMBER_PROPS = {
+    "amount",
+    "hs_object_id",
+    "numberofemployees",
+    "annualrevenue",
+    "hs_deal_stage_probability",
+    "associatedcompanyid",
+}
 
 
 class SearchError(ValueError):
@@ -60,16 +84,24 @@ def compile_filter(raw: dict[str, Any]) -> Callable[[Record], bool]:
         raise SearchError(f"BETWEEN on {prop} needs highValue")
 
     def check(record: Record) -> bool:
-        value = typed(prop, record["properties"].get(prop))
+        value: Any = typed(prop, record["properties"].get(prop))
         if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
             found = value is not None and str(low).strip("*") in str(value)
-            return found == (op == "CONTAINS_TOKEN")
+            return bool(found == (op == "CONTAINS_TOKEN"))
         if op == "NEQ":
-            return value != low
+            return bool(value != low)
         if value is None:
             return False
-        return {"EQ": value == low, "LT": value < low, "LTE": value <= low, "GT": value > low,
-                "GTE": value >= low, "BETWEEN": high is not None and low <= value <= high}[op]
+        return bool(
+            {
+                "EQ": value == low,
+                "LT": value < low,
+                "LTE": value <= low,
+                "GT": value > low,
+                "GTE": value >= low,
+                "BETWEEN": high is not None and low <= value <= high,
+            }[op]
+        )
 
     return check
 
@@ -120,12 +152,18 @@ def search(records: list[Record], body: dict[str, Any]) -> tuple[int, list[Recor
     except (TypeError, ValueError) as exc:
         raise SearchError(f"after must be a numeric offset, got {body.get('after')!r}") from exc
     if after >= SEARCH_CAP:
-        raise SearchError("Searching beyond 10,000 results is not supported. Narrow your "
-                          "filters (for example on hs_lastmodifieddate) and search again.")
+        raise SearchError(
+            "Searching beyond 10,000 results is not supported. Narrow your "
+            "filters (for example on hs_lastmodifieddate) and search again."
+        )
     match = compile_groups(list(body.get("filterGroups") or []))
     query = str(body.get("query") or "").lower()
-    hits = [r for r in records if match(r)
-            and (not query or any(query in str(v).lower() for v in r["properties"].values()))]
+    hits = [
+        r
+        for r in records
+        if match(r)
+        and (not query or any(query in str(v).lower() for v in r["properties"].values()))
+    ]
     key, descending = sort_key(list(body.get("sorts") or []))
     hits.sort(key=key, reverse=descending)
     end = min(after + limit, SEARCH_CAP)

@@ -21,21 +21,33 @@ class Limit:
 
 LIMITS: dict[str, dict[str, Limit]] = {
     "real": {
-        "slack.tier2": Limit(20, 60), "slack.tier3": Limit(50, 60),
-        "slack.special": Limit(100, 60), "hubspot.general": Limit(100, 10),
-        "hubspot.search": Limit(5, 1), "asana.general": Limit(150, 60),
-        "gong.second": Limit(3, 1), "gong.daily": Limit(10_000, 86_400),
+        "slack.tier2": Limit(20, 60),
+        "slack.tier3": Limit(50, 60),
+        "slack.special": Limit(100, 60),
+        "hubspot.general": Limit(100, 10),
+        "hubspot.search": Limit(5, 1),
+        "asana.general": Limit(150, 60),
+        "gong.second": Limit(3, 1),
+        "gong.daily": Limit(10_000, 86_400),
     },
     "fast": {
-        "slack.tier2": Limit(5, 1), "slack.tier3": Limit(10, 1), "slack.special": Limit(20, 1),
-        "hubspot.general": Limit(20, 1), "hubspot.search": Limit(5, 1),
-        "asana.general": Limit(20, 1), "gong.second": Limit(3, 1),
+        "slack.tier2": Limit(5, 1),
+        "slack.tier3": Limit(10, 1),
+        "slack.special": Limit(20, 1),
+        "hubspot.general": Limit(20, 1),
+        "hubspot.search": Limit(5, 1),
+        "asana.general": Limit(20, 1),
+        "gong.second": Limit(3, 1),
         "gong.daily": Limit(10_000, 86_400),
     },
     "off": {},
 }
-SLACK_TIERS = {"users.list": "slack.tier2", "conversations.list": "slack.tier2",
-               "conversations.history": "slack.tier3", "conversations.replies": "slack.tier3"}
+SLACK_TIERS = {
+    "users.list": "slack.tier2",
+    "conversations.list": "slack.tier2",
+    "conversations.history": "slack.tier3",
+    "conversations.replies": "slack.tier3",
+}
 
 # (counter name, limit name): Slack counts per method, the others per account or token.
 Bucket = tuple[str, str]
@@ -100,5 +112,7 @@ class RateLimiter:
 
     def describe(self) -> dict[str, dict[str, float]]:
         """The limits in force, for `GET /_sandbox/limits`."""
-        return {name: {"limit": lim.limit, "window_s": lim.window_s}
-                for name, lim in sorted(self.limits.items())}
+        return {
+            name: {"limit": lim.limit, "window_s": lim.window_s}
+            for name, lim in sorted(self.limits.items())
+        }

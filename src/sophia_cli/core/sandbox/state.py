@@ -26,25 +26,37 @@ class Tokens:
 
     @classmethod
     def for_seed(cls, seed: int) -> Tokens:
-        return cls(slack=f"xoxb-sandbox-{seed}-7391025468-brightline",
-                   asana=f"2/1200000000000001/1209{seed:06d}:sandbox{seed}asanapat",
-                   hubspot=f"pat-na1-sandbox-{seed:04d}-4b1d-9c2e-hubspotkey",
-                   gong_key=f"sandbox{seed}GONGKEY", gong_secret=f"sandbox{seed}gongsecretvalue")
+        """Tokens that differ per seed, so two sandboxes never cross-accept."""
+        return cls(
+            slack=f"xoxb-sandbox-{seed}-7391025468-brightline",
+            asana=f"2/1200000000000001/1209{seed:06d}:sandbox{seed}asanapat",
+            hubspot=f"pat-na1-sandbox-{seed:04d}-4b1d-9c2e-hubspotkey",
+            gong_key=f"sandbox{seed}GONGKEY",
+            gong_secret=f"sandbox{seed}gongsecretvalue",
+        )
 
 
 class Sandbox:
     """One synthetic company behind four fake APIs; every method is safe across threads."""
 
-    def __init__(self, *, seed: int = 7, scale: float = 1.0, today: date | None = None,
-                 scenario: Scenario = "default", rate_limits: RateLimitMode = "off",
-                 gong_page_size: int = 100, limit_overrides: dict[str, Limit] | None = None,
-                 ) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        scale: float = 1.0,
+        today: date | None = None,
+        scenario: Scenario = "default",
+        rate_limits: RateLimitMode = "off",
+        gong_page_size: int = 100,
+        limit_overrides: dict[str, Limit] | None = None,
+    ) -> None:
         if gong_page_size < 1:
             raise ValueError("gong_page_size must be at least 1")
         self.lock = threading.RLock()
         self.today = today or datetime.now(UTC).date()
-        self.data: Dataset = build_dataset(seed=seed, scale=scale, today=self.today,
-                                           scenario=scenario)
+        self.data: Dataset = build_dataset(
+            seed=seed, scale=scale, today=self.today, scenario=scenario
+        )
         self.tokens = Tokens.for_seed(seed)
         self.clock = SandboxClock()
         self.limiter = RateLimiter(rate_limits, limit_overrides)
@@ -64,16 +76,19 @@ class Sandbox:
             return self.serial
 
     def counts(self) -> dict[str, Any]:
+        """Expected rows per table now."""
         with self.lock:
             return expected.counts(self.data)
 
     def expected(self, table: str) -> list[dict[str, Any]]:
+        """Expected rows of one table now."""
         if table not in expected.TABLES:
             raise KeyError(table)
         with self.lock:
             return expected.expected_rows(self.data, table)
 
     def mutate(self) -> dict[str, Any]:
+        """Apply one mutation; outstanding Asana offsets expire."""
         from sophia_cli.core.sandbox.mutate import apply_mutation
 
         with self.lock:
@@ -82,12 +97,20 @@ class Sandbox:
             return apply_mutation(self.data, self.clock.now())
 
     def late_reply(self, max_age_hours: float = 48.0) -> dict[str, Any]:
+        """Add a late reply to an old thread."""
         from sophia_cli.core.sandbox.mutate import add_late_reply
 
         with self.lock:
             return add_late_reply(self.data, self.clock.now(), max_age_hours)
 
     def health(self) -> dict[str, Any]:
-        return {"ok": True, "seed": self.data.seed, "scale": self.data.scale,
-                "today": self.today.isoformat(), "scenario": self.data.scenario,
-                "rate_limits": self.limiter.mode, "mutations": self.data.mutations}
+        """What this sandbox is."""
+        return {
+            "ok": True,
+            "seed": self.data.seed,
+            "scale": self.data.scale,
+            "today": self.today.isoformat(),
+            "scenario": self.data.scenario,
+            "rate_limits": self.limiter.mode,
+            "mutations": self.data.mutations,
+        }

@@ -14,14 +14,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import redis
 from pydantic import BaseModel
 
-from sophia_cli.core.errors import BudgetExceededError, ServiceUnavailableError
+from sophia_cli.core.errors import BudgetExceededError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.squad import spend
 from sophia_cli.core.squad.models import ALERT_LEVELS, BudgetStatus
-from sophia_cli.store import embedded_redis, pooled
+from sophia_cli.store import pooled
 from sophia_cli.store import redis as redis_store
 
 UNITS_PER_USD = 100_000_000  # 1e-8 USD, the spend log's numeric(14, 8) scale
@@ -72,14 +71,8 @@ def _run(settings: Settings, day: date, *args: Any) -> Any:
     script = client.register_script(_script_text())
     try:
         return script(keys=[day_key(settings, day)], args=list(args))
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        raise unreachable(settings, exc) from exc
-
-
-def unreachable(settings: Settings, exc: BaseException) -> ServiceUnavailableError:
-    """The store's error for a Redis that cannot be reached, naming where it is."""
-    url = settings.secret_value("redis_url") or embedded_redis.url(settings.home)
-    return redis_store.unreachable(url, exc)
+    except pooled.REDIS_DOWN as exc:
+        raise pooled.redis_unreachable(settings, exc) from exc
 
 
 def _call(settings: Settings, day: date, *args: Any) -> list[int]:
@@ -119,9 +112,14 @@ def reserve(
     limit, scope = (budget, "today's") if status == 0 else (squad_budget, f"squad {squad}'s")
     left = max(0, limit - spent - reserved) / UNITS_PER_USD
     raise BudgetExceededError(
-        f"{scope} budget cannot cover this call: needs up to ${usd:.6f}, "
-        f"${left:.6f} left of ${limit / UNITS_PER_USD:.2f}"
+        f"{scope} budget cannot cover this call: needs up to {usd_text(usd)}, "
+        f"{usd_text(left)} left of {usd_text(limit / UNITS_PER_USD)}"
     )
+
+
+def usd_text(value: float) -> str:
+    """Dollars for people: cents when they matter, else six decimals."""
+    return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.6f}"
 
 
 def settle(settings: Settings, reservation: Reservation, actual_usd: float) -> Settlement:
@@ -154,10 +152,14 @@ def budget_status(settings: Settings) -> BudgetStatus:
     try:
         if not client.hexists(key, "ready"):
             rebuilt = rebuild(settings, day)
-        fields = {k.decode(): int(float(v)) for k, v in client.hgetall(key).items()}
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        raise unreachable(settings, exc) from exc
+        fields = {_text(k): int(float(v)) for k, v in client.hgetall(key).items()}
+    except pooled.REDIS_DOWN as exc:
+        raise pooled.redis_unreachable(settings, exc) from exc
     return _status(settings, day, fields, rebuilt)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _status(settings: Settings, day: date, fields: dict[str, int], rebuilt: bool) -> BudgetStatus:

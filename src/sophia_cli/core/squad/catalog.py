@@ -45,6 +45,7 @@ def ping_all(settings: Settings, squad: str | None = None) -> list[PingResult]:
     Pings bypass the router (no cache, no cooldown) but are tiny; they are not budgeted.
     """
     config = load_squads(settings)
+    llm.load_litellm()  # import first, so the first ping's latency is the network's
     results = []
     for name, group in config.squads.items():
         if squad is not None and name != squad:

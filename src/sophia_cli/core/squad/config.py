@@ -1,13 +1,12 @@
 """Load the squads file: YAML to pydantic, with `file:line` in every error.
 
 The built-in file ships in this package; SOPHIA_SQUADS_FILE replaces it. A squad named
-`openrouter` (or a deployment pointing at OpenRouter) still loads, marked deprecated and
-with a warning, so old configs keep working while they are migrated.
+`openrouter` (or a deployment pointing at OpenRouter) still loads, marked deprecated, with a
+warning in `SquadsConfig.warnings` that every face shows (CLI on stderr, doctor as a warning).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -19,8 +18,6 @@ from pydantic import ValidationError
 from sophia_cli.core.errors import ConfigError, NotFoundError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.squad.models import Squad, SquadsConfig
-
-log = logging.getLogger("sophia.squad")
 
 BUILTIN = "squads.yaml"
 DEPRECATED_SQUADS = ("openrouter",)
@@ -50,10 +47,7 @@ def load_squads(settings: Settings) -> SquadsConfig:
 @lru_cache(maxsize=16)
 def _load_cached(path: str, _mtime_ns: int, _size: int) -> SquadsConfig:
     # Keyed by mtime and size so an edited file is read again within one process.
-    config = parse_squads(Path(path).read_text(encoding="utf-8"), path)
-    for warning in config.warnings:
-        log.warning("%s", warning)
-    return config
+    return parse_squads(Path(path).read_text(encoding="utf-8"), path)
 
 
 def parse_squads(text: str, source: str) -> SquadsConfig:
@@ -94,9 +88,11 @@ def _child(node: yaml.Node | None, part: int | str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == part:
-                return value  # type: ignore[no-any-return]
+                found: yaml.Node = value
+                return found
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]  # type: ignore[no-any-return]
+        item: yaml.Node = node.value[part]
+        return item
     return None
 
 

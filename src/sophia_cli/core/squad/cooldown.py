@@ -15,7 +15,7 @@ def _key(settings: Settings, kind: str, squad: str, deployment: str) -> str:
 def remaining_s(settings: Settings, squad: str, deployment: str) -> float:
     """Seconds left in the deployment's cooldown, 0 when it may be called."""
     ttl_ms = pooled.redis_client(settings).pttl(_key(settings, "cooldown", squad, deployment))
-    return max(0, int(ttl_ms)) / 1000  # type: ignore[arg-type]
+    return max(0, int(ttl_ms)) / 1000
 
 
 def cooling(settings: Settings, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
@@ -23,7 +23,11 @@ def cooling(settings: Settings, pairs: list[tuple[str, str]]) -> dict[tuple[str,
     pipe = pooled.redis_client(settings).pipeline(transaction=False)
     for squad, deployment in pairs:
         pipe.pttl(_key(settings, "cooldown", squad, deployment))
-    return {pair: max(0, int(ttl)) / 1000 for pair, ttl in zip(pairs, pipe.execute(), strict=True)}
+    try:
+        ttls = pipe.execute()
+    except pooled.REDIS_DOWN as exc:  # no Redis, no budget: nothing can be routed safely
+        raise pooled.redis_unreachable(settings, exc) from exc
+    return {pair: max(0, int(ttl)) / 1000 for pair, ttl in zip(pairs, ttls, strict=True)}
 
 
 def record_failure(

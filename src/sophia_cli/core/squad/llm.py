@@ -7,6 +7,7 @@ LiteLLM is imported inside `call()` only: importing it costs seconds, and comman
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,8 @@ from sophia_cli.core.squad.models import CompletionRequest, Deployment
 from sophia_cli.core.squad.pricing import litellm_env
 
 PROXY_SQUAD = "litellm"
+# LiteLLM repeats the class names in front of the provider's message.
+_PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)(?::\s*|\s+-\s+))+")
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,18 @@ def endpoint(settings: Settings, squad: str, deployment: Deployment) -> Endpoint
     )
 
 
-def call(target: Endpoint, request: CompletionRequest, timeout_s: float) -> Any:
-    """One chat completion through LiteLLM, with no retries of its own (the router decides)."""
+def load_litellm() -> Any:
+    """Import LiteLLM (seconds the first time) with the offline price map and no banners."""
     litellm_env()
     import litellm
 
     litellm.suppress_debug_info = True
+    return litellm
+
+
+def call(target: Endpoint, request: CompletionRequest, timeout_s: float) -> Any:
+    """One chat completion through LiteLLM, with no retries of its own (the router decides)."""
+    litellm = load_litellm()
     kwargs: dict[str, Any] = {
         "model": target.model,
         "messages": request.messages,
@@ -103,7 +112,7 @@ def classify(exc: Exception) -> CallFailure:
     status = getattr(exc, "status_code", None)
     status = int(status) if isinstance(status, int) else None
     name = type(exc).__name__
-    text = str(exc).splitlines()[0] if str(exc) else name
+    text = _PREFIXES.sub("", str(exc).splitlines()[0] if str(exc) else "") or name
     message = f"{name}{f' {status}' if status else ''}: {text[:200]}"
     if name == "ContextWindowExceededError":
         # Another deployment may have a larger window; this one is healthy.
@@ -120,7 +129,10 @@ def classify(exc: Exception) -> CallFailure:
         "BadGatewayError",
     )
     if transient or (status is not None and (status == 429 or status >= 500 or status == 408)):
-        return CallFailure(message, True, True, status, retry_after(exc))
+        wait = retry_after(exc)
+        if wait is not None:
+            message += f" (Retry-After {wait:.0f}s)"
+        return CallFailure(message, True, True, status, wait)
     return CallFailure(message, retryable=False, cool_down=False, status=status, retry_after_s=None)
 
 

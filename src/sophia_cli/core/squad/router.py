@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 
@@ -18,7 +17,7 @@ from sophia_cli.core.errors import (
     UsageError,
 )
 from sophia_cli.core.settings import Settings
-from sophia_cli.core.squad import alerts, budget, cache, cooldown, llm, pricing, spend
+from sophia_cli.core.squad import answers, budget, cache, cooldown, llm, pricing, spend
 from sophia_cli.core.squad.config import load_squads, squad_order
 from sophia_cli.core.squad.models import (
     CAPABILITIES,
@@ -29,8 +28,6 @@ from sophia_cli.core.squad.models import (
     RoutingRecord,
     SquadsConfig,
 )
-
-log = logging.getLogger("sophia.squad")
 
 
 def route(settings: Settings, request: CompletionRequest) -> RoutingRecord:
@@ -59,8 +56,8 @@ def plan(
             squad=name,
             deployment=dep.name,
             model=dep.model,
-            estimated_cost_usd=price.cost(est_in, request.max_tokens) if price else None,
-            reserve_usd=price.cost(max_in, request.max_tokens) if price else None,
+            estimated_cost_usd=round(price.cost(est_in, request.max_tokens), 10) if price else None,
+            reserve_usd=round(price.cost(max_in, request.max_tokens), 10) if price else None,
         )
         reason = _skip_reason(settings, name, dep, request, est_in, cooling[(name, dep.name)])
         if reason is None and price is None:
@@ -111,7 +108,7 @@ def complete(settings: Settings, request: CompletionRequest) -> Completion:
     if request.use_cache:
         hit = cache.lookup(settings, request)
         if hit is not None:
-            return _cached(settings, record, hit, started)
+            return answers.from_cache(settings, record, hit, started)
     eligible = [c for c in record.candidates if c.status == "eligible"]
     if not eligible:
         raise _nobody_eligible(record)
@@ -153,7 +150,7 @@ def _attempt(
     except Exception as exc:  # LiteLLM raises many types; classify() sorts them
         budget.release(settings, held)
         failure = llm.classify(exc)
-        _log_failure(settings, record, candidate, held, call_started, failure)
+        answers.log_failure(settings, record, candidate, held, call_started, failure)
         candidate.status, candidate.reason = "failed", failure.message
         if not failure.retryable:
             raise UpstreamError(
@@ -169,140 +166,17 @@ def _attempt(
                 failure.retry_after_s,
             )
         return failure
-    return _answered(settings, record, candidate, deployment, request, held, response, started)
-
-
-def _answered(
-    settings: Settings,
-    record: RoutingRecord,
-    candidate: Candidate,
-    deployment: Deployment,
-    request: CompletionRequest,
-    held: budget.Reservation,
-    response: object,
-    started: float,
-) -> Completion:
-    price = pricing.price_for(deployment)
-    assert price is not None  # plan() skips unpriced deployments
-    tokens_in, tokens_out = llm.usage_of(response)
-    if tokens_in is None or tokens_out is None:
-        # No usage reported: charge the worst case we reserved rather than guess low.
-        cost_units, tokens_in, tokens_out = held.units, tokens_in or 0, tokens_out or 0
-    else:
-        cost_units = budget.to_units(price.cost(tokens_in, tokens_out))
-    settlement = budget.settle(settings, held, cost_units / budget.UNITS_PER_USD)
-    latency_ms = int((time.perf_counter() - started) * 1000)
-    text, raw = llm.message_of(response)
-    spend.record(
-        settings,
-        spend.CallRow(
-            request_id=record.request_id,
-            squad=candidate.squad,
-            deployment=candidate.deployment,
-            model=deployment.model,
-            tokens_in=tokens_in,
-            tokens_out=tokens_out,
-            cost_units=cost_units,
-            reserved_units=held.units,
-            latency_ms=latency_ms,
-            outcome="ok",
-        ),
-    )
-    if settlement.crossed:
-        alerts.notify(settings, settlement.crossed, settlement.spent_usd)
-    if request.use_cache:
-        cache.store(
-            settings,
-            request,
-            cache.CachedAnswer(
-                text=text,
-                squad=candidate.squad,
-                deployment=candidate.deployment,
-                model=deployment.model,
-                tokens_in=tokens_in,
-                tokens_out=tokens_out,
-                raw_message=raw,
-            ),
-        )
-    candidate.status = "chosen"
-    record.chosen = f"{candidate.squad}/{candidate.deployment}"
-    return Completion(
-        text=text,
-        deployment=candidate.deployment,
-        model=deployment.model,
-        squad=candidate.squad,
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-        cost_usd=cost_units / budget.UNITS_PER_USD,
-        cache_hit=False,
-        latency_ms=latency_ms,
-        request_id=record.request_id,
-        raw_message=raw,
-        routing=record,
-    )
-
-
-def _cached(
-    settings: Settings, record: RoutingRecord, hit: cache.CachedAnswer, started: float
-) -> Completion:
-    latency_ms = int((time.perf_counter() - started) * 1000)
-    record.cache_hit, record.chosen = True, f"cache ({hit.squad}/{hit.deployment})"
-    spend.record(
-        settings,
-        spend.CallRow(
-            request_id=record.request_id,
-            squad=hit.squad,
-            deployment=hit.deployment,
-            model=hit.model,
-            tokens_in=hit.tokens_in,
-            tokens_out=hit.tokens_out,
-            latency_ms=latency_ms,
-            cache_hit=True,
-            outcome="cache_hit",
-        ),
-    )
-    return Completion(
-        text=hit.text,
-        deployment=hit.deployment,
-        model=hit.model,
-        squad=hit.squad,
-        tokens_in=hit.tokens_in,
-        tokens_out=hit.tokens_out,
-        cost_usd=0.0,
-        cache_hit=True,
-        latency_ms=latency_ms,
-        request_id=record.request_id,
-        raw_message=hit.raw_message,
-        routing=record,
+    except BaseException:  # interrupted mid-call: give the money back, then stop
+        budget.release(settings, held)
+        raise
+    return answers.from_response(
+        settings, record, candidate, deployment, request, held, response, started
     )
 
 
 def _deployment(config: SquadsConfig, candidate: Candidate) -> Deployment:
     return next(
         d for d in config.squads[candidate.squad].deployments if d.name == candidate.deployment
-    )
-
-
-def _log_failure(
-    settings: Settings,
-    record: RoutingRecord,
-    candidate: Candidate,
-    held: budget.Reservation,
-    call_started: float,
-    failure: llm.CallFailure,
-) -> None:
-    spend.record(
-        settings,
-        spend.CallRow(
-            request_id=record.request_id,
-            squad=candidate.squad,
-            deployment=candidate.deployment,
-            model=candidate.model,
-            reserved_units=held.units,
-            outcome="error",
-            error=failure.message,
-            latency_ms=int((time.perf_counter() - call_started) * 1000),
-        ),
     )
 
 

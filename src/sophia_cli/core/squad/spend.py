@@ -6,14 +6,17 @@ PostgreSQL is the system of record for spend; the Redis day counter is rebuilt f
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
+import psycopg
 from psycopg import sql
 from pydantic import BaseModel
 
-from sophia_cli.core.errors import UsageError
+from sophia_cli.core.errors import MigrationError, UsageError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.squad.models import SpendReport, SpendRow
 from sophia_cli.store import pooled
@@ -79,6 +82,19 @@ def record(settings: Settings, row: CallRow) -> bool:
         return False
 
 
+@contextmanager
+def _log_table(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
+    """A pooled connection; a warehouse without the spend log says how to create it."""
+    with pooled.pg_pool(settings).connection() as conn:
+        try:
+            yield conn
+        except psycopg.errors.UndefinedTable as exc:
+            raise MigrationError(
+                "the spend log table sophia.llm_calls does not exist in this warehouse",
+                hint="Run `sophia db init` (or `sophia db upgrade`) first.",
+            ) from exc
+
+
 def day_totals(settings: Settings, day: date) -> dict[str, int]:
     """Spend per squad on one UTC day, in budget units (1e-8 USD)."""
     start = datetime.combine(day, time.min, tzinfo=UTC)
@@ -86,7 +102,7 @@ def day_totals(settings: Settings, day: date) -> dict[str, int]:
         SELECT coalesce(squad, '-'), coalesce(sum(cost_usd), 0)
         FROM sophia.llm_calls WHERE called_at >= %s AND called_at < %s GROUP BY 1
     """
-    with pooled.pg_pool(settings).connection() as conn:
+    with _log_table(settings) as conn:
         rows = conn.execute(query, (start, start + timedelta(days=1))).fetchall()
     return {str(squad): int(Decimal(str(total)) * 100_000_000) for squad, total in rows}
 
@@ -105,23 +121,23 @@ def spend_report(settings: Settings, days: int = 7, by: str = "model") -> SpendR
                coalesce(sum(cost_usd), 0)
            FROM sophia.llm_calls WHERE called_at >= %s GROUP BY 1 ORDER BY {order}"""
     ).format(group=GROUPS[by], order=sql.SQL("1" if by == "day" else "7 DESC, 1"))
-    with pooled.pg_pool(settings).connection() as conn:
+    with _log_table(settings) as conn:
         rows = conn.execute(query, (since,)).fetchall()
     result = [
         SpendRow(
             key=str(r[0]),
             calls=int(r[1]),
             cache_hits=int(r[2]),
-            failures=int(r[3]),  # type: ignore[call-overload]
+            failures=int(r[3]),
             tokens_in=int(r[4]),
             tokens_out=int(r[5]),
             cost_usd=float(r[6]),
-        )  # type: ignore[arg-type]
+        )
         for r in rows
     ]
     return SpendReport(
         days=days,
-        by=by,  # type: ignore[arg-type]
+        by=by,
         rows=result,
         total_usd=round(sum(row.cost_usd for row in result), 8),
         total_calls=sum(row.calls for row in result),

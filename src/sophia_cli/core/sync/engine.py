@@ -51,7 +51,7 @@ async def _load_page(
 ) -> None:
     """Write one page and its bookmark atomically (rolled back when dry_run)."""
     async with conn.transaction() as tx:
-        docs: list[TextDoc] = []
+        docs: list[TextDoc] = list(page.docs)
         for table, rows in page.rows:
             counts = await load(conn, table, rows)
             if page.deletes:
@@ -88,8 +88,8 @@ async def run_stream(
     record = None
     if not options.dry_run:
         record = await sync_state.start_run(conn, options.run_id, connector.name, stream.name)
-    bookmark = None if options.full else await sync_state.read_state(
-        conn, connector.name, stream.name
+    bookmark = (
+        None if options.full else await sync_state.read_state(conn, connector.name, stream.name)
     )
     context = StreamContext(
         settings=settings,
@@ -174,8 +174,10 @@ async def _run_streams(
             except (SourceAuthError, SourceScopeError) as exc:
                 report.streams.append(
                     StreamResult(
-                        source=connector.name, stream=stream.name,
-                        status=RunStatus.FAILED, error=exc.message,
+                        source=connector.name,
+                        stream=stream.name,
+                        status=RunStatus.FAILED,
+                        error=exc.message,
                     )
                 )
                 report.status, report.error, report.hint = RunStatus.FAILED, exc.message, exc.hint

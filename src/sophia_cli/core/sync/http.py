@@ -24,7 +24,7 @@ from sophia_cli.core.sync.errors import MalformedResponseError, TransientApiErro
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
 
 Classifier = Callable[[httpx.Response], None]
-_backoff = wait_exponential_jitter(initial=0.5, max=30.0, jitter=0.5)
+_backoff = wait_exponential_jitter(multiplier=0.5, max=30.0, jitter=0.5)
 
 
 def retry_after_s(response: httpx.Response, default: float | None = None) -> float | None:

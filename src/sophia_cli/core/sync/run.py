@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from sophia_cli.core.errors import MigrationError, UsageError
+from sophia_cli.core.errors import MigrationError, SophiaError, UsageError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.connectors import registry
 from sophia_cli.core.sync.engine import RunOptions, run_source
@@ -24,9 +24,7 @@ def _select(names: list[str] | None) -> tuple[list[Connector], bool]:
     unknown = [name for name in names if registry.find(name) is None]
     if unknown:
         known = ", ".join(c.name for c in registry.all())
-        raise UsageError(
-            f"unknown source: {', '.join(unknown)}", hint=f"Sources are: {known}."
-        )
+        raise UsageError(f"unknown source: {', '.join(unknown)}", hint=f"Sources are: {known}.")
     return [registry.get(name) for name in dict.fromkeys(names)], True
 
 
@@ -74,8 +72,12 @@ def run_sync(
     connectors, named = _select(sources)
     started = datetime.now(UTC)
     options = RunOptions(
-        run_id=uuid.uuid4().hex[:12], run_start=started, full=full, since=since,
-        dry_run=dry_run, wait=wait,
+        run_id=uuid.uuid4().hex[:12],
+        run_start=started,
+        full=full,
+        since=since,
+        dry_run=dry_run,
+        wait=wait,
     )
     runnable: list[Connector] = []
     results: dict[str, SourceResult] = {}
@@ -102,6 +104,27 @@ def run_sync(
     )
 
 
+async def _guarded(
+    url: str,
+    settings: Settings,
+    connector: Connector,
+    options: RunOptions,
+    index: TextIndex | None,
+    progress: Callable[[StreamResult], None] | None,
+) -> SourceResult:
+    """One source's run; an unexpected failure fails this source, never its siblings."""
+    try:
+        return await run_source(url, settings, connector, options, index, progress)
+    except Exception as exc:  # e.g. the warehouse connection dropped mid-run
+        message = exc.message if isinstance(exc, SophiaError) else f"{type(exc).__name__}: {exc}"
+        return SourceResult(
+            source=connector.name,
+            status=RunStatus.FAILED,
+            error=message.strip(),
+            hint="Fix the cause and run again; committed pages are kept and resume from there.",
+        )
+
+
 async def _run_all(
     url: str,
     settings: Settings,
@@ -111,11 +134,8 @@ async def _run_all(
 ) -> list[SourceResult]:
     index = TextIndex(settings) if settings.sync_text_index and not options.dry_run else None
     try:
-        return list(
-            await asyncio.gather(
-                *(run_source(url, settings, c, options, index, progress) for c in connectors)
-            )
-        )
+        runs = (_guarded(url, settings, c, options, index, progress) for c in connectors)
+        return list(await asyncio.gather(*runs))
     finally:
         if index is not None:
             index.close()

@@ -13,6 +13,7 @@ from sophia_cli.core.settings import Settings
 
 Row = dict[str, Any]
 Conn = AsyncConnection[tuple[Any, ...]]
+Finish = Callable[[Conn], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,15 @@ class Page:
 
     `state` None leaves the stream's bookmark as it is. `finish` runs in the same
     transaction after the rows are loaded (e.g. mark what a full sweep did not see) and
-    returns how many rows it marked deleted. `deletes` counts changed rows as deletions
+    returns how many rows it marked deleted. `docs` are texts to index besides those the
+    tables derive from their rows. `deletes` counts changed rows as deletions
     (archived records).
     """
 
     rows: list[tuple[Table, list[Row]]]
     state: dict[str, Any] | None = None
-    finish: Callable[[Conn], Awaitable[int]] | None = None
+    docs: list[TextDoc] = field(default_factory=list)
+    finish: Finish | None = None
     deletes: bool = False
 
 

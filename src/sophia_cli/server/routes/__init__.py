@@ -10,6 +10,15 @@ from fastapi import APIRouter
 
 def ROUTERS() -> list[APIRouter]:  # noqa: N802 - reads as the constant it stands for
     """Every router the app includes, in the order they appear in /docs."""
-    from sophia_cli.server.routes import admin, env, ops, squad
+    from sophia_cli.server.routes import admin, ask, chat, env, ops, search, squad, sync
 
-    return [ops.router, env.router, squad.router, admin.router]
+    return [
+        ops.router,
+        ask.router,
+        search.router,
+        chat.router,
+        squad.router,
+        sync.router,
+        env.router,
+        admin.router,
+    ]

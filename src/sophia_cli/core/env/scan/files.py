@@ -7,17 +7,67 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-LOCK_FILES = frozenset({
-    "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock",
-    "uv.lock", "Cargo.lock", "go.sum", "composer.lock", "Gemfile.lock", "bun.lockb",
-})
-_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache",
-                        ".ruff_cache", ".pytest_cache", "dist", "build", ".tox"})
-_BINARY_SUFFIXES = frozenset({
-    ".png", ".jpg", ".jpeg", ".gif", ".ico", ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz",
-    ".whl", ".so", ".dylib", ".dll", ".exe", ".pyc", ".woff", ".woff2", ".ttf", ".mp4",
-    ".mp3", ".sqlite", ".db", ".parquet", ".jar", ".class",
-})
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "Cargo.lock",
+        "go.sum",
+        "composer.lock",
+        "Gemfile.lock",
+        "bun.lockb",
+    }
+)
+_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "dist",
+        "build",
+        ".tox",
+    }
+)
+_BINARY_SUFFIXES = frozenset(
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".ico",
+        ".pdf",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".whl",
+        ".so",
+        ".dylib",
+        ".dll",
+        ".exe",
+        ".pyc",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".mp4",
+        ".mp3",
+        ".sqlite",
+        ".db",
+        ".parquet",
+        ".jar",
+        ".class",
+    }
+)
 MAX_BYTES = 2_000_000
 
 
@@ -49,8 +99,19 @@ def read_text(path: Path) -> str | None:
 def _git_files(root: Path) -> list[Path] | None:
     try:
         result = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, timeout=60, check=False,
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
     except OSError:
         return None

@@ -79,17 +79,23 @@ def scan_tree(root: Path, baseline: Baseline | None = None) -> ScanReport:
             else:
                 findings.append(finding)
     return ScanReport(
-        root=str(root), files_scanned=counts["files"], findings=findings,
-        baselined=counts["baselined"], allowed=counts["allowed"],
+        root=str(root),
+        files_scanned=counts["files"],
+        findings=findings,
+        baselined=counts["baselined"],
+        allowed=counts["allowed"],
         duration_s=round(time.perf_counter() - started, 3),
     )
 
 
 def baseline_of(report: ScanReport) -> Baseline:
     """A baseline accepting every finding of `report`."""
-    return Baseline(entries=[
-        BaselineEntry(fingerprint=f.fingerprint, rule=f.rule, file=f.file) for f in report.findings
-    ])
+    return Baseline(
+        entries=[
+            BaselineEntry(fingerprint=f.fingerprint, rule=f.rule, file=f.file)
+            for f in report.findings
+        ]
+    )
 
 
 def fingerprint(rule: str, file: str, secret: str) -> str:
@@ -107,34 +113,47 @@ def _file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]
     for match in matches:
         line_text = lines[match.line - 1]
         same_line = [m.secret for m in matches if m.line == match.line]
-        results.append((
-            SecretFinding(
-                file=relative, line=match.line, rule=match.rule,
-                excerpt=_redact(line_text, same_line),
-                fingerprint=fingerprint(match.rule, relative, match.secret),
-            ),
-            ALLOW_MARKER in line_text,
-        ))
+        results.append(
+            (
+                SecretFinding(
+                    file=relative,
+                    line=match.line,
+                    rule=match.rule,
+                    excerpt=_redact(line_text, same_line),
+                    fingerprint=fingerprint(match.rule, relative, match.secret),
+                ),
+                ALLOW_MARKER in line_text,
+            )
+        )
     return results
 
 
 def _matches(text: str) -> list[_Match]:
     found: list[_Match] = []
     taken: list[tuple[int, int]] = []
+    lowered = text.lower()
     for rule in RULES:  # provider rules come first, so they win over the generic one
         if rule.keywords and not any(k in text for k in rule.keywords):
             continue
-        for m in rule.pattern.finditer(text):
+        use_lower = rule.lowercase is not None and len(lowered) == len(text)
+        pattern = rule.lowercase if use_lower and rule.lowercase else rule.pattern
+        for m in pattern.finditer(lowered if use_lower else text):
             start, end = m.span("secret")
-            secret = m.group("secret")
+            secret = text[start:end]
             if any(start < t_end and t_start < end for t_start, t_end in taken):
                 continue
-            if not accept(rule, secret):
+            if not accept(rule, secret, _line_at(text, start)):
                 continue
             taken.append((start, end))
             line = text.count("\n", 0, start) + 1
             found.append(_Match(rule=rule.id, line=line, start=start, end=end, secret=secret))
     return sorted(found, key=lambda m: (m.line, m.start))
+
+
+def _line_at(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start : end if end != -1 else len(text)]
 
 
 def _redact(line: str, secrets: list[str]) -> str:

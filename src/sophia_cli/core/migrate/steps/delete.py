@@ -35,16 +35,23 @@ def run(step: DeleteStep, index: int, globs: tuple[str, ...], ws: Workspace) -> 
     if target is None:
         result.notes.append(f"nothing to delete: {path} is not in the tree")
         return result
-    users = sorted({
-        wf.path for wf in ws.live(globs) + ws.live(references.PY_GLOBS)
-        if wf is not target and _references(wf, path)
-    })
+    users = sorted(
+        {
+            wf.path
+            for wf in ws.live(globs) + ws.live(references.PY_GLOBS)
+            if wf is not target and _references(wf, path)
+        }
+    )
     if users and not ws.force:
-        ws.refusals.append(Refusal(
-            step=index, kind=step.kind, path=path,
-            reason=f"still imported or referenced by {len(users)} file(s); use --force",
-            referenced_by=users,
-        ))
+        ws.refusals.append(
+            Refusal(
+                step=index,
+                kind=step.kind,
+                path=path,
+                reason=f"still imported or referenced by {len(users)} file(s); use --force",
+                referenced_by=users,
+            )
+        )
         return result
     if users:
         result.notes.append(f"deleted although referenced by {', '.join(users)} (--force)")

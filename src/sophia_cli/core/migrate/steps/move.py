@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from posixpath import normpath
 
 from sophia_cli.core.migrate.models import Refusal, StepReport
@@ -50,6 +51,10 @@ def run(step: MoveStep, index: int, globs: tuple[str, ...], ws: Workspace) -> St
         return result
     if ws.occupied(new):
         _refuse(ws, step, index, f"{new} already exists")
+        return result
+    blocked = [p for p in PurePosixPath(new).parents if (ws.root / p).is_file()]
+    if blocked:
+        _refuse(ws, step, index, f"{blocked[0]} is a file, not a folder")
         return result
     moving.path = new
     result.files, result.edits = 1, 1

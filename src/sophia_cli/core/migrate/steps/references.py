@@ -32,7 +32,7 @@ def from_import_pattern(module: str) -> re.Pattern[str] | None:
     package, leaf = module.rsplit(".", 1)
     return re.compile(
         rf"(?m)^(?P<indent>[ \t]*)from[ \t]+{re.escape(package)}[ \t]+import[ \t]+"
-        rf"{re.escape(leaf)}(?P<alias>[ \t]+as[ \t]+\w+)?[ \t]*(?=#|\r?$)"
+        rf"{re.escape(leaf)}(?P<alias>[ \t]+as[ \t]+\w+)?(?=[ \t]*(?:#|\r?$))"
     )
 
 

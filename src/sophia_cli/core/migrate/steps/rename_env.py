@@ -6,7 +6,7 @@ import re
 
 from sophia_cli.core.migrate.models import StepReport
 from sophia_cli.core.migrate.plan import RenameEnvStep
-from sophia_cli.core.migrate.workspace import Workspace, WorkFile
+from sophia_cli.core.migrate.workspace import WorkFile, Workspace
 
 
 def _defines(text: str, name: str) -> re.Match[str] | None:
@@ -34,8 +34,13 @@ def run(step: RenameEnvStep, index: int, globs: tuple[str, ...], ws: Workspace) 
         if _is_env_file(wf) and _defines(wf.text, step.new):
             found = _defines(wf.text, step.old)
             if found:
-                ws.add_spot(wf, found.start(), found.end(),
-                            f"sets both {step.old} and {step.new}; merge by hand", index)
+                ws.add_spot(
+                    wf,
+                    found.start(),
+                    found.end(),
+                    f"sets both {step.old} and {step.new}; merge by hand",
+                    index,
+                )
                 continue
         new_text, edits = pattern.subn(step.new, wf.text)
         if edits:

@@ -24,15 +24,30 @@ from sophia_cli.core.sync.errors import (
 )
 from sophia_cli.core.sync.http import ApiClient, decode, shape_error, transient_status
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
-from sophia_cli.core.sync.streams import Conn, Page, Row, Stream, StreamContext, Table, TextDoc
+from sophia_cli.core.sync.streams import (
+    Conn,
+    Finish,
+    Page,
+    Row,
+    Stream,
+    StreamContext,
+    Table,
+    TextDoc,
+)
 from sophia_cli.core.sync.values import iso, parse_date, parse_time
 
 TOKEN = "ASANA_PAT_TOKEN"
 PAGE_LIMIT = 100
 OVERLAP = timedelta(minutes=1)
 OFFSET_RESTARTS = 3
-TASK_FIELDS = ("name,notes,completed,completed_at,created_at,modified_at,due_on,assignee,"
-               "projects,permalink_url")
+TASK_FIELDS = (
+    "name,notes,completed,completed_at,created_at,modified_at,due_on,assignee,"
+    "projects,permalink_url"
+)
+
+
+class ObjectGone(TerminalApiError):
+    """A 404: the object (e.g. a project listed last run) no longer exists."""
 
 
 class OffsetExpired(TerminalApiError):
@@ -65,6 +80,8 @@ def _classify(response: httpx.Response) -> None:
         )
     if status == 400 and "offset" in message.lower():
         raise OffsetExpired(f"Asana offset expired on {path}: {message}")
+    if status == 404:
+        raise ObjectGone(f"Asana {path} answered 404: {message}")
     raise TerminalApiError(f"Asana {path} answered {status}: {message}")
 
 
@@ -100,22 +117,39 @@ def _task_doc(row: Row) -> TextDoc | None:
     text = "\n".join(part for part in (row.get("name"), row.get("notes")) if part)
     modified = row.get("modified_at")
     return TextDoc(
-        id=f"asana:{row['gid']}", source="asana", kind="task",
+        id=f"asana:{row['gid']}",
+        source="asana",
+        kind="task",
         author=str(row.get("assignee_gid") or ""),
         ts=int(modified.timestamp()) if isinstance(modified, datetime) else 0,
-        url=f"https://app.asana.com/0/{row.get('project_gid') or 0}/{row['gid']}", text=text,
+        url=f"https://app.asana.com/0/{row.get('project_gid') or 0}/{row['gid']}",
+        text=text,
     )
 
 
 USERS = Table("asana.users", ("gid",), ("gid", "name", "email"))
 PROJECTS = Table(
-    "asana.projects", ("gid",),
+    "asana.projects",
+    ("gid",),
     ("gid", "name", "team_name", "archived", "created_at", "modified_at"),
 )
 TASKS = Table(
-    "asana.tasks", ("gid",),
-    ("gid", "project_gid", "name", "assignee_gid", "completed", "completed_at", "due_on",
-     "created_at", "modified_at", "notes", "deleted", "deleted_at"),
+    "asana.tasks",
+    ("gid",),
+    (
+        "gid",
+        "project_gid",
+        "name",
+        "assignee_gid",
+        "completed",
+        "completed_at",
+        "due_on",
+        "created_at",
+        "modified_at",
+        "notes",
+        "deleted",
+        "deleted_at",
+    ),
     text=_task_doc,
 )
 
@@ -132,7 +166,9 @@ def _task_row(task: dict[str, Any], project: str) -> Row:
         "due_on": parse_date(task.get("due_on")),
         "created_at": parse_time(task.get("created_at")),
         "modified_at": parse_time(task.get("modified_at")),
-        "notes": task.get("notes"), "deleted": False, "deleted_at": None,
+        "notes": task.get("notes"),
+        "deleted": False,
+        "deleted_at": None,
     }
 
 
@@ -140,7 +176,9 @@ async def fetch_users(ctx: StreamContext) -> AsyncIterator[Page]:
     for workspace in await workspaces(ctx.client):
         params = {"workspace": workspace, "opt_fields": "name,email"}
         async for users in paged(ctx.client, "/users", params):
-            rows = [{"gid": u["gid"], "name": u.get("name"), "email": u.get("email")} for u in users]
+            rows = [
+                {"gid": u["gid"], "name": u.get("name"), "email": u.get("email")} for u in users
+            ]
             yield Page(rows=[(USERS, rows)])
 
 
@@ -151,11 +189,14 @@ async def fetch_projects(ctx: StreamContext) -> AsyncIterator[Page]:
             ctx.client, "/projects", {"workspace": workspace, "opt_fields": fields}
         ):
             rows = [
-                {"gid": p["gid"], "name": p.get("name"),
-                 "team_name": (p.get("team") or {}).get("name"),
-                 "archived": bool(p.get("archived")),
-                 "created_at": parse_time(p.get("created_at")),
-                 "modified_at": parse_time(p.get("modified_at"))}
+                {
+                    "gid": p["gid"],
+                    "name": p.get("name"),
+                    "team_name": (p.get("team") or {}).get("name"),
+                    "archived": bool(p.get("archived")),
+                    "created_at": parse_time(p.get("created_at")),
+                    "modified_at": parse_time(p.get("modified_at")),
+                }
                 for p in projects
             ]
             yield Page(rows=[(PROJECTS, rows)])
@@ -177,7 +218,7 @@ def _modified_since(ctx: StreamContext, sweep: bool, bookmark: str | None) -> st
     return iso(start - OVERLAP) if start else None
 
 
-def _mark_unseen(seen: set[str]):  # type: ignore[no-untyped-def]
+def _mark_unseen(seen: set[str]) -> Finish:
     async def finish(conn: Conn) -> int:
         result = await conn.execute(
             "UPDATE asana.tasks SET deleted = true, deleted_at = now()"
@@ -211,12 +252,18 @@ async def fetch_tasks(ctx: StreamContext) -> AsyncIterator[Page]:
     state: dict[str, Any] = dict(ctx.state or {})
     bookmarks: dict[str, str] = dict(state.get("projects") or {})
     sweep = _sweep_due(ctx, state)
-    projects = [str(r[0]) for r in await ctx.fetch_all("SELECT gid FROM asana.projects ORDER BY gid")]
+    projects = [
+        str(r[0]) for r in await ctx.fetch_all("SELECT gid FROM asana.projects ORDER BY gid")
+    ]
     seen: set[str] = set()
     for project in projects:
         since = _modified_since(ctx, sweep, bookmarks.get(project))
-        async for rows in _project_pages(ctx, project, since, seen):
-            yield Page(rows=[(TASKS, rows)])
+        try:
+            async for rows in _project_pages(ctx, project, since, seen):
+                yield Page(rows=[(TASKS, rows)])
+        except ObjectGone as exc:  # deleted since it was listed: its tasks are gone too
+            ctx.notes.append(f"project {project}: {exc.message}; skipped")
+            continue
         bookmarks[project] = iso(ctx.run_start)
         state = {**state, "projects": dict(bookmarks)}
         yield Page(rows=[], state=state)
@@ -229,7 +276,7 @@ class AsanaConnector:
     """Asana REST API 1.0 with a personal access token."""
 
     name = "asana"
-    token_variables = (TOKEN,)
+    token_variables: tuple[str, ...] = (TOKEN,)
 
     def streams(self) -> list[Stream]:
         return [
@@ -246,8 +293,12 @@ class AsanaConnector:
         if settings.sync_rate_limits == "published":
             limits = {"default": SlidingWindowLimiter(settings.asana_rate_limit_per_min, 60.0)}
         return ApiClient(
-            "Asana", settings.asana_api_base, headers={"Authorization": f"Bearer {token}"},
-            classify=_classify, limits=limits, timeout_s=settings.sync_http_timeout_s,
+            "Asana",
+            settings.asana_api_base,
+            headers={"Authorization": f"Bearer {token}"},
+            classify=_classify,
+            limits=limits,
+            timeout_s=settings.sync_http_timeout_s,
             max_attempts=settings.sync_max_attempts,
         )
 

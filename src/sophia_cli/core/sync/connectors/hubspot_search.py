@@ -50,8 +50,12 @@ def modified_ms(record: dict[str, Any], prop: str) -> int:
 
 
 async def _search(
-    client: ApiClient, kind: str, filters: list[dict[str, str]], sort: str,
-    properties: list[str], after: int,
+    client: ApiClient,
+    kind: str,
+    filters: list[dict[str, str]],
+    sort: str,
+    properties: list[str],
+    after: int,
 ) -> dict[str, Any]:
     path = f"/crm/v3/objects/{kind}/search"
     body = {
@@ -96,7 +100,11 @@ async def _ties(
 
 
 async def _range(
-    client: ApiClient, kind: str, prop: str, properties: list[str], start: Position,
+    client: ApiClient,
+    kind: str,
+    prop: str,
+    properties: list[str],
+    start: Position,
     upper_ms: int,
 ) -> AsyncIterator[tuple[list[dict[str, Any]], Position, bool]]:
     """One pass over (start.modified_ms, upper_ms); the flag says the pass is complete."""
@@ -122,19 +130,26 @@ async def _range(
 
 
 async def search_changes(
-    client: ApiClient, kind: str, prop: str, properties: list[str], start: Position,
+    client: ApiClient,
+    kind: str,
+    prop: str,
+    properties: list[str],
+    start: Position,
     upper_ms: int,
 ) -> AsyncIterator[tuple[list[dict[str, Any]], Position]]:
     """Every record modified after `start` and before `upper_ms`, with the position after it."""
     position = start
     while True:
         if position.modified_ms > 0:
-            async for records, position in _ties(client, kind, prop, properties, position):
-                yield records, position
+            async for records, after_ties in _ties(client, kind, prop, properties, position):
+                yield records, after_ties
+                position = after_ties
         complete = False
-        async for records, position, complete in _range(
+        async for records, after_page, done in _range(
             client, kind, prop, properties, position, upper_ms
         ):
-            yield records, position
+            yield records, after_page
+            latest, complete = after_page, done
         if complete:
             return
+        position = latest

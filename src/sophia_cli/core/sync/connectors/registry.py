@@ -6,6 +6,7 @@ Tests register a fake connector and remove it with `unregister`.
 from __future__ import annotations
 
 import importlib
+import threading
 
 from sophia_cli.core.errors import NotFoundError
 from sophia_cli.core.sync.streams import Connector
@@ -14,6 +15,7 @@ BUILTINS = ("slack", "asana", "hubspot", "gong")
 
 _connectors: dict[str, Connector] = {}
 _loaded = False
+_load_lock = threading.Lock()
 
 
 def register(connector: Connector) -> Connector:
@@ -28,10 +30,11 @@ def unregister(name: str) -> None:
 
 def _load_builtins() -> None:
     global _loaded
-    if not _loaded:
-        _loaded = True
-        for name in BUILTINS:
-            importlib.import_module(f"sophia_cli.core.sync.connectors.{name}")
+    with _load_lock:  # doctor checks call this from several threads at once
+        if not _loaded:
+            for name in BUILTINS:
+                importlib.import_module(f"sophia_cli.core.sync.connectors.{name}")
+            _loaded = True
 
 
 def find(name: str) -> Connector | None:

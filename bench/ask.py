@@ -1,0 +1,149 @@
+"""Benchmark `sophia ask`: per-stage timings and end-to-end CLI wall time, cold and cached.
+
+Builds a throwaway warehouse with the test fixture company (or uses --database-url, e.g. one
+filled by `sophia demo`), then for a set of questions measures in-process stages (values,
+parse, compile, query, answer, render) and the CLI as a subprocess, cold (--no-cache) and
+cached. The baseline measured in the same run is `sophia --version` (interpreter + CLI start).
+
+Run: .venv/bin/python bench/ask.py [--database-url URL] [--as-of YYYY-MM-DD] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "ask"))
+
+QUESTIONS = [
+    "won revenue last quarter",
+    "won revenue by owner last quarter",
+    "top 5 companies by won revenue this year",
+    "win rate by month this year",
+    "open deals by stage",
+    "overdue tasks by assignee",
+    "messages by channel past 30 days",
+    "total call minutes by call owner this year",
+]
+SOPHIA = str(ROOT / ".venv" / "bin" / "sophia")
+
+
+def _setup(admin_url: str) -> str:
+    from ask_fixture_data import load
+
+    from sophia_cli.store import migrations
+
+    name = f"sophia_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = psycopg.conninfo.conninfo_to_dict(admin_url)
+    params["dbname"] = name
+    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrations.upgrade(conn)
+    load(url)
+    return url
+
+
+def _drop(admin_url: str, url: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wall(args: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([SOPHIA, *args], env=env, capture_output=True, text=True, check=False)
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        raise SystemExit(f"sophia {' '.join(args)} failed: {done.stderr.strip()}")
+    return elapsed
+
+
+def _render_ms(answer: object) -> float:
+    from rich.console import Console
+
+    from sophia_cli.cli import ask as cli_ask
+
+    started = time.perf_counter()
+    console = Console(file=io.StringIO(), width=120)
+    console.print(cli_ask._understood(answer.interpretation, answer.source))  # type: ignore[attr-defined]
+    console.print(cli_ask.output.table(None, answer.columns, answer.rows[:25]))  # type: ignore[attr-defined]
+    cli_ask._chart(answer.interpretation, answer.columns, answer.rows)  # type: ignore[attr-defined]
+    return (time.perf_counter() - started) * 1000
+
+
+def _stages(as_of: date, repeat: int) -> None:
+    from sophia_cli.core.bi.ask import ask
+    from sophia_cli.core.settings import load_settings
+
+    settings = load_settings()
+    ask(settings, QUESTIONS[0], as_of, use_cache=False)  # warm imports and the layer
+    print(f"{'question':45} {'lookup':>7} {'values':>7} {'parse':>7} {'compile':>7} {'query':>7} "
+          f"{'answer':>7} {'render':>7} {'cached':>7}  (ms, median of {repeat})")  # fmt: skip
+    for question in QUESTIONS:
+        runs = [ask(settings, question, as_of, use_cache=False) for _ in range(repeat)]
+        cached = [ask(settings, question, as_of) for _ in range(repeat)]
+        stages = ("lookup", "values", "parse", "compile", "query", "answer")
+        med = [statistics.median(r.timings_ms.get(stage, 0.0) for r in runs) for stage in stages]
+        render = statistics.median(_render_ms(r) for r in runs)
+        hit = statistics.median(sum(c.timings_ms.values()) for c in cached)
+        cells = " ".join(f"{value:7.2f}" for value in [*med, render, hit])
+        print(f"{question[:45]:45} {cells}")
+
+
+def _cli(as_of: date, env: dict[str, str]) -> None:
+    baseline = statistics.median(_wall(["--version"], env) for _ in range(3))
+    colds, hits = [], []
+    for question in QUESTIONS:
+        colds.append(_wall(["ask", question, "--as-of", str(as_of), "--json", "--no-cache"], env))
+        _wall(["ask", question, "--as-of", str(as_of), "--json"], env)  # fill the cache
+        hits.append(_wall(["ask", question, "--as-of", str(as_of), "--json"], env))
+    cold, hit = statistics.median(colds), statistics.median(hits)
+    print(f"\nCLI wall time, median over {len(QUESTIONS)} questions:")
+    print(f"  baseline `sophia --version`   {baseline:8.1f} ms")
+    print(f"  ask, cold (--no-cache)        {cold:8.1f} ms  ({cold / baseline:.2f}x baseline)")
+    print(f"  ask, cached                   {hit:8.1f} ms  ({hit / baseline:.2f}x baseline, "
+          f"{hit / cold:.2f}x cold)")  # fmt: skip
+    print(f"  cold max {max(colds):.1f} ms, cached max {max(hits):.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="an existing warehouse (default: a throwaway one)")
+    parser.add_argument("--as-of", default="2026-07-15", help="pinned today (default 2026-07-15)")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="sophia-bench-ask-"))
+    os.environ.setdefault("SOPHIA_HOME", str(home))
+    from sophia_cli.core.settings import load_settings
+    from sophia_cli.store import postgres, redis
+
+    base = load_settings()
+    admin_url = os.environ.get("BENCH_ADMIN_URL") or postgres.resolve_url(base)
+    url = args.database_url or _setup(admin_url)
+    os.environ.update(DATABASE_URL=url, REDIS_URL=redis.resolve_url(base),
+                      REDIS_KEY_PREFIX=f"sophia-bench-{uuid.uuid4().hex[:8]}:")  # fmt: skip
+    try:
+        as_of = date.fromisoformat(args.as_of)
+        _stages(as_of, args.repeat)
+        _cli(as_of, dict(os.environ))
+    finally:
+        if not args.database_url:
+            _drop(admin_url, url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""`sophia ask`, `sophia query` and `sophia search`: questions, guarded SQL, full-text search."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from sophia_cli.cli import output
+from sophia_cli.cli.output import JsonOption
+from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.core.errors import UsageError
+
+TABLE_ROWS = 25
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(f"{option} {value!r} is not a date", hint="Use YYYY-MM-DD.") from exc
+
+
+def _rows_table(columns: list[str], rows: list[list[Any]]) -> None:
+    shown = rows[:TABLE_ROWS]
+    cells = [["(none)" if c is None else (f"{c:,.2f}" if isinstance(c, float) else c)
+              for c in row] for row in shown]  # fmt: skip
+    output.stdout().print(output.table(None, columns, cells))
+    if len(rows) > len(shown):
+        output.say(f"… {len(rows) - len(shown)} more rows (use --json for all)")
+
+
+def _chart(interp: dict[str, Any], columns: list[str], rows: list[list[Any]]) -> str | None:
+    """A terminal chart for a time series or a one-dimension ranking."""
+    from sophia_cli.cli.chart import bars
+
+    width = len(interp.get("dimensions") or []) + (1 if interp.get("grain") else 0)
+    if width != 1 or len(rows) < 2 or len(columns) <= width:
+        return None
+    numeric = [row[1] if isinstance(row[1], int | float) else 0.0 for row in rows]
+    labels = ["(none)" if row[0] is None else str(row[0]) for row in rows]
+    shown = [f"{v:,.2f}".rstrip("0").rstrip(".") for v in numeric]
+    return bars(f"{columns[1]} by {columns[0]}", labels, numeric, shown)
+
+
+def ask_command(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The question, in plain language.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Pin 'today' (YYYY-MM-DD) for reproducible dates.")
+    ] = None,
+    show_sql: Annotated[bool, typer.Option("--sql", help="Also print the SQL that ran.")] = False,
+    chart: Annotated[
+        bool, typer.Option("--chart/--no-chart", help="Draw series and rankings in the terminal.")
+    ] = True,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached answers.")] = False,
+    allow_llm_sql: Annotated[
+        bool,
+        typer.Option(
+            "--allow-llm-sql",
+            help="Let the LLM write guarded SQL for questions outside the semantic layer.",
+        ),
+    ] = False,  # fmt: skip
+    json_output: JsonOption = False,
+) -> None:
+    """Answer a business question over the synced data.
+
+    Metrics (won revenue, win rate, pipeline value, deals won, open tasks, overdue tasks,
+    Slack messages, active users, calls, call minutes…), breakdowns ("by owner", "by month"),
+    filters by real names ("for Acme Corp", "in #sales", "owned by Dana"), rankings ("top 5")
+    and time phrases ("last quarter", "Q3 2025", "past 30 days", "since January", "YTD") come
+    from the semantic layer (README "ask"; extend it with SOPHIA_SEMANTIC_FILE). Questions
+    outside it exit 3 with the nearest answerable questions.
+
+    Example: sophia ask "won revenue by owner last quarter" --as-of 2026-07-15
+    """
+    from sophia_cli.core.bi.ask import ask
+
+    answer = ask(settings(ctx), question, _date(as_of, "--as-of"),
+                 allow_llm_sql=allow_llm_sql, use_cache=not no_cache)  # fmt: skip
+    if wants_json(ctx, json_output):
+        output.emit_json(answer)
+        return
+    console = output.stdout()
+    console.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
+    understood = _understood(answer.interpretation, answer.source)
+    console.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
+    if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
+        _rows_table(answer.columns, answer.rows)
+    drawn = _chart(answer.interpretation, answer.columns, answer.rows) if chart else None
+    if drawn:
+        sys.stdout.write(drawn + "\n")
+    fresh = answer.interpretation.get("freshness") or {}
+    for source, when in fresh.items():
+        console.print(f"[dim]{source}: last synced {when or 'never'}[/]")
+    if show_sql and answer.sql:
+        console.print(escape(answer.sql), highlight=False)
+
+
+def _understood(interp: dict[str, Any], source: str) -> str:
+    if "search" in interp:
+        return f"understood as: search for {interp['search']!r} ({interp.get('mode')}, {source})"
+    parts = ["metric " + ", ".join(m["label"] for m in interp.get("metrics", []))]
+    if interp.get("dimensions"):
+        parts.append("by " + ", ".join(interp["dimensions"]))
+    if interp.get("grain"):
+        parts.append(f"per {interp['grain']}")
+    for f in interp.get("filters", []):
+        parts.append(f"{f['dimension']} = {' or '.join(f['values'])}")
+    if interp.get("time_range"):
+        parts.append(f"{interp['time_range']['phrase']}: {interp['time_range']['dates']}")
+    if interp.get("order"):
+        way = "top" if interp["order"]["desc"] else "bottom"
+        parts.append(f"{way} {interp.get('limit') or ''}".strip())
+    return f"understood as: {'; '.join(parts)} ({source})"
+
+
+def query_command(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(help="One SELECT over the synced tables; '-' reads stdin.")],
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Most rows to return (capped by ASK_ROW_LIMIT).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run one read-only SELECT through the SQL guard.
+
+    One statement, SELECT or UNION at the root, known tables only, no writes or DDL anywhere,
+    no dangerous functions; it runs in a READ ONLY transaction with a statement timeout.
+
+    Example: sophia query "SELECT stage, count(*) FROM hubspot.deals GROUP BY 1"
+    """
+    from sophia_cli.core.bi.execute import run_query
+
+    text = sys.stdin.read() if sql == "-" else sql
+    result = run_query(settings(ctx), text, limit=limit)
+    if wants_json(ctx, json_output):
+        output.emit_json(result)
+        return
+    _rows_table(result.columns, result.rows)
+    note = " (truncated)" if result.truncated else ""
+    output.say(f"{result.row_count} row(s){note} in {result.elapsed_ms:.0f} ms")
+
+
+def search_command(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Words to look for.")],
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only this source: slack, gong or asana.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only texts from this day on.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Most hits to show (1-100).")] = 10,
+    json_output: JsonOption = False,
+) -> None:
+    """Full-text (BM25) search over synced Slack messages, Gong transcripts and Asana tasks.
+
+    Example: sophia search "pricing objections" --source gong --since 2026-01-01
+    """
+    from sophia_cli.core.search.search import search
+
+    results = search(settings(ctx), text, source=source, since=_date(since, "--since"), limit=limit)
+    if wants_json(ctx, json_output):
+        output.emit_json(results)
+        return
+    if results.note:
+        output.say(results.note)
+    rows = [[hit.source, hit.author, f"{hit.time:%Y-%m-%d %H:%M}" if hit.time else "",
+             escape(hit.snippet)] for hit in results.hits]  # fmt: skip
+    output.stdout().print(output.table(None, ["source", "author", "time", "snippet"], rows))
+    output.say(f"{len(results.hits)} hit(s), BM25")

@@ -1,0 +1,178 @@
+"""`sophia sandbox`: fake Slack, Asana, HubSpot and Gong APIs on 127.0.0.1 for syncs and tests."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from sophia_cli.cli import output
+from sophia_cli.cli.output import JsonOption
+from sophia_cli.cli.state import wants_json
+from sophia_cli.core.errors import ConflictError, UsageError
+
+# The server modules import Starlette and uvicorn: only inside the commands that serve.
+
+app = typer.Typer(
+    help="Serve a deterministic fake company over the Slack, Asana, HubSpot and Gong APIs.",
+    no_args_is_help=True,
+)
+PortOption = Annotated[int, typer.Option("--port", "-p", help="The sandbox's port on 127.0.0.1.")]
+HostOption = Annotated[str, typer.Option("--host", help="Where the sandbox runs.")]
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option("--port", "-p", help="Port on 127.0.0.1 (0 = any free).")
+    ] = 8765,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same company.")] = 7,
+    scale: Annotated[
+        float, typer.Option("--scale", help="Size: 1.0 ≈ 3,000 deals; 0.1 for quick runs.")
+    ] = 1.0,
+    rate_limits: Annotated[
+        str,
+        typer.Option(
+            "--rate-limits",
+            help="real: published limits; fast: tiny windows (429 storms); off: none.",
+        ),
+    ] = "off",
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today", help="Pin the dataset's 'today' (YYYY-MM-DD); default: today in UTC."
+        ),
+    ] = None,
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario", help="default, or hubspot_bulk_import (10,500 contacts on one timestamp)."
+        ),
+    ] = "default",
+    json_output: JsonOption = False,
+) -> None:
+    """Serve the fake APIs until Ctrl-C; stdout first gets the `export` lines to sync against it.
+
+    Example: sophia sandbox serve --scale 0.1 > sandbox.env &  then  . ./sandbox.env && sophia sync
+    """
+    from sophia_cli.core.sandbox.server import SandboxHandle
+    from sophia_cli.core.sandbox.state import Sandbox
+
+    if rate_limits not in ("real", "fast", "off"):
+        raise UsageError(f"--rate-limits {rate_limits!r} is not one of real, fast, off")
+    if scenario not in ("default", "hubspot_bulk_import"):
+        raise UsageError(f"--scenario {scenario!r} is not one of default, hubspot_bulk_import")
+    if scale <= 0 or scale > 20:
+        raise UsageError("--scale must be above 0 and at most 20")
+    pinned = _parse_day(today)
+    sandbox = Sandbox(
+        seed=seed,
+        scale=scale,
+        today=pinned,
+        scenario=scenario,  # type: ignore[arg-type]  # checked above
+        rate_limits=rate_limits,  # type: ignore[arg-type]  # checked above
+    )
+    try:
+        handle = SandboxHandle(sandbox, port)
+    except OSError as exc:
+        raise ConflictError(
+            f"port {port} on 127.0.0.1 is not free ({exc.strerror})",
+            hint="Pick another --port, or --port 0 for any free port.",
+        ) from exc
+    if wants_json(ctx, json_output):
+        output.emit_json(handle.env)
+    else:
+        sys.stdout.write("".join(f"export {k}={shlex.quote(v)}\n" for k, v in handle.env.items()))
+        sys.stdout.flush()
+    output.say(
+        f"sandbox: seed {seed}, scale {scale:g}, today {sandbox.today}, rate limits "
+        f"{rate_limits}; serving on {handle.base_url} (Ctrl-C to stop)"
+    )
+    try:
+        handle.serve()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; stopping is the goal
+        pass
+    output.say("sandbox stopped")
+
+
+@app.command()
+def mutate(
+    ctx: typer.Context,
+    port: PortOption = 8765,
+    host: HostOption = "127.0.0.1",
+    count: Annotated[int, typer.Option("--count", "-n", help="How many mutations to apply.")] = 1,
+    json_output: JsonOption = False,
+) -> None:
+    """Change the running sandbox's data (update, add, archive, delete) and print what changed.
+
+    Example: sophia sandbox mutate --port 8765
+    """
+    from sophia_cli.core.sandbox import control
+
+    if not 1 <= count <= 100:
+        raise UsageError("--count must be between 1 and 100")
+    result = control.mutate(host, port, count)
+    if wants_json(ctx, json_output):
+        output.emit_json(result)
+        return
+    for change in result["mutations"]:
+        output.stdout().print(
+            output.table(
+                f"mutation {change['mutation']} at {change['at']}",
+                ["table", "updated", "added", "archived", "deleted"],
+                _change_rows(change),
+            )
+        )
+
+
+@app.command()
+def counts(
+    ctx: typer.Context,
+    port: PortOption = 8765,
+    host: HostOption = "127.0.0.1",
+    json_output: JsonOption = False,
+) -> None:
+    """Print the rows a correct full sync of the running sandbox must hold, per table.
+
+    Example: sophia sandbox counts --port 8765 --json
+    """
+    from sophia_cli.core.sandbox import control
+
+    data = control.counts(host, port)
+    if wants_json(ctx, json_output):
+        output.emit_json(data)
+        return
+    rows = [
+        [table, n, data["archived"].get(table, ""), len(data["deleted"].get(table, []))]
+        for table, n in data["tables"].items()
+    ]
+    output.stdout().print(output.table(None, ["table", "rows", "archived", "deleted"], rows))
+
+
+def _change_rows(change: dict[str, Any]) -> list[list[Any]]:
+    """Table rows (counts per kind) of one mutation's change set."""
+    return [
+        [
+            table,
+            len(kinds["updated"]),
+            len(kinds["added"]),
+            len(kinds["archived"]),
+            len(kinds["deleted"]),
+        ]
+        for table, kinds in change["changes"].items()
+        if any(kinds.values())
+    ]
+
+
+def _parse_day(raw: str | None) -> date | None:
+    """--today as a date, or a usage error."""
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise UsageError(f"--today {raw!r} is not a date (YYYY-MM-DD)") from exc

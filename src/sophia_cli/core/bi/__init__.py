@@ -1,0 +1,1 @@
+"""Business questions over a semantic layer: parse, compile, guard, run, answer."""

@@ -1,0 +1,136 @@
+"""The answer: one sentence, how the question was understood, the SQL and the rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from sophia_cli.core.bi.semantic import Metric, SemanticLayer
+from sophia_cli.core.bi.structured import StructuredQuery
+
+FRESHNESS_SQL = """
+SELECT source, max(finished_at) FROM sophia.sync_runs
+WHERE status = 'success' AND finished_at IS NOT NULL GROUP BY source
+"""
+
+
+class Answer(BaseModel):
+    """Exactly what `sophia ask --json` prints and what the HTTP route returns."""
+
+    answer: str
+    interpretation: dict[str, Any]
+    sql: str
+    columns: list[str]
+    rows: list[list[Any]]
+    source: Literal["rules", "llm"]
+    as_of: date
+    cached: bool = Field(default=False, exclude=True)
+    timings_ms: dict[str, float] = Field(default_factory=dict, exclude=True)
+
+
+def format_value(value: Any, fmt: str) -> str:
+    """A number the way people read it: $1.24M, 62.5%, 34.2 days."""
+    if value is None:
+        return "n/a"
+    if not isinstance(value, int | float):
+        return str(value)
+    if fmt == "currency":
+        size = abs(value)
+        if size >= 1_000_000:
+            return f"${value / 1_000_000:,.2f}M"
+        if size >= 10_000:
+            return f"${value / 1000:,.0f}k"
+        return f"${value:,.0f}"
+    if fmt == "percent":
+        return f"{value * 100:.1f}%"
+    if fmt == "days":
+        return f"{value:,.1f} days"
+    if fmt == "minutes":
+        return f"{value:,.0f} min"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def is_additive(metric: Metric) -> bool:
+    """Counts and sums add up across rows; averages and ratios do not."""
+    expr = metric.expr.replace(" ", "").lower()
+    return expr.startswith(("count(", "coalesce(sum(")) and "/" not in expr.split(")")[-1]
+
+
+def _when(query: StructuredQuery) -> str:
+    if query.time_range is None:
+        return "over all time"
+    return f"{query.time_range.phrase} ({query.time_range.describe()})"
+
+
+def _scope(layer: SemanticLayer, query: StructuredQuery) -> str:
+    parts = [
+        f"{layer.dimensions[f.dimension].label} {' or '.join(f.values)}" for f in query.filters
+    ]
+    return f" for {', '.join(parts)}" if parts else ""
+
+
+def sentence(layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]]) -> str:
+    """The one-line answer."""
+    metric = layer.metrics[query.metrics[0]]
+    label = metric.label[0].upper() + metric.label[1:]
+    head = f"{label}{_scope(layer, query)} {_when(query)}"
+    width = len(query.dimensions) + (1 if query.grain else 0)
+    if not rows:
+        return f"No {metric.label}{_scope(layer, query)} {_when(query)}."
+    values = [row[width] for row in rows]
+    if width == 0:
+        extra = ""
+        for name, value in zip(query.metrics[1:], rows[0][1:], strict=False):
+            extra += (
+                f", {layer.metrics[name].label} {format_value(value, layer.metrics[name].format)}"
+            )
+        return f"{head} was {format_value(values[0], metric.format)}{extra}."
+    first = " / ".join("(none)" if cell is None else str(cell) for cell in rows[0][:width])
+    lead = format_value(values[0], metric.format)
+    if query.grain and not query.dimensions and query.order is None:
+        numeric = [(v, row[0]) for v, row in zip(values, rows, strict=True) if v is not None]
+        peak = max(numeric, key=lambda pair: pair[0]) if numeric else (None, "")
+        total = (f"{format_value(sum(v for v, _ in numeric), metric.format)} in total, "
+                 if is_additive(metric) else "")  # fmt: skip
+        return (f"{head}: {total}{len(rows)} {query.grain}s, highest in {peak[1]} "
+                f"with {format_value(peak[0], metric.format)}.")  # fmt: skip
+    verb = "lowest" if query.order is not None and not query.order.desc else "led by"
+    if is_additive(metric) and not query.limit:
+        total = format_value(sum(v for v in values if v is not None), metric.format)
+        return f"{head} was {total}, {verb} {first} with {lead}."
+    return f"{head}: {verb} {first} with {lead}."
+
+
+def interpretation(
+    layer: SemanticLayer,
+    query: StructuredQuery,
+    *,
+    parser: str,
+    freshness: dict[str, str | None],
+    truncated: bool,
+    notes: list[str],
+) -> dict[str, Any]:
+    """How the question was understood, for people and for scripts."""
+    time_range = None
+    if query.time_range is not None:
+        time_range = {
+            "phrase": query.time_range.phrase,
+            "start": query.time_range.start.isoformat() if query.time_range.start else None,
+            "end": query.time_range.end.isoformat() if query.time_range.end else None,
+            "dates": query.time_range.describe(),
+        }
+    return {
+        "metrics": [{"name": m, "label": layer.metrics[m].label} for m in query.metrics],
+        "dimensions": query.dimensions,
+        "filters": [f.model_dump() for f in query.filters],
+        "time_range": time_range,
+        "grain": query.grain,
+        "order": query.order.model_dump() if query.order else None,
+        "limit": query.limit,
+        "parser": parser,
+        "freshness": freshness,
+        "truncated": truncated,
+        "notes": notes,
+    }

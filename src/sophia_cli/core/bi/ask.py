@@ -1,0 +1,166 @@
+"""`ask`: a question in, an Answer out — the one function both faces call.
+
+Parse (LLM through the squad when one is configured, else rules), compile, look up the
+cache (structured query + data version), run read-only, phrase the answer.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+
+from sophia_cli.core.bi import cache, parse_llm, timephrases
+from sophia_cli.core.bi.answer import FRESHNESS_SQL, Answer, interpretation, sentence
+from sophia_cli.core.bi.compile import CompileOptions, compile_query
+from sophia_cli.core.bi.execute import Reader
+from sophia_cli.core.bi.parse_rules import RulesParser, SearchIntent
+from sophia_cli.core.bi.semantic import SemanticLayer, layer_for
+from sophia_cli.core.bi.structured import StructuredQuery
+from sophia_cli.core.bi.values import ValueIndex, build_index, values_sql
+from sophia_cli.core.errors import InputError, NotUnderstoodError
+from sophia_cli.core.settings import Settings
+
+
+def calendar(settings: Settings, as_of: date) -> timephrases.Calendar:
+    """The calendar a question is read in: pinned day, week start, fiscal start."""
+    if not 1 <= settings.ask_fiscal_year_start_month <= 12:
+        raise InputError(
+            "ASK_FISCAL_YEAR_START_MONTH must be between 1 and 12",
+            hint="Set it to the month number the fiscal year starts (1 = January).",
+        )
+    week_start = 6 if settings.ask_week_start == "sunday" else 0
+    return timephrases.Calendar(as_of, week_start, settings.ask_fiscal_year_start_month)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+class _Clock:
+    """Milliseconds per stage, for the benchmark and --debug."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + (now - self._last) * 1000, 3)
+        self._last = now
+
+
+def _llm_fingerprint(settings: Settings) -> str:
+    """What decides whether the LLM path may answer, so a new key or squad is a new cache."""
+    keys = ("openai_api_key", "anthropic_api_key", "litellm_api_key", "aimlapi_api_key")
+    present = "".join("1" if settings.secret_value(name) else "0" for name in keys)
+    return f"{settings.sophia_squads_file}|{settings.litellm_api_base}|{present}"
+
+
+def _values(reader: Reader, layer: SemanticLayer) -> ValueIndex:
+    _, rows, _ = reader.fetch(values_sql(layer))
+    return build_index(layer, rows)
+
+
+def _parse(
+    settings: Settings, question: str, layer: SemanticLayer, values: ValueIndex,
+    cal: timephrases.Calendar, notes: list[str],
+) -> tuple[StructuredQuery | SearchIntent, str]:  # fmt: skip
+    if parse_llm.llm_available(settings):
+        try:
+            query = parse_llm.parse(settings, question, layer, values, cal)
+        except parse_llm.LlmUnusable as exc:
+            notes.append(f"LLM not used: {exc}")
+        else:
+            if query is not None:
+                return query, "llm"
+            notes.append("the LLM found the question not covered; rules parser tried")
+    return RulesParser(layer, values).parse(question, cal), "rules"
+
+
+def _freshness(reader: Reader, source: str) -> dict[str, str | None]:
+    _, rows, _ = reader.fetch(FRESHNESS_SQL)
+    found = {str(row[0]): str(row[1]) for row in rows}
+    return {source: found.get(source)}
+
+
+def _display_sql(reader: Reader, sql: str, params: dict[str, Any]) -> str:
+    """The SQL with its bound values written in, for people to read or re-run."""
+    return psycopg.ClientCursor(reader.conn).mogrify(sql, params)
+
+
+def ask(
+    settings: Settings,
+    question: str,
+    as_of: date | None = None,
+    *,
+    allow_llm_sql: bool = False,
+    use_cache: bool = True,
+) -> Answer:
+    """Answer a business question; NotUnderstoodError (exit 3) with suggestions if not covered."""
+    as_of = as_of or today()
+    cal = calendar(settings, as_of)
+    layer = layer_for(settings)
+    clock = _Clock()
+    notes: list[str] = []
+    with Reader(settings) as reader:
+        _, version_rows, _ = reader.fetch(cache.DATA_VERSION_SQL)
+        version = str(version_rows[0][0])
+        asked = cache.cache_key(
+            settings, "question", " ".join(question.lower().split()), as_of.isoformat(), version,
+            _llm_fingerprint(settings), str(allow_llm_sql), str(cal),
+        )  # fmt: skip
+        if use_cache and (hit := cache.get(settings, asked)) is not None:
+            clock.lap("cache")
+            hit.timings_ms = clock.timings
+            return hit
+        clock.lap("lookup")
+        values = _values(reader, layer)
+        clock.lap("values")
+        try:
+            parsed, parser = _parse(settings, question, layer, values, cal, notes)
+        except NotUnderstoodError:
+            if allow_llm_sql and parse_llm.llm_available(settings):
+                from sophia_cli.core.bi.llm_sql import answer_with_sql
+
+                return answer_with_sql(settings, reader, question, as_of)
+            raise
+        clock.lap("parse")
+        if isinstance(parsed, SearchIntent):
+            from sophia_cli.core.bi.ask_search import answer_search
+
+            return answer_search(settings, parsed, as_of, parser)
+        options = CompileOptions(
+            as_of, cal.week_start, cal.fiscal_start_month, settings.ask_row_limit
+        )
+        compiled = compile_query(layer, parsed, options)
+        clock.lap("compile")
+        key = cache.cache_key(
+            settings, parsed.cache_digest(), as_of.isoformat(), version, compiled.sql, parser
+        )
+        if use_cache and (hit := cache.get(settings, key)) is not None:
+            cache.put(settings, asked, hit)
+            clock.lap("cache")
+            hit.timings_ms = clock.timings
+            return hit
+        _, rows, truncated = reader.fetch(compiled.sql, compiled.params, cap=settings.ask_row_limit)
+        clock.lap("query")
+        source = layer.model_of(parsed.metrics[0]).source
+        answer = Answer(
+            answer=sentence(layer, parsed, rows),
+            interpretation=interpretation(
+                layer, parsed, parser=parser, freshness=_freshness(reader, source),
+                truncated=truncated, notes=notes,
+            ),
+            sql=_display_sql(reader, compiled.sql, compiled.params),
+            columns=compiled.columns, rows=rows, source=parser,
+            as_of=as_of,
+        )  # fmt: skip
+        clock.lap("answer")
+    if use_cache:
+        cache.put(settings, key, answer)
+        cache.put(settings, asked, answer)
+    answer.timings_ms = clock.timings
+    return answer

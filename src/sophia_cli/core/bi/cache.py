@@ -1,0 +1,67 @@
+"""Answers cached in Redis, keyed by the structured query and the data version.
+
+The data version is the finish time and count of successful sync runs, so a new sync makes
+every earlier key unreachable; TTL (ASK_CACHE_TTL_S) cleans them up. Redis being down never
+fails a question: the cache is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import redis as redis_lib
+
+from sophia_cli.core.bi.answer import Answer
+from sophia_cli.core.errors import ServiceUnavailableError
+from sophia_cli.core.settings import Settings
+from sophia_cli.store import redis
+
+log = logging.getLogger("sophia.ask")
+
+DATA_VERSION_SQL = """
+SELECT coalesce(max(finished_at)::text, 'never') || '/' || count(*)::text
+FROM sophia.sync_runs WHERE status = 'success'
+"""
+
+
+def cache_key(settings: Settings, *parts: str) -> str:
+    """The Redis key of an answer for these parts (query digest, as-of, version, layer)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    return redis.key(settings, "ask", "answer", digest)
+
+
+_CLIENTS: dict[str, redis_lib.Redis] = {}
+
+
+def _client(settings: Settings) -> redis_lib.Redis:
+    """One client (and connection pool) per Redis URL for the life of the process."""
+    url = redis.resolve_url(settings)
+    if url not in _CLIENTS:
+        _CLIENTS[url] = redis.client_for_url(url)
+    return _CLIENTS[url]
+
+
+def get(settings: Settings, key: str) -> Answer | None:
+    """The cached answer, or None (also when Redis is unreachable)."""
+    try:
+        raw = _client(settings).get(key)
+    except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
+        log.debug("answer cache unavailable: %s", exc)
+        return None
+    if raw is None:
+        return None
+    try:
+        answer = Answer.model_validate_json(raw)
+    except ValueError:
+        return None
+    answer.cached = True
+    return answer
+
+
+def put(settings: Settings, key: str, answer: Answer) -> None:
+    """Store an answer for ASK_CACHE_TTL_S seconds; failures are logged, not raised."""
+    try:
+        _client(settings).set(key, answer.model_dump_json(), ex=settings.ask_cache_ttl_s)
+    except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
+        log.debug("answer cache unavailable: %s", exc)

@@ -1,0 +1,115 @@
+"""HubSpot CRM v3: owners, companies, contacts and deals (with their company).
+
+Objects are read incrementally through the search API (see `hubspot_search`); search never
+returns archived records, so each run also lists `archived=true` and marks those rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync.connectors.hubspot_api import (
+    TOKEN,
+    classify,
+    deal_companies,
+    listed,
+)
+from sophia_cli.core.sync.connectors.hubspot_rows import (
+    OBJECTS,
+    OWNERS,
+    listed_company,
+    owner_row,
+)
+from sophia_cli.core.sync.connectors.hubspot_search import Position, search_changes
+from sophia_cli.core.sync.connectors.registry import register
+from sophia_cli.core.sync.errors import TokenMissingError
+from sophia_cli.core.sync.http import ApiClient, decode
+from sophia_cli.core.sync.limiter import SlidingWindowLimiter
+from sophia_cli.core.sync.streams import Fetch, Page, Row, Stream, StreamContext
+from sophia_cli.core.sync.values import to_epoch_ms
+
+
+async def _rows(client: ApiClient, kind: str, records: list[dict[str, Any]]) -> list[Row]:
+    table, _, _, convert = OBJECTS[kind]
+    rows = [convert(record) for record in records]
+    if kind == "deals" and rows:
+        companies = await deal_companies(client, [row["id"] for row in rows])
+        for row in rows:
+            row["company_id"] = companies.get(row["id"])
+    return rows
+
+
+def object_fetch(kind: str) -> Fetch:
+    """The fetch function of one CRM object stream: search changes, then archived ones."""
+    table, prop, properties, _ = OBJECTS[kind]
+
+    async def fetch(ctx: StreamContext) -> AsyncIterator[Page]:
+        start = Position.from_state(ctx.state)
+        if ctx.since is not None:
+            since = datetime.combine(ctx.since, time(0), tzinfo=UTC)
+            start = Position(to_epoch_ms(since) - 1, 0)
+        upper = to_epoch_ms(ctx.run_start)
+        changes = search_changes(ctx.client, kind, prop, properties, start, upper)
+        async for records, position in changes:
+            rows = await _rows(ctx.client, kind, records)
+            yield Page(rows=[(table, rows)], state=position.to_state())
+        params = {"archived": "true", "properties": ",".join(properties)}
+        if kind == "deals":
+            params["associations"] = "companies"
+        async for records in listed(ctx.client, f"/crm/v3/objects/{kind}", params):
+            rows = [OBJECTS[kind][3](r) for r in records]
+            if kind == "deals":
+                for row, record in zip(rows, records, strict=True):
+                    row["company_id"] = listed_company(record)
+            yield Page(rows=[(table, rows)], deletes=True)
+
+    return fetch
+
+
+async def fetch_owners(ctx: StreamContext) -> AsyncIterator[Page]:
+    for archived in ("false", "true"):
+        async for owners in listed(ctx.client, "/crm/v3/owners", {"archived": archived}):
+            yield Page(rows=[(OWNERS, [owner_row(o) for o in owners])], deletes=archived == "true")
+
+
+class HubspotConnector:
+    """HubSpot CRM v3 with a private-app token."""
+
+    name = "hubspot"
+    token_variables: tuple[str, ...] = (TOKEN,)
+
+    def streams(self) -> list[Stream]:
+        return [Stream("owners", OWNERS, None, fetch_owners)] + [
+            Stream(kind, OBJECTS[kind][0], OBJECTS[kind][1], object_fetch(kind))
+            for kind in ("companies", "contacts", "deals")
+        ]
+
+    def client(self, settings: Settings) -> ApiClient:
+        token = settings.secret_value(TOKEN.lower())
+        if token is None:
+            raise TokenMissingError(f"{TOKEN} is not set", hint=f"Set {TOKEN}.")
+        limits = {}
+        if settings.sync_rate_limits == "published":
+            limits = {
+                "default": SlidingWindowLimiter(settings.hubspot_rate_limit_per_10s, 10.0),
+                "search": SlidingWindowLimiter(5, 1.0),
+            }
+        return ApiClient(
+            "HubSpot",
+            settings.hubspot_api_base,
+            headers={"Authorization": f"Bearer {token}"},
+            classify=classify,
+            limits=limits,
+            timeout_s=settings.sync_http_timeout_s,
+            max_attempts=settings.sync_max_attempts,
+        )
+
+    async def check(self, client: ApiClient) -> str:
+        body = decode(await client.request("GET", "/crm/v3/owners", params={"limit": 1}), "HubSpot")
+        return f"{len(body.get('results') or [])} owner(s) readable"
+
+
+register(HubspotConnector())

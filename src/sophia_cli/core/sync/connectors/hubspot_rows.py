@@ -1,0 +1,189 @@
+"""HubSpot records as warehouse rows: every property value arrives as a string."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sophia_cli.core.sync.streams import Row, Table
+from sophia_cli.core.sync.values import parse_bool, parse_decimal, parse_int, parse_time
+
+OWNERS = Table(
+    "hubspot.owners",
+    ("id",),
+    ("id", "email", "first_name", "last_name", "archived", "updated_at", "archived_at"),
+)
+COMPANIES = Table(
+    "hubspot.companies",
+    ("id",),
+    (
+        "id",
+        "name",
+        "domain",
+        "industry",
+        "number_of_employees",
+        "annual_revenue",
+        "owner_id",
+        "created_at",
+        "updated_at",
+        "archived",
+        "archived_at",
+    ),
+)
+CONTACTS = Table(
+    "hubspot.contacts",
+    ("id",),
+    (
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "company_id",
+        "owner_id",
+        "lifecycle_stage",
+        "created_at",
+        "updated_at",
+        "archived",
+        "archived_at",
+    ),
+)
+DEALS = Table(
+    "hubspot.deals",
+    ("id",),
+    (
+        "id",
+        "name",
+        "amount",
+        "pipeline",
+        "stage",
+        "close_date",
+        "is_closed",
+        "is_won",
+        "owner_id",
+        "company_id",
+        "created_at",
+        "updated_at",
+        "archived",
+        "archived_at",
+    ),
+)
+
+
+def _base(record: dict[str, Any]) -> Row:
+    return {
+        "id": str(record["id"]),
+        "created_at": parse_time(record.get("createdAt")),
+        "updated_at": parse_time(record.get("updatedAt")),
+        "archived": bool(record.get("archived")),
+        "archived_at": parse_time(record.get("archivedAt")),
+    }
+
+
+def company_row(record: dict[str, Any]) -> Row:
+    p = record.get("properties") or {}
+    return {
+        **_base(record),
+        "name": p.get("name"),
+        "domain": p.get("domain"),
+        "industry": p.get("industry"),
+        "number_of_employees": parse_int(p.get("numberofemployees")),
+        "annual_revenue": parse_decimal(p.get("annualrevenue")),
+        "owner_id": p.get("hubspot_owner_id") or None,
+    }
+
+
+def contact_row(record: dict[str, Any]) -> Row:
+    p = record.get("properties") or {}
+    return {
+        **_base(record),
+        "email": p.get("email"),
+        "first_name": p.get("firstname"),
+        "last_name": p.get("lastname"),
+        "company_id": p.get("associatedcompanyid") or None,
+        "owner_id": p.get("hubspot_owner_id") or None,
+        "lifecycle_stage": p.get("lifecyclestage"),
+    }
+
+
+def deal_row(record: dict[str, Any]) -> Row:
+    p = record.get("properties") or {}
+    return {
+        **_base(record),
+        "name": p.get("dealname"),
+        "amount": parse_decimal(p.get("amount")),
+        "pipeline": p.get("pipeline"),
+        "stage": p.get("dealstage"),
+        "close_date": parse_time(p.get("closedate")),
+        "is_closed": parse_bool(p.get("hs_is_closed")),
+        "is_won": parse_bool(p.get("hs_is_closed_won")),
+        "owner_id": p.get("hubspot_owner_id") or None,
+        "company_id": None,
+    }
+
+
+OBJECTS: dict[str, tuple[Table, str, list[str], Any]] = {
+    "companies": (
+        COMPANIES,
+        "hs_lastmodifieddate",
+        [
+            "name",
+            "domain",
+            "industry",
+            "numberofemployees",
+            "annualrevenue",
+            "hubspot_owner_id",
+            "createdate",
+            "hs_lastmodifieddate",
+        ],
+        company_row,
+    ),
+    "contacts": (
+        CONTACTS,
+        "lastmodifieddate",
+        [
+            "email",
+            "firstname",
+            "lastname",
+            "associatedcompanyid",
+            "hubspot_owner_id",
+            "lifecyclestage",
+            "createdate",
+            "lastmodifieddate",
+        ],
+        contact_row,
+    ),
+    "deals": (
+        DEALS,
+        "hs_lastmodifieddate",
+        [
+            "dealname",
+            "amount",
+            "pipeline",
+            "dealstage",
+            "closedate",
+            "hs_is_closed",
+            "hs_is_closed_won",
+            "hubspot_owner_id",
+            "createdate",
+            "hs_lastmodifieddate",
+        ],
+        deal_row,
+    ),
+}
+
+
+def listed_company(record: dict[str, Any]) -> str | None:
+    results = ((record.get("associations") or {}).get("companies") or {}).get("results") or []
+    ids = sorted({str(r["id"]) for r in results}, key=int)
+    return ids[0] if ids else None
+
+
+def owner_row(owner: dict[str, Any]) -> Row:
+    return {
+        "id": str(owner["id"]),
+        "email": owner.get("email"),
+        "first_name": owner.get("firstName"),
+        "last_name": owner.get("lastName"),
+        "archived": bool(owner.get("archived")),
+        "updated_at": parse_time(owner.get("updatedAt")),
+        "archived_at": parse_time(owner.get("archivedAt")),
+    }

@@ -1,0 +1,153 @@
+"""Ask fixtures: one warehouse with the fixture company per module, settings pointing at it."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from ask_fake_openai import FakeOpenAI  # noqa: E402
+from ask_fixture_data import load  # noqa: E402
+
+from sophia_cli.core.bi.execute import jsonable  # noqa: E402
+from sophia_cli.core.settings import Settings, load_settings  # noqa: E402
+from sophia_cli.store import milvus  # noqa: E402
+
+
+def _clone(admin_url: str, template: str) -> str:
+    name = f"sophia_ask_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+    params = psycopg.conninfo.conninfo_to_dict(admin_url)
+    params["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
+def _drop(admin_url: str, url: str) -> None:
+    name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="module")
+def company_url(pg_admin_url: str, warehouse_template: str) -> Iterator[str]:
+    """A migrated warehouse holding the fixture company, shared by a module's read-only tests."""
+    url = _clone(pg_admin_url, warehouse_template)
+    load(url)
+    yield url
+    _drop(pg_admin_url, url)
+
+
+@pytest.fixture
+def company_env(
+    monkeypatch: pytest.MonkeyPatch, company_url: str, redis_url: str, redis_prefix: str
+) -> dict[str, str]:
+    """Environment pointing at the fixture company, with a Redis prefix of this test's own."""
+    values = {"DATABASE_URL": company_url, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def settings(company_env: dict[str, str]) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def rows_of(company_url: str) -> Any:
+    """Run hand-written SQL (UTC session) and return JSON-ready rows, like `ask` does."""
+
+    def run(query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        with psycopg.connect(company_url) as conn:
+            conn.execute("SET TIME ZONE 'UTC'")
+            raw = conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+        return [[jsonable(cell) for cell in row] for row in raw]
+
+    return run
+
+
+def same_rows(got: list[list[Any]], want: list[list[Any]]) -> bool:
+    """Rows equal cell by cell, floats to 6 decimal places."""
+
+    def norm(rows: list[list[Any]]) -> list[list[Any]]:
+        return [[round(c, 6) if isinstance(c, float) else c for c in row] for row in rows]
+
+    return norm(got) == norm(want)
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI()
+    server.thread.start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def llm_settings(
+    company_env: dict[str, str],
+    fake_llm: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Settings:
+    squads = {"squads": {"litellm": {"primary": True, "deployments": [{
+        "name": "fake", "model": "openai/fake-model", "api_base": fake_llm.url,
+        "api_key_env": "OPENAI_API_KEY", "capabilities": ["chat", "json"],
+        "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0}]}}}  # fmt: skip
+    path = tmp_path / "squads.yaml"
+    path.write_text(yaml.safe_dump(squads))
+    monkeypatch.setenv("SOPHIA_SQUADS_FILE", str(path))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-fake")
+    return load_settings()
+
+
+def _ts(day: str) -> int:
+    return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp())
+
+
+DOCS = [
+    ("slack:C1:1", "slack", "message", "Dana Lee", _ts("2026-07-01"),
+     "The customer pushed back hard on pricing again, they want a discount for annual plans"),
+    ("slack:C1:2", "slack", "message", "s2", _ts("2026-05-02"), "Lunch is at noon today"),
+    ("gong:call1:0", "gong", "transcript", "Priya Shah", _ts("2026-06-10"),
+     "Their main objection was pricing: the enterprise tier is too expensive for them"),
+    ("asana:t1", "asana", "task", "Mia Wong", _ts("2026-03-03"), "Update the pricing page copy"),
+    ("gong:call2:0", "gong", "transcript", "Dana Lee", _ts("2026-06-20"),
+     "We talked about onboarding timelines and the security review"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def milvus_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("milvus") / "search.db"
+    client = milvus.client(load_settings(milvus_uri=str(path)))
+    milvus.ensure_text_collection(client)
+    client.insert(milvus.TEXT_COLLECTION, [
+        {"id": i, "source": s, "kind": k, "author": a, "ts": t, "url": f"https://x.test/{i}", "text": x}  # noqa: E501
+        for i, s, k, a, t, x in DOCS])  # fmt: skip
+    client.close()
+    yield path
+
+
+@pytest.fixture
+def search_env(
+    milvus_file: Path, company_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MILVUS_URI", str(milvus_file))

@@ -1,0 +1,234 @@
+"""The area routes answer exactly what the core (and so the CLI) answers."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from serve_helpers import Api
+
+from sophia_cli.core.bi.ask import ask
+from sophia_cli.core.settings import Settings, load_settings
+from sophia_cli.core.sync.status import sync_status
+
+TESTS = Path(__file__).parent.parent
+sys.path.insert(0, str(TESTS / "ask"))
+sys.path.insert(0, str(TESTS / "squad"))
+
+from ask_fixture_data import AS_OF, load  # noqa: E402
+from fake_llm import FakeServer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def company_loaded(module_warehouse_url: str) -> str:
+    """The module's warehouse filled (once) with the ask fixtures' company."""
+    load(module_warehouse_url)
+    return module_warehouse_url
+
+
+@pytest.fixture
+def company(company_loaded: str, api_settings: Settings) -> Settings:
+    return api_settings
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeServer]:
+    server = FakeServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def squad_settings(
+    monkeypatch: pytest.MonkeyPatch, api_settings: Settings, fake_llm: FakeServer, tmp_path: Path
+) -> Iterator[Settings]:
+    """Settings whose squad is one cheap deployment on the fake OpenAI-compatible server."""
+    from sophia_cli.store import pooled
+
+    squads = {
+        "squads": {
+            "litellm": {
+                "primary": True,
+                "deployments": [
+                    {
+                        "name": "cheap",
+                        "model": "openai/cheap",
+                        "api_base": fake_llm.url,
+                        "api_key_env": "OPENAI_API_KEY",
+                        "capabilities": ["chat"],
+                        "input_cost_per_mtok": 1.0,
+                        "output_cost_per_mtok": 2.0,
+                    }
+                ],
+            }
+        }
+    }
+    path = tmp_path / "squads.yaml"
+    path.write_text(yaml.safe_dump(squads))
+    monkeypatch.setenv("SOPHIA_SQUADS_FILE", str(path))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-fake")
+    yield load_settings()
+    pooled.close_all()
+
+
+def test_ask_route_returns_what_core_ask_returns(
+    company: Settings, make_api: Callable[..., Api], token: Callable[..., str]
+) -> None:
+    api = make_api(company)
+    question = "won revenue last quarter"
+    response = api.post(
+        "/v1/ask", token=token("ask"), json={"question": question, "as_of": AS_OF.isoformat()}
+    )
+    assert response.status_code == 200, response.text
+    expected = ask(company, question, AS_OF, use_cache=False).model_dump(mode="json")
+    assert response.json() == expected
+
+
+def test_ask_route_refuses_what_it_cannot_understand_with_suggestions(
+    company: Settings, make_api: Callable[..., Api], token: Callable[..., str]
+) -> None:
+    response = make_api(company).post(
+        "/v1/ask", token=token("ask"), json={"question": "what is the airspeed of a swallow"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"]["code"] == "not_understood"
+    assert body["suggestions"]
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"question": ""}, {"question": "x", "as_of": "yesterday"}, {"question": 7}]
+)
+def test_ask_route_rejects_malformed_bodies(
+    api: Api, token: Callable[..., str], body: dict[str, Any]
+) -> None:
+    response = api.post("/v1/ask", token=token("ask"), json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_input"
+
+
+def test_query_route_runs_guarded_sql(
+    company: Settings, make_api: Callable[..., Api], token: Callable[..., str]
+) -> None:
+    api = make_api(company)
+    response = api.post(
+        "/v1/query",
+        token=token("query"),
+        json={"sql": "SELECT count(*) AS n FROM hubspot.deals", "limit": 5},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["columns"] == ["n"]
+    assert response.json()["rows"][0][0] > 0
+
+
+def test_query_route_refuses_writes(
+    company: Settings, make_api: Callable[..., Api], token: Callable[..., str]
+) -> None:
+    response = make_api(company).post(
+        "/v1/query", token=token("query"), json={"sql": "DELETE FROM hubspot.deals"}
+    )
+    assert 400 <= response.status_code < 500
+    assert set(response.json()["error"]) == {"code", "message", "hint"}
+
+
+def test_query_needs_the_query_scope(api: Api, token: Callable[..., str]) -> None:
+    response = api.post("/v1/query", token=token("ask"), json={"sql": "SELECT 1"})
+    assert response.status_code == 403
+
+
+def test_search_route_answers_on_an_empty_index(api: Api, token: Callable[..., str]) -> None:
+    response = api.get("/v1/search?q=pricing&limit=5", token=token("ask"))
+    assert response.status_code == 200, response.text
+    assert response.json()["query"] == "pricing"
+    assert response.json()["hits"] == []
+
+
+def test_search_route_rejects_an_unknown_source(api: Api, token: Callable[..., str]) -> None:
+    response = api.get("/v1/search?q=pricing&source=myspace", token=token("ask"))
+    assert response.status_code == 422
+
+
+def test_sync_starts_in_the_background_and_reports_by_run_id(
+    api: Api, api_settings: Settings, token: Callable[..., str]
+) -> None:
+    bearer = token("sync")
+    started = api.post("/v1/sync", token=bearer, json={})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+    assert started.json()["state"] == "running"
+    deadline = time.monotonic() + 30
+    job = started.json()
+    while job["state"] == "running" and time.monotonic() < deadline:
+        api.run(__import__("asyncio").sleep(0.2))
+        job = api.get(f"/v1/sync/runs/{run_id}", token=bearer).json()
+    assert job["state"] == "finished", job
+    # No source has a token here: each is skipped, none fails.
+    assert {source["status"] for source in job["report"]["sources"]} == {"skipped"}
+
+
+def test_an_unknown_sync_run_is_404(api: Api, token: Callable[..., str]) -> None:
+    response = api.get("/v1/sync/runs/nope", token=token("sync"))
+    assert response.status_code == 404
+
+
+def test_sync_with_an_unknown_source_fails_and_says_why(
+    api: Api, token: Callable[..., str]
+) -> None:
+    bearer = token("sync")
+    run_id = api.post("/v1/sync", token=bearer, json={"sources": ["myspace"]}).json()["run_id"]
+    deadline, job = time.monotonic() + 10, {"state": "running"}
+    while job["state"] == "running" and time.monotonic() < deadline:
+        api.run(__import__("asyncio").sleep(0.1))
+        job = api.get(f"/v1/sync/runs/{run_id}", token=bearer).json()
+    assert job["state"] == "failed"
+    assert "myspace" in job["error"]["message"]
+
+
+def test_sync_status_route_returns_core_sync_status(
+    api: Api, api_settings: Settings, token: Callable[..., str]
+) -> None:
+    def without_lag(status: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in s.items() if k != "lag_s"} for s in status["streams"]]
+
+    response = api.get("/v1/sync/status", token=token("sync"))
+    assert response.status_code == 200, response.text
+    expected = sync_status(api_settings).model_dump(mode="json")
+    assert without_lag(response.json()) == without_lag(expected)  # lag_s moves with the clock
+
+
+def test_chat_completions_route_through_the_squad(
+    squad_settings: Settings,
+    make_api: Callable[..., Api],
+    token: Callable[..., str],
+    fake_llm: FakeServer,
+) -> None:
+    api = make_api(squad_settings)
+    body = {"model": "auto", "messages": [{"role": "user", "content": "hello"}]}
+    first = api.post("/v1/chat/completions", token=token("squad"), json=body)
+    assert first.status_code == 200, first.text
+    reply = first.json()
+    assert reply["object"] == "chat.completion"
+    assert reply["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "answer from cheap",
+        "tool_calls": None,
+    }
+    assert reply["usage"] == {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    second = api.post("/v1/chat/completions", token=token("squad"), json=body).json()
+    assert second["sophia"]["cache_hit"] is True
+    metrics = api.get("/metrics").text
+    assert "sophia_squad_completions_total 2.0" in metrics
+    assert "sophia_squad_cache_hits_total 1.0" in metrics
+    assert 'sophia_squad_spend_usd_total{model="openai/cheap"}' in metrics
+
+
+def test_chat_streaming_is_refused_clearly(api: Api, token: Callable[..., str]) -> None:
+    body = {"model": "auto", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    response = api.post("/v1/chat/completions", token=token("squad"), json=body)
+    assert response.status_code == 422
+    assert "stream" in response.json()["error"]["message"]

@@ -1,0 +1,104 @@
+"""The response cache and cooldowns shared through Redis across processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from fake_llm import FakeServer
+
+from sophia_cli.core.settings import Settings
+from sophia_cli.core.squad import budget, cooldown, router
+from sophia_cli.core.squad.config import load_squads
+from sophia_cli.core.squad.models import CompletionRequest
+
+WORKER = Path(__file__).with_name("squad_worker.py")
+
+
+def ask(text: str = "hello", **fields: object) -> CompletionRequest:
+    return CompletionRequest(messages=[{"role": "user", "content": text}], max_tokens=20, **fields)  # type: ignore[arg-type]
+
+
+def worker(*args: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, str(WORKER), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_cache_hit_costs_nothing_and_skips_the_model(
+    settings: Settings, fake: FakeServer, squad_env: dict[str, str]
+) -> None:
+    first = router.complete(settings, ask())
+    spent = budget.budget_status(settings).spent_usd
+    second = router.complete(settings, ask())
+    assert (second.cache_hit, second.cost_usd, second.text) == (True, 0.0, first.text)
+    assert second.routing.cache_hit and fake.calls("cheap") == 1
+    assert budget.budget_status(settings).spent_usd == spent
+    with psycopg.connect(squad_env["DATABASE_URL"]) as conn:
+        rows = conn.execute(
+            "SELECT outcome, cache_hit, cost_usd FROM sophia.llm_calls ORDER BY id"
+        ).fetchall()
+    assert [(o, h, float(c)) for o, h, c in rows] == [
+        ("ok", False, first.cost_usd),
+        ("cache_hit", True, 0.0),
+    ]
+
+
+def test_no_cache_calls_the_model_again(settings: Settings, fake: FakeServer) -> None:
+    router.complete(settings, ask())
+    again = router.complete(settings, ask(use_cache=False))
+    assert not again.cache_hit and fake.calls("cheap") == 2
+
+
+def test_cache_key_depends_on_temperature_and_format(settings: Settings, fake: FakeServer) -> None:
+    router.complete(settings, ask())
+    router.complete(settings, ask(temperature=0.7))
+    router.complete(settings, ask(response_format={"type": "json_object"}))
+    assert fake.calls("cheap") == 3
+
+
+def test_retry_after_cools_deployment_down_for_that_long(
+    settings: Settings, fake: FakeServer
+) -> None:
+    fake.script("cheap", {"status": 429, "retry_after": 40})
+    router.complete(settings, ask(use_cache=False))
+    left = cooldown.remaining_s(settings, "litellm", "cheap")
+    assert 35 < left <= 40
+    answer = router.complete(settings, ask("again", use_cache=False))
+    assert answer.deployment == "mid" and fake.calls("cheap") == 1
+    assert answer.routing.candidates[-1].reason.startswith("cooling down")
+
+
+def test_repeated_failures_start_a_cooldown(settings: Settings, fake: FakeServer) -> None:
+    options = load_squads(settings).router  # allowed_fails 2 by default
+    fake.script("cheap", {"status": 500}, {"status": 500})
+    router.complete(settings, ask("a", use_cache=False))
+    assert cooldown.remaining_s(settings, "litellm", "cheap") == 0
+    router.complete(settings, ask("b", use_cache=False))
+    assert cooldown.remaining_s(settings, "litellm", "cheap") == pytest.approx(
+        options.cooldown_s, abs=1
+    )
+
+
+def test_cooldown_is_shared_with_another_process(settings: Settings, fake: FakeServer) -> None:
+    fake.script("cheap", {"status": 429, "retry_after": 60})
+    assert router.complete(settings, ask(use_cache=False)).deployment == "mid"
+    other = worker("route-complete", "from the other process")
+    planned, answered = other["route"], other["complete"]
+    cheap = next(c for c in planned["candidates"] if c["deployment"] == "cheap")  # type: ignore[index]
+    assert cheap["status"] == "skipped" and cheap["reason"].startswith("cooling down")
+    assert answered["deployment"] == "mid"  # type: ignore[index]
+    assert fake.calls("cheap") == 1  # the other process never called the cooling deployment
+    cooldown.clear(settings, "litellm", "cheap")
+    assert router.route(settings, ask()).candidates[0].status == "eligible"

@@ -1,0 +1,75 @@
+"""Synced text lands in Milvus (BM25 full text), once per record, however often it is re-read."""
+
+from __future__ import annotations
+
+import psycopg
+
+from sophia_cli.core.sandbox import expected
+from sophia_cli.core.settings import load_settings
+from sophia_cli.store import milvus
+
+
+def _indexed(settings) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    client = milvus.client(settings)
+    try:
+        rows = client.query(
+            milvus.TEXT_COLLECTION, filter="ts >= 0", output_fields=["source"], limit=16384
+        )
+    finally:
+        client.close()
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["source"]] = counts.get(row["source"], 0) + 1
+    return counts
+
+
+def _expected(url: str, handle) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with psycopg.connect(url) as conn:
+        slack = conn.execute(
+            "SELECT count(*) FROM slack.messages WHERE NOT deleted AND coalesce(text, '') <> ''"
+        ).fetchone()
+        asana = conn.execute("SELECT count(*) FROM asana.tasks WHERE NOT deleted").fetchone()
+    assert slack and asana
+    data = handle.sandbox.data  # one document per monologue of every visible transcript
+    monologues = sum(
+        1
+        for call_id, turns in data.gong.transcripts.items()
+        if expected.transcript_ready(data, call_id)
+        for turn in turns
+        if turn["sentences"]
+    )
+    return {"slack": slack[0], "asana": asana[0], "gong": monologues}
+
+
+def test_text_is_indexed_once_and_reindexing_is_idempotent(sandbox, synced, stores_env):
+    report = synced(sandbox, ["slack", "asana", "gong"], dry_run=False)
+    assert report.ok
+    settings = load_settings()
+    assert settings.sync_text_index is False  # the fixture's default; turn it on below
+    settings = settings.model_copy(update={"sync_text_index": True})
+    from sophia_cli.core.sync.run import run_sync
+
+    assert run_sync(settings, ["slack", "asana", "gong"], full=True).ok
+    first = _indexed(settings)
+    assert first == _expected(stores_env["DATABASE_URL"], sandbox)
+    assert run_sync(settings, ["slack", "asana", "gong"], full=True).ok
+    assert _indexed(settings) == first
+
+
+def test_indexed_text_is_found_by_bm25(sandbox, point_at):
+    settings = point_at(sandbox, SYNC_TEXT_INDEX="true")
+    from sophia_cli.core.sync.run import run_sync
+
+    assert run_sync(settings, ["slack"]).ok
+    client = milvus.client(settings)
+    try:
+        hits = client.search(
+            milvus.TEXT_COLLECTION,
+            data=["pricing"],
+            anns_field="sparse",
+            limit=5,
+            output_fields=["text", "source", "kind"],
+        )
+    finally:
+        client.close()
+    assert hits[0] and all("pricing" in hit["entity"]["text"].lower() for hit in hits[0])
