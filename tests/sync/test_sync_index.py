@@ -73,3 +73,26 @@ def test_indexed_text_is_found_by_bm25(sandbox, point_at):
     finally:
         client.close()
     assert hits[0] and all("pricing" in hit["entity"]["text"].lower() for hit in hits[0])
+
+
+def test_transcript_turns_are_stamped_at_call_time(sandbox, point_at, stores_env):
+    settings = point_at(sandbox, SYNC_TEXT_INDEX="true")
+    from sophia_cli.core.sync.run import run_sync
+
+    assert run_sync(settings, ["gong"]).ok
+    with psycopg.connect(stores_env["DATABASE_URL"]) as conn:
+        rows = conn.execute(
+            "SELECT id, extract(epoch FROM started_at)::bigint, duration_seconds FROM gong.calls"
+        ).fetchall()
+    calls = {call_id: (start, start + duration) for call_id, start, duration in rows}
+    client = milvus.client(settings)
+    try:
+        docs = client.query(
+            milvus.TEXT_COLLECTION, filter='source == "gong"', output_fields=["id", "ts"], limit=500
+        )
+    finally:
+        client.close()
+    assert docs
+    for doc in docs:
+        start, end = calls[doc["id"].split(":")[1]]
+        assert start <= doc["ts"] <= end, doc

@@ -76,7 +76,11 @@ async def paged(
             return
 
 
-def _transcript_docs(call_id: str, monologues: list[dict[str, Any]]) -> list[TextDoc]:
+def _transcript_docs(
+    call_id: str, call_started: datetime | None, monologues: list[dict[str, Any]]
+) -> list[TextDoc]:
+    """Search documents, one per monologue, stamped at call start plus the turn's offset."""
+    call_epoch = int(call_started.timestamp()) if call_started is not None else 0
     docs = []
     for monologue in monologues:
         sentences = monologue.get("sentences") or []
@@ -89,7 +93,7 @@ def _transcript_docs(call_id: str, monologues: list[dict[str, Any]]) -> list[Tex
                 source="gong",
                 kind="transcript",
                 author=str(monologue.get("speakerId") or ""),
-                ts=start // 1000,
+                ts=call_epoch + start // 1000,
                 url=f"https://app.gong.io/call?id={call_id}",
                 text=" ".join(str(s.get("text") or "") for s in sentences),
             )
@@ -194,29 +198,36 @@ async def fetch_calls(ctx: StreamContext) -> AsyncIterator[Page]:
     yield Page(rows=[], state={"through": iso(ctx.run_start)})
 
 
-async def _calls_to_read(ctx: StreamContext) -> list[str]:
-    """Calls in the look-back window, plus recent calls that still have no transcript."""
+async def _calls_to_read(ctx: StreamContext) -> dict[str, datetime | None]:
+    """Calls (with start times) in the look-back window, plus recent ones with no transcript."""
     start = _window_start(ctx)
     missing_since = ctx.run_start - timedelta(days=MISSING_TRANSCRIPT_DAYS)
     rows = await ctx.fetch_all(
-        "SELECT c.id FROM gong.calls c WHERE c.started_at >= %s"
+        "SELECT c.id, c.started_at FROM gong.calls c WHERE c.started_at >= %s"
         " OR (c.started_at >= %s AND NOT EXISTS"
         "     (SELECT 1 FROM gong.transcripts t WHERE t.call_id = c.id))"
         " ORDER BY c.id",
         (start, min(start, missing_since)),
     )
-    return [str(row[0]) for row in rows]
+    return {str(row[0]): row[1] for row in rows}
 
 
 async def fetch_transcripts(ctx: StreamContext) -> AsyncIterator[Page]:
-    ids = await _calls_to_read(ctx)
+    started = await _calls_to_read(ctx)
+    ids = list(started)
     for first in range(0, len(ids), TRANSCRIPT_BATCH):
         request = {"filter": {"callIds": ids[first : first + TRANSCRIPT_BATCH]}}
         async for items in paged(
             ctx.client, "POST", "/v2/calls/transcript", "callTranscripts", request
         ):
             rows = [row for item in items for row in transcript_rows(item)]
-            docs = [d for i in items for d in _transcript_docs(str(i["callId"]), i["transcript"])]
+            docs = [
+                doc
+                for item in items
+                for doc in _transcript_docs(
+                    str(item["callId"]), started.get(str(item["callId"])), item["transcript"]
+                )
+            ]
             yield Page(rows=[(TRANSCRIPTS, rows)], docs=docs)
     yield Page(rows=[], state={"through": iso(ctx.run_start)})
 
