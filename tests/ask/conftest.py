@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,46 +11,25 @@ from typing import Any
 import psycopg
 import pytest
 import yaml
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ask_fake_openai import FakeOpenAI  # noqa: E402
 from ask_fixture_data import load  # noqa: E402
+from ask_helpers import clone_database, drop_database  # noqa: E402
 
 from sophia_cli.core.bi.execute import jsonable  # noqa: E402
 from sophia_cli.core.settings import Settings, load_settings  # noqa: E402
 from sophia_cli.store import milvus  # noqa: E402
 
 
-def _clone(admin_url: str, template: str) -> str:
-    name = f"sophia_ask_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
-        )
-    params = psycopg.conninfo.conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
-
-
-def _drop(admin_url: str, url: str) -> None:
-    name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
 @pytest.fixture(scope="module")
 def company_url(pg_admin_url: str, warehouse_template: str) -> Iterator[str]:
     """A migrated warehouse holding the fixture company, shared by a module's read-only tests."""
-    url = _clone(pg_admin_url, warehouse_template)
+    url = clone_database(pg_admin_url, warehouse_template)
     load(url)
     yield url
-    _drop(pg_admin_url, url)
+    drop_database(pg_admin_url, url)
 
 
 @pytest.fixture
@@ -81,15 +59,6 @@ def rows_of(company_url: str) -> Any:
         return [[jsonable(cell) for cell in row] for row in raw]
 
     return run
-
-
-def same_rows(got: list[list[Any]], want: list[list[Any]]) -> bool:
-    """Rows equal cell by cell, floats to 6 decimal places."""
-
-    def norm(rows: list[list[Any]]) -> list[list[Any]]:
-        return [[round(c, 6) if isinstance(c, float) else c for c in row] for row in rows]
-
-    return norm(got) == norm(want)
 
 
 @pytest.fixture(scope="module")

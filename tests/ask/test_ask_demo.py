@@ -13,8 +13,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from ask_helpers import clone_database, drop_database, same_rows
 
-from conftest import _clone, _drop, same_rows
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.bi.execute import jsonable
 from sophia_cli.core.settings import Settings, load_settings
@@ -32,7 +32,7 @@ def demo_settings(
 ) -> Iterator[Settings]:
     from sophia_cli.core.sync.demo import run_demo
 
-    url = _clone(pg_admin_url, warehouse_template)
+    url = clone_database(pg_admin_url, warehouse_template)
     home: Path = tmp_path_factory.mktemp("demo-home")
     settings = load_settings(
         database_url=url, redis_url=redis_url, redis_key_prefix="sophia-test-askdemo:",
@@ -41,7 +41,7 @@ def demo_settings(
     report = run_demo(settings, seed=7, scale=0.1)
     assert report.sync.ok
     yield settings
-    _drop(pg_admin_url, url)
+    drop_database(pg_admin_url, url)
 
 
 def _rows(settings: Settings, sql: str) -> list[list[Any]]:

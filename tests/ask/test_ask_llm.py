@@ -7,8 +7,8 @@ import json
 import pytest
 from ask_fake_openai import FakeOpenAI
 from ask_fixture_data import AS_OF
+from ask_helpers import same_rows
 
-from conftest import same_rows
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.settings import Settings
 

@@ -13,31 +13,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_llm import FakeServer  # noqa: E402
+from squad_helpers import deployments  # noqa: E402
 
 from sophia_cli.core.settings import Settings, load_settings  # noqa: E402
 from sophia_cli.store import pooled  # noqa: E402
-
-# Three tiers with config prices (USD per million tokens), cheapest first.
-TIERS: list[dict[str, Any]] = [
-    {
-        "name": "cheap",
-        "capabilities": ["chat"],
-        "input_cost_per_mtok": 1.0,
-        "output_cost_per_mtok": 2.0,
-    },
-    {
-        "name": "mid",
-        "capabilities": ["chat", "code"],
-        "input_cost_per_mtok": 5.0,
-        "output_cost_per_mtok": 10.0,
-    },
-    {
-        "name": "pricey",
-        "capabilities": ["chat", "code", "reasoning"],
-        "input_cost_per_mtok": 50.0,
-        "output_cost_per_mtok": 100.0,
-    },
-]
 
 
 @pytest.fixture(scope="session")
@@ -55,21 +34,6 @@ def fake(fake_server: FakeServer) -> FakeServer:
         fake_server.state.defaults.clear()
         fake_server.state.calls.clear()
     return fake_server
-
-
-def deployments(
-    fake: FakeServer, tiers: list[dict[str, Any]] | None = None
-) -> list[dict[str, Any]]:
-    """Deployments served by the fake: model `openai/<name>` at the fake's api_base."""
-    return [
-        {
-            "model": f"openai/{tier['name']}",
-            "api_base": fake.url,
-            "api_key_env": "OPENAI_API_KEY",
-            **tier,
-        }
-        for tier in (tiers if tiers is not None else TIERS)
-    ]
 
 
 @pytest.fixture

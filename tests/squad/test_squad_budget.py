@@ -12,8 +12,8 @@ from typing import Any
 import psycopg
 import pytest
 from fake_llm import FakeServer
+from squad_helpers import deployments
 
-from conftest import deployments
 from sophia_cli.core.errors import BudgetExceededError
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.squad import budget, router

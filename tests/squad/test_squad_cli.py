@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from fake_llm import FakeServer
-
-from conftest import deployments
+from squad_helpers import deployments
 
 
 def test_models_lists_deployments_with_key_state(sophia, squad_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]

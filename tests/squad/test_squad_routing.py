@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from fake_llm import FakeServer
+from squad_helpers import deployments
 
-from conftest import deployments
 from sophia_cli.core.errors import ConfigError, UpstreamError, UsageError
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.squad import router

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from sophia_cli.cli import output
 from sophia_cli.core.errors import UsageError
@@ -60,6 +59,8 @@ def render(
         values["image"] = image
     if host:
         values["hosts"] = host
+    from pydantic import ValidationError
+
     try:
         options = DeployOptions.model_validate(values)
     except ValidationError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,9 +11,9 @@ from rich.markup import escape
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
-from sophia_cli.core.doctor.junit import render_junit
-from sophia_cli.core.doctor.models import DoctorReport
-from sophia_cli.core.doctor.runner import run_checks
+
+if TYPE_CHECKING:
+    from sophia_cli.core.doctor.models import DoctorReport
 
 app = typer.Typer(help="Check the health of configuration, stores, ports and services.")
 
@@ -34,6 +34,9 @@ def doctor(
 
     Example: sophia doctor --json --junit doctor.xml
     """
+    from sophia_cli.core.doctor.junit import render_junit
+    from sophia_cli.core.doctor.runner import run_checks
+
     report = run_checks(settings(ctx), categories=set(category) if category else None)
     if junit is not None:
         junit.write_text(render_junit(report), encoding="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,26 +13,14 @@ from rich.markup import escape
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
-from sophia_cli.core.env.check import EnvReport, check_environment
-from sophia_cli.core.env.consolidate import (
-    ConsolidationPlan,
-    apply_consolidation,
-    plan_consolidation,
-    plan_example,
-)
-from sophia_cli.core.env.findings import CHECK_CODES, Finding, Severity
-from sophia_cli.core.env.sarif import (
-    SarifResult,
-    finding_results,
-    github_annotations,
-    sarif_document,
-)
-from sophia_cli.core.env.scan.baseline import read_baseline
-from sophia_cli.core.env.scan.baseline import write_baseline as save_baseline
-from sophia_cli.core.env.scan.rules import RULES
-from sophia_cli.core.env.scan.scanner import ScanReport, baseline_of, scan_tree
+from sophia_cli.core.environment import Environment
 from sophia_cli.core.errors import ExitCode, UsageError
-from sophia_cli.core.settings import Environment
+
+if TYPE_CHECKING:
+    from sophia_cli.core.env.check import EnvReport
+    from sophia_cli.core.env.consolidate import ConsolidationPlan
+    from sophia_cli.core.env.findings import Finding
+    from sophia_cli.core.env.scan.scanner import ScanReport
 
 app = typer.Typer(
     help="Validate, consolidate and secure the layered configuration; find hard-coded secrets.",
@@ -57,7 +45,8 @@ DirOption = Annotated[
     Path,
     typer.Option("--dir", "-d", help="Project folder holding the .env.* files.", file_okay=False),
 ]
-_MARKS = {Severity.ERROR: "[red]✗[/]", Severity.WARNING: "[yellow]![/]", Severity.INFO: "[dim]i[/]"}
+# Keys are Severity values (a StrEnum), so findings look their mark up directly.
+_MARKS = {"error": "[red]✗[/]", "warning": "[yellow]![/]", "info": "[dim]i[/]"}
 
 
 @app.command()
@@ -80,6 +69,10 @@ def check(
 
     Example: sophia env check --env production --format sarif > env.sarif
     """
+    from sophia_cli.core.env.check import check_environment
+    from sophia_cli.core.env.findings import CHECK_CODES
+    from sophia_cli.core.env.sarif import finding_results, github_annotations, sarif_document
+
     report = check_environment(directory, env)
     fmt = CheckFormat.JSON if wants_json(ctx, json_output) else output_format
     if fmt is CheckFormat.JSON:
@@ -158,6 +151,10 @@ def scan(
 
     Example: sophia env scan . --baseline .secrets-baseline.json --format sarif
     """
+    from sophia_cli.core.env.scan.baseline import read_baseline
+    from sophia_cli.core.env.scan.baseline import write_baseline as save_baseline
+    from sophia_cli.core.env.scan.scanner import baseline_of, scan_tree
+
     accepted = read_baseline(baseline) if baseline is not None else None
     report = scan_tree(path, accepted)
     if write_baseline is not None:
@@ -175,6 +172,9 @@ def scan(
 
 
 def _scan_sarif(report: ScanReport) -> dict[str, object]:
+    from sophia_cli.core.env.sarif import SarifResult, sarif_document
+    from sophia_cli.core.env.scan.rules import RULES
+
     results = [
         SarifResult(
             rule_id=f.rule,
@@ -230,6 +230,12 @@ def consolidate(
 
     Example: sophia env consolidate --env production --to-keyring --apply
     """
+    from sophia_cli.core.env.consolidate import (
+        apply_consolidation,
+        plan_consolidation,
+        plan_example,
+    )
+
     if write_example and (to_keyring or out is not None):
         raise UsageError("--write-example cannot be combined with --to-keyring or --out")
     planned = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,8 +14,9 @@ from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import wants_json
 from sophia_cli.core.errors import ExitCode, UsageError
-from sophia_cli.core.migrate import run as core
-from sophia_cli.core.migrate.models import MigrationPreview, PortScan
+
+if TYPE_CHECKING:
+    from sophia_cli.core.migrate.models import MigrationPreview, PortScan
 
 app = typer.Typer(
     help="Port standardisation and consolidation as reviewable, atomic, reversible plans.\n\n"
@@ -97,6 +98,8 @@ def _execute(
     preview: MigrationPreview, *, apply: bool, yes: bool, as_json: bool, show_diff: bool
 ) -> None:
     """Show the preview; apply it when asked; exit 10 while changes or refusals remain."""
+    from sophia_cli.core.migrate import run as core
+
     if not as_json or not apply:
         _show_preview(preview, as_json=as_json, show_diff=show_diff)
     if not apply:
@@ -154,6 +157,8 @@ def ports(
 
     Example: sophia migrate ports --from 8003 --to 8000 ./platform --apply
     """
+    from sophia_cli.core.migrate import run as core
+
     as_json = wants_json(ctx, json_output)
     if scan:
         _show_scan(core.scan_ports(path), as_json)
@@ -210,6 +215,8 @@ def run_plan(
 
     Example: sophia migrate run openrouter-to-litellm ./platform
     """
+    from sophia_cli.core.migrate import run as core
+
     loaded = core.load_plan(plan)
     preview = core.compute_plan(loaded, path, include_untracked=include_untracked, force=force)
     _execute(
@@ -241,6 +248,8 @@ def rollback(
 
     Example: sophia migrate rollback --path ./platform
     """
+    from sophia_cli.core.migrate import run as core
+
     if not yes and sys.stdin.isatty():
         which = migration_id or "the latest migration"
         typer.confirm(f"Roll back {which} in {path}?", abort=True, err=True)
@@ -266,6 +275,8 @@ def history(
 
     Example: sophia migrate history --path ./platform
     """
+    from sophia_cli.core.migrate import run as core
+
     records = core.history(path)
     if wants_json(ctx, json_output):
         output.emit_json(records)
@@ -282,6 +293,8 @@ def presets(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Example: sophia migrate presets
     """
+    from sophia_cli.core.migrate import run as core
+
     plans = [core.load_plan(name) for name in core.preset_names()]
     if wants_json(ctx, json_output):
         output.emit_json([p.model_dump(mode="json", by_alias=True) for p in plans])

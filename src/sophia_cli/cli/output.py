@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
@@ -34,7 +33,8 @@ def stderr() -> Console:
 
 def to_jsonable(data: Any) -> Any:
     """Pydantic models (and lists of them) to plain JSON-ready data."""
-    if isinstance(data, BaseModel):
+    # Duck-typed so rendering never imports pydantic for commands that print no model.
+    if hasattr(data, "model_dump"):
         return data.model_dump(mode="json")
     if isinstance(data, list | tuple):
         return [to_jsonable(item) for item in data]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,7 +12,10 @@ from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
 from sophia_cli.core.errors import UsageError
-from sophia_cli.core.squad.models import CAPABILITIES, CompletionRequest, RoutingRecord
+from sophia_cli.core.squad.capabilities import CAPABILITIES
+
+if TYPE_CHECKING:
+    from sophia_cli.core.squad.models import CompletionRequest, RoutingRecord
 
 app = typer.Typer(
     help=(
@@ -49,6 +52,8 @@ def _request(
     temperature: float | None = None,
     use_cache: bool = True,
 ) -> CompletionRequest:
+    from sophia_cli.core.squad.models import CompletionRequest
+
     text = sys.stdin.read() if prompt == "-" else prompt
     if not text.strip():
         raise UsageError(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from sophia_cli.core.errors import UsageError
-from sophia_cli.core.settings import Settings
+
+if TYPE_CHECKING:
+    from sophia_cli.core.settings import Settings
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,7 +14,9 @@ from typer.core import TyperGroup
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
-from sophia_cli.core.sync.models import RunStatus, StreamResult, SyncReport, SyncStatus
+
+if TYPE_CHECKING:
+    from sophia_cli.core.sync.models import StreamResult, SyncReport, SyncStatus
 
 
 class _RunByDefault(TyperGroup):
@@ -33,12 +35,12 @@ app = typer.Typer(
 )
 
 _MARKS = {
-    RunStatus.SUCCESS: "[green]✓[/]",
-    RunStatus.FAILED: "[red]✗[/]",
-    RunStatus.SKIPPED: "[dim]-[/]",
-    RunStatus.ALREADY_RUNNING: "[yellow]![/]",
-    RunStatus.RUNNING: "[yellow]…[/]",
-    RunStatus.ABANDONED: "[red]✗[/]",
+    "success": "[green]✓[/]",
+    "failed": "[red]✗[/]",
+    "skipped": "[dim]-[/]",
+    "already_running": "[yellow]![/]",
+    "running": "[yellow]…[/]",
+    "abandoned": "[red]✗[/]",
 }
 
 
@@ -65,7 +67,7 @@ class ProgressView:
                 f"{result.source}.{result.stream}", total=None, rows=0, pages=0
             )
         rows = result.inserted + result.updated + result.deleted
-        done = result.status is not RunStatus.RUNNING
+        done = result.status != "running"
         self.progress.update(
             self.tasks[key],
             rows=rows,
@@ -80,6 +82,8 @@ def summary(report: SyncReport) -> dict[str, Any]:
 
 
 def print_report(report: SyncReport) -> None:
+    from sophia_cli.core.sync.models import RunStatus
+
     rows: list[list[Any]] = []
     for source in report.sources:
         if not source.streams:

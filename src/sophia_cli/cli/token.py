@@ -11,7 +11,6 @@ import typer
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
-from sophia_cli.core.auth.tokens import issue_token, parse_scopes, parse_ttl, verify_token
 
 app = typer.Typer(help="Issue and inspect API bearer tokens (JWT, HS256).", no_args_is_help=True)
 
@@ -29,6 +28,8 @@ def issue(
 
     Example: sophia token issue --sub bridge --scope ask,sync --ttl 1h
     """
+    from sophia_cli.core.auth.tokens import issue_token, parse_scopes, parse_ttl
+
     token = issue_token(settings(ctx), sub, parse_scopes(scope), parse_ttl(ttl))
     sys.stdout.write(token + "\n")
 
@@ -43,6 +44,8 @@ def verify(
 
     Example: sophia token verify "$TOKEN" --json
     """
+    from sophia_cli.core.auth.tokens import verify_token
+
     claims = verify_token(settings(ctx), token)
     if wants_json(ctx, json_output):
         output.emit_json(claims)

@@ -18,16 +18,12 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sophia_cli.core.environment import Environment
 from sophia_cli.core.errors import ConfigError
 
 PLACEHOLDER = "CHANGEME"
 
-
-class Environment(StrEnum):
-    """Deployment environment selected by SOPHIA_ENV."""
-
-    DEVELOPMENT = "development"
-    PRODUCTION = "production"
+__all__ = ["Environment", "Settings", "SettingSpec", "Section", "load_settings", "setting_specs"]
 
 
 class Section(StrEnum):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Capability = Literal["chat", "code", "reasoning", "long_context", "tools", "vision", "json"]
-CAPABILITIES: tuple[str, ...] = get_args(Capability)
+from sophia_cli.core.squad.capabilities import CAPABILITIES, Capability
+
+__all__ = ["CAPABILITIES", "Capability"]
 ALERT_LEVELS = (50, 80, 100)
 
 
