@@ -95,13 +95,11 @@ def _print_check(report: EnvReport) -> None:
         for v in shown
     ]
     console = output.stdout()
-    console.print(
-        output.table(
-            f"{report.environment.value}: {' < '.join(report.layers) or 'no env files'} < process",
-            ["variable", "value", "from", "overrides"],
-            rows,
-        )
-    )
+    title = f"{report.environment.value}: {' < '.join(report.layers) or 'no env files'} < process"
+    if rows:
+        console.print(output.table(title, ["variable", "value", "from", "overrides"], rows))
+    else:
+        console.print(f"{title}: nothing set beyond the template and the defaults")
     for finding in report.findings:
         console.print(_finding_line(finding), highlight=False)
     s = report.summary
