@@ -225,3 +225,15 @@ def test_a_warehouse_without_its_schema_says_to_upgrade(
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "migration"
     assert "sophia db upgrade" in response.json()["error"]["hint"]
+
+
+def test_ready_runs_only_required_checks(api: Api) -> None:
+    checks = api.get("/ready").json()["report"]["checks"]
+    assert checks and all(check["required"] for check in checks)
+    assert not any(check["name"].startswith("sync-") for check in checks)
+
+
+def test_ready_reuses_a_fresh_report(api: Api) -> None:
+    first = api.get("/ready").json()["report"]
+    second = api.get("/ready").json()["report"]
+    assert second == first

@@ -21,6 +21,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from sophia_cli import __version__
 from sophia_cli.core.auth.tokens import secret_problem
+from sophia_cli.core.doctor.models import DoctorReport
 from sophia_cli.core.errors import ConfigError
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.server import ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
@@ -44,6 +45,9 @@ class ServerState:
     ports: PortPlan
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # The last readiness report and when it was taken (monotonic seconds): probes arrive
+    # every few seconds from every kubelet, and the checks touch every store.
+    readiness: tuple[float, DoctorReport] | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run a background job that shutdown waits for (it should watch `stopping`)."""

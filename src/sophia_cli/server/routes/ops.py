@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -12,11 +13,17 @@ from starlette.concurrency import run_in_threadpool
 from sophia_cli import __version__
 from sophia_cli.core.auth.tokens import Scope
 from sophia_cli.core.doctor.models import DoctorReport
+from sophia_cli.core.doctor.registry import registered
 from sophia_cli.core.doctor.runner import run_checks
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.server.auth import bearer_scheme, guard, server_state
 
+if TYPE_CHECKING:
+    from sophia_cli.server.app import ServerState
+
 router = APIRouter(tags=["operations"])
+
+READINESS_TTL_S = 5.0
 
 
 class Health(BaseModel):
@@ -42,9 +49,13 @@ async def health() -> Health:
     responses={503: {"description": "A required check failed (error body plus the report)."}},
 )
 async def ready(request: Request) -> Any:
-    """Run the doctor's checks; 503 when a required one failed."""
-    settings = server_state(request).settings
-    report = await run_in_threadpool(run_checks, settings)
+    """Run the doctor's required checks; 503 when one failed.
+
+    Only required checks run (stores and configuration): the informative ones call outside
+    APIs or scan files, which a probe every few seconds must not do. A report younger than
+    READINESS_TTL_S is reused.
+    """
+    report = await _readiness_report(server_state(request))
     failed = [c.name for c in report.checks if c.required and c.status.value == "fail"]
     if failed:
         error = ServiceUnavailableError(
@@ -54,6 +65,16 @@ async def ready(request: Request) -> Any:
         body = error.to_dict() | {"report": report.model_dump(mode="json")}
         return JSONResponse(body, status_code=error.http_status)
     return Readiness(ready=True, report=report)
+
+
+async def _readiness_report(state: ServerState) -> DoctorReport:
+    now = time.monotonic()
+    if state.readiness is not None and now - state.readiness[0] < READINESS_TTL_S:
+        return state.readiness[1]
+    required = [check for check in registered() if check.required]
+    report = await run_in_threadpool(run_checks, state.settings, required)
+    state.readiness = (now, report)
+    return report
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
