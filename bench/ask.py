@@ -143,6 +143,11 @@ def main() -> None:
     finally:
         if not args.database_url:
             _drop(admin_url, url)
+        if os.environ["SOPHIA_HOME"] == str(home):  # our throwaway home: stop its servers
+            from sophia_cli.store import embedded_postgres, embedded_redis
+
+            embedded_postgres.stop(home)
+            embedded_redis.stop(home)
 
 
 if __name__ == "__main__":
