@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sophia_cli.core.sandbox.dataset import build_dataset
-from sophia_cli.core.sandbox.server import bind, start_sandbox
+from sophia_cli.server.sandbox.app import bind, start_sandbox
 
 TODAY = date(2026, 3, 31)
 REQUESTS = 300

@@ -31,6 +31,7 @@ def demo_settings(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Settings]:
     from sophia_cli.core.sync.demo import run_demo
+    from sophia_cli.server.sandbox.app import start_sandbox
 
     url = clone_database(pg_admin_url, warehouse_template)
     home: Path = tmp_path_factory.mktemp("demo-home")
@@ -38,7 +39,8 @@ def demo_settings(
         database_url=url, redis_url=redis_url, redis_key_prefix="sophia-test-askdemo:",
         sophia_home=home,
     )  # fmt: skip
-    report = run_demo(settings, seed=7, scale=0.1)
+    with start_sandbox(seed=7, scale=0.1, rate_limits="off") as sandbox:
+        report = run_demo(settings, sandbox.env, sandbox.base_url, seed=7, scale=0.1)
     assert report.sync.ok
     yield settings
     drop_database(pg_admin_url, url)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sophia_cli.core.sandbox.server import bind
+from sophia_cli.server.sandbox.app import bind
 
 
 @pytest.fixture

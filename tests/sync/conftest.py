@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sync_helpers import SMALL
 
-from sophia_cli.core.sandbox.server import SandboxHandle, start_sandbox
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.sync.models import SyncReport
 from sophia_cli.core.sync.run import run_sync
+from sophia_cli.server.sandbox.app import SandboxHandle, start_sandbox
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 
-from sophia_cli.core.sandbox.server import SandboxHandle
 from sophia_cli.core.sync.models import SyncReport
+from sophia_cli.server.sandbox.app import SandboxHandle
 
 SMALL = 0.05
 TABLES = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from typing import Annotated
 
 import typer
@@ -29,16 +30,19 @@ def demo(
     Example: sophia demo
     """
     from sophia_cli.core.sync.demo import run_demo
+    from sophia_cli.server.sandbox.app import start_sandbox
 
     as_json = wants_json(ctx, json_output)
     if not as_json:
         output.say(f"sophia demo: syncing the sandbox company (seed {seed}, scale {scale:g})…")
     view = ProgressView() if not as_json and sys.stderr.isatty() else None
-    if view is not None:
-        with view.progress:
-            report = run_demo(settings(ctx), seed=seed, scale=scale, progress=view)
-    else:
-        report = run_demo(settings(ctx), seed=seed, scale=scale)
+    with (
+        start_sandbox(seed=seed, scale=scale, rate_limits="off") as sandbox,
+        view.progress if view is not None else nullcontext(),
+    ):
+        report = run_demo(
+            settings(ctx), sandbox.env, sandbox.base_url, seed=seed, scale=scale, progress=view
+        )
     if as_json:
         output.emit_json({**report.model_dump(mode="json"), "sync": summary(report.sync)})
         raise typer.Exit(0 if report.sync.ok else 1)

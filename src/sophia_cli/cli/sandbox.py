@@ -59,8 +59,8 @@ def serve(
 
     Example: sophia sandbox serve --scale 0.1 > sandbox.env &  then  . ./sandbox.env && sophia sync
     """
-    from sophia_cli.core.sandbox.server import SandboxHandle
     from sophia_cli.core.sandbox.state import Sandbox
+    from sophia_cli.server.sandbox.app import SandboxHandle
 
     if rate_limits not in ("real", "fast", "off"):
         raise UsageError(f"--rate-limits {rate_limits!r} is not one of real, fast, off")

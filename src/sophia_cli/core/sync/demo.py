@@ -1,13 +1,14 @@
 """`sophia demo`: the sandbox company synced into the warehouse, end to end.
 
-Migrates the warehouse (DATABASE_URL, else the embedded PostgreSQL), starts the sandbox's
-fake Slack, Asana, HubSpot and Gong in-process with rate limits off, runs the real sync
-against it, and says what to try next.
+Migrates the warehouse (DATABASE_URL, else the embedded PostgreSQL), runs the real sync
+against a running sandbox (its fake Slack, Asana, HubSpot and Gong, started by the caller:
+the sandbox is an HTTP face, so core only receives where it answers), and says what to try
+next.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,7 +38,7 @@ class DemoReport(BaseModel):
     next_steps: list[str]
 
 
-def sandbox_settings(settings: Settings, env: dict[str, str]) -> Settings:
+def sandbox_settings(settings: Settings, env: Mapping[str, str]) -> Settings:
     """These settings pointed at the sandbox's APIs and tokens, client limits off."""
     values: dict[str, Any] = settings.model_dump()
     for name, value in env.items():
@@ -49,27 +50,24 @@ def sandbox_settings(settings: Settings, env: dict[str, str]) -> Settings:
 
 def run_demo(
     settings: Settings,
+    sandbox_env: Mapping[str, str],
+    sandbox_url: str,
     *,
     seed: int = 7,
     scale: float = 1.0,
     progress: Callable[[StreamResult], None] | None = None,
 ) -> DemoReport:
-    """Migrate, start the sandbox, sync everything from it, stop the sandbox."""
+    """Migrate, then sync everything from the running sandbox that `sandbox_env` points at."""
     from sophia_cli.core.db.setup import upgrade_warehouse
-    from sophia_cli.core.sandbox.server import start_sandbox
     from sophia_cli.core.sync.run import run_sync
 
     applied, _ = upgrade_warehouse(settings)
-    with start_sandbox(seed=seed, scale=scale, rate_limits="off") as sandbox:
-        # --full: a warehouse synced before (another seed or scale) is re-read, not skipped.
-        report = run_sync(
-            sandbox_settings(settings, sandbox.env), None, full=True, progress=progress
-        )
-        url = sandbox.base_url
+    # --full: a warehouse synced before (another seed or scale) is re-read, not skipped.
+    report = run_sync(sandbox_settings(settings, sandbox_env), None, full=True, progress=progress)
     return DemoReport(
         database=postgres.describe(postgres.resolve_url(settings)),
         migrations_applied=applied,
-        sandbox_url=url,
+        sandbox_url=sandbox_url,
         seed=seed,
         scale=scale,
         sync=report,

@@ -12,8 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sophia_cli.core.sandbox.dataset import Record
-from sophia_cli.core.sandbox.hubspot_batch import associations_read, batch_read
-from sophia_cli.core.sandbox.hubspot_records import (
+from sophia_cli.core.sandbox.hubspot_search import SearchError, search
+from sophia_cli.core.sandbox.state import Sandbox
+from sophia_cli.server.sandbox.hubspot_batch import associations_read, batch_read
+from sophia_cli.server.sandbox.hubspot_records import (
     OBJECT_TYPES,
     HubspotError,
     csv,
@@ -21,8 +23,6 @@ from sophia_cli.core.sandbox.hubspot_records import (
     object_type,
     render,
 )
-from sophia_cli.core.sandbox.hubspot_search import SearchError, search
-from sophia_cli.core.sandbox.state import Sandbox
 
 
 def fault_response(kind: str, retry_after: int) -> Response:

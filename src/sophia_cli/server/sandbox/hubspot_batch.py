@@ -7,14 +7,14 @@ from starlette.responses import JSONResponse, Response
 
 from sophia_cli.core.sandbox.clock import iso_ms
 from sophia_cli.core.sandbox.dataset import Record
-from sophia_cli.core.sandbox.hubspot_records import (
+from sophia_cli.core.sandbox.state import Sandbox
+from sophia_cli.server.sandbox.hubspot_records import (
     ASSOC_TYPE,
     OBJECT_TYPES,
     HubspotError,
     object_type,
     render,
 )
-from sophia_cli.core.sandbox.state import Sandbox
 
 
 def batch_read(sb: Sandbox, request: Request, body: Record) -> Response:
