@@ -20,7 +20,7 @@ import pytest
 from psycopg import sql
 
 from sophia_cli.cli.main import run
-from sophia_cli.core.settings import deprecated_names, setting_specs
+from sophia_cli.core.setting_specs import deprecated_names, setting_specs
 from sophia_cli.store import embedded_postgres, embedded_redis, migrations
 
 # Every variable sophia reads (and the deprecated names it still understands) is cleared,

@@ -9,14 +9,8 @@ from pydantic import SecretStr
 
 from sophia_cli.core.env_example import render_env_example
 from sophia_cli.core.errors import ConfigError
-from sophia_cli.core.settings import (
-    Environment,
-    Settings,
-    deprecated_names,
-    load_settings,
-    missing_in_production,
-    setting_specs,
-)
+from sophia_cli.core.setting_specs import deprecated_names, missing_in_production, setting_specs
+from sophia_cli.core.settings import Environment, Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_VARIABLES = {

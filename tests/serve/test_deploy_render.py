@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sophia_cli.core.deploy.manifests import DeployOptions, render_manifests
-from sophia_cli.core.settings import setting_specs
+from sophia_cli.core.setting_specs import setting_specs
 
 K8S_VERSION = "1.37.0"
 

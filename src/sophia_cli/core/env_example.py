@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sophia_cli.core.settings import PLACEHOLDER, Section, SettingSpec, setting_specs
+from sophia_cli.core.setting_specs import SettingSpec, setting_specs
+from sophia_cli.core.settings import PLACEHOLDER, Section
 
 _HEADER = """\
 # sophia configuration template. Generated from src/sophia_cli/core/settings.py by

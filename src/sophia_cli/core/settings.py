@@ -8,14 +8,11 @@ is a secret, whether production requires it, deprecated names it replaces). `.en
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sophia_cli.core.environment import Environment
@@ -23,7 +20,7 @@ from sophia_cli.core.errors import ConfigError
 
 PLACEHOLDER = "CHANGEME"
 
-__all__ = ["Environment", "Settings", "SettingSpec", "Section", "load_settings", "setting_specs"]
+__all__ = ["Environment", "Section", "Settings", "load_settings", "setting"]
 
 
 class Section(StrEnum):
@@ -471,56 +468,6 @@ class Settings(BaseSettings):
         return str(value)
 
 
-@dataclass(frozen=True)
-class SettingSpec:
-    """Documentation of one environment variable, read from the model."""
-
-    env_name: str
-    field_name: str
-    section: Section
-    description: str
-    example: str
-    secret: bool
-    required_in_production: bool
-    deprecated_names: tuple[str, ...]
-    default: Any
-
-
-def _spec(field_name: str, info: FieldInfo) -> SettingSpec:
-    extra = info.json_schema_extra
-    assert isinstance(extra, dict), f"{field_name} must be declared with setting()"
-    deprecated = extra.get("deprecated_names") or []
-    assert isinstance(deprecated, list)
-    return SettingSpec(
-        env_name=field_name.upper(),
-        field_name=field_name,
-        section=Section(str(extra["section"])),
-        description=info.description or "",
-        example=str(extra["example"]),
-        secret=bool(extra["secret"]),
-        required_in_production=bool(extra["required_in_production"]),
-        deprecated_names=tuple(str(name) for name in deprecated),
-        default=info.default,
-    )
-
-
-def setting_specs() -> list[SettingSpec]:
-    """Every setting's documentation, grouped by section in declaration order."""
-    specs = [_spec(name, info) for name, info in Settings.model_fields.items()]
-    order = list(Section)
-    return sorted(specs, key=lambda spec: order.index(spec.section))
-
-
-def spec_by_env_name() -> dict[str, SettingSpec]:
-    """Settings documentation keyed by environment variable name."""
-    return {spec.env_name: spec for spec in setting_specs()}
-
-
-def deprecated_names() -> dict[str, str]:
-    """Deprecated variable names mapped to the variable that replaces them."""
-    return {old: spec.env_name for spec in setting_specs() for old in spec.deprecated_names}
-
-
 def load_settings(env_files: Sequence[Path] = (), **overrides: Any) -> Settings:
     """Build settings from env files (later files win) and the process environment.
 
@@ -539,29 +486,13 @@ def _config_error(exc: ValidationError) -> ConfigError:
     name = ".".join(str(part) for part in first["loc"]).upper() or "settings"
     return ConfigError(
         f"{name}: {first['msg']} (got {first.get('input')!r:.60})"
-        if name not in _secret_names()
+        if not _is_secret(name)
         else f"{name}: {first['msg']}",
         hint=f"Fix {name} in your environment or env file; `sophia env check` lists all problems.",
     )
 
 
-def _secret_names() -> set[str]:
-    return {spec.env_name for spec in setting_specs() if spec.secret}
-
-
-def missing_in_production(settings: Settings) -> list[SettingSpec]:
-    """Settings production requires that are unset or still a placeholder."""
-    missing = []
-    for spec in setting_specs():
-        if not spec.required_in_production:
-            continue
-        value = settings.secret_value(spec.field_name)
-        if value is None or value.strip() == "" or PLACEHOLDER in value:
-            missing.append(spec)
-    return missing
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Settings from the process environment alone, built once per process."""
-    return load_settings()
+def _is_secret(env_name: str) -> bool:
+    info = Settings.model_fields.get(env_name.lower())
+    extra = info.json_schema_extra if info is not None else None
+    return isinstance(extra, dict) and bool(extra.get("secret"))

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from sophia_cli import __version__
-from sophia_cli.core.settings import setting_specs
+from sophia_cli.core.setting_specs import setting_specs
 
 Manifest = dict[str, Any]
 API_PORT = 8000

@@ -14,7 +14,8 @@ from sophia_cli.core.env.findings import Finding, Severity, info
 from sophia_cli.core.env.layers import Layers, is_set, load_layers
 from sophia_cli.core.env.mask import display_value, name_looks_secret
 from sophia_cli.core.errors import ExitCode, InputError
-from sophia_cli.core.settings import Environment, deprecated_names, spec_by_env_name
+from sophia_cli.core.setting_specs import deprecated_names, spec_by_env_name
+from sophia_cli.core.settings import Environment
 
 
 class VariableReport(BaseModel):

@@ -29,7 +29,8 @@ from sophia_cli.core.env.mask import MASK, mask_secret
 from sophia_cli.core.env.secrets import set_secrets
 from sophia_cli.core.env_example import render_env_example
 from sophia_cli.core.errors import ConfigError
-from sophia_cli.core.settings import Environment, Section, deprecated_names, spec_by_env_name
+from sophia_cli.core.setting_specs import deprecated_names, spec_by_env_name
+from sophia_cli.core.settings import Environment, Section
 from sophia_cli.store.keyring import Keyring
 
 _BARE = re.compile(r"^[A-Za-z0-9_./:@%+,=~\-]*$")

@@ -16,15 +16,8 @@ from typing import Any
 
 from sophia_cli.core.env.parse import EnvFile, file_values, parse_file
 from sophia_cli.core.errors import ConfigError, SophiaError
-from sophia_cli.core.settings import (
-    PLACEHOLDER,
-    Environment,
-    Settings,
-    deprecated_names,
-    load_settings,
-    setting_specs,
-    spec_by_env_name,
-)
+from sophia_cli.core.setting_specs import deprecated_names, setting_specs, spec_by_env_name
+from sophia_cli.core.settings import PLACEHOLDER, Environment, Settings, load_settings
 
 EXAMPLE_FILE = ".env.example"
 MASTER_FILE = ".env.master"

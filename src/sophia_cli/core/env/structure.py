@@ -6,7 +6,7 @@ import difflib
 
 from sophia_cli.core.env.findings import Finding, error, info, warning
 from sophia_cli.core.env.layers import EXAMPLE_FILE, PROCESS, Layers, is_set
-from sophia_cli.core.settings import deprecated_names, spec_by_env_name
+from sophia_cli.core.setting_specs import deprecated_names, spec_by_env_name
 
 
 def check_files(layers: Layers) -> list[Finding]:

@@ -11,7 +11,8 @@ from pydantic import TypeAdapter, ValidationError
 from sophia_cli.core.env.entropy import shannon_entropy
 from sophia_cli.core.env.findings import Finding, Severity, error
 from sophia_cli.core.env.layers import EXAMPLE_FILE, Assignment, is_set
-from sophia_cli.core.settings import PLACEHOLDER, Environment, Settings, SettingSpec
+from sophia_cli.core.setting_specs import SettingSpec
+from sophia_cli.core.settings import PLACEHOLDER, Environment, Settings
 
 JWT_MIN_LENGTH = 64
 JWT_MIN_BITS_PER_CHAR = 3.0

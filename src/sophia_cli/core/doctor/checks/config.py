@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sophia_cli.core.doctor.models import Outcome, fail, ok
 from sophia_cli.core.doctor.registry import check
-from sophia_cli.core.settings import Settings, missing_in_production, setting_specs
+from sophia_cli.core.setting_specs import missing_in_production, setting_specs
+from sophia_cli.core.settings import Settings
 
 
 @check("configuration", "config", timeout_s=2.0)
