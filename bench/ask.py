@@ -44,23 +44,13 @@ def _setup(admin_url: str) -> str:
     from ask_fixture_data import load
 
     from sophia_cli.store import migrations
+    from sophia_cli.store.databases import create_database
 
-    name = f"sophia_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    params = psycopg.conninfo.conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+    url = create_database(admin_url, prefix="sophia_bench_")
     with psycopg.connect(url, autocommit=True) as conn:
         migrations.upgrade(conn)
     load(url)
     return url
-
-
-def _drop(admin_url: str, url: str) -> None:
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _wall(args: list[str], env: dict[str, str]) -> float:
@@ -142,7 +132,9 @@ def main() -> None:
         _cli(as_of, dict(os.environ))
     finally:
         if not args.database_url:
-            _drop(admin_url, url)
+            from sophia_cli.store.databases import drop_database
+
+            drop_database(admin_url, url)
         if os.environ["SOPHIA_HOME"] == str(home):  # our throwaway home: stop its servers
             from sophia_cli.store import embedded_postgres, embedded_redis
 

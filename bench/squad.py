@@ -62,14 +62,10 @@ def setup_stores(home: Path) -> Callable[[], None]:
     import psycopg
 
     from sophia_cli.store import embedded_postgres, embedded_redis, migrations
+    from sophia_cli.store.databases import create_database, drop_database
 
     admin = os.environ.get("BENCH_DATABASE_URL") or embedded_postgres.ensure_running(home)
-    name = f"sophia_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = name
-    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+    url = create_database(admin, prefix="sophia_bench_")
     with psycopg.connect(url, autocommit=True) as conn:
         migrations.upgrade(conn)
     os.environ["DATABASE_URL"] = url
@@ -82,8 +78,7 @@ def setup_stores(home: Path) -> Callable[[], None]:
         from sophia_cli.store import pooled
 
         pooled.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(admin, url)
         if not os.environ.get("BENCH_DATABASE_URL"):
             embedded_postgres.stop(home)
         if not os.environ.get("BENCH_REDIS_URL"):

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,26 +25,17 @@ from sophia_cli.core.settings import load_settings
 from sophia_cli.core.sync.connectors.hubspot_rows import DEALS
 from sophia_cli.core.sync.load import load
 from sophia_cli.store import migrations, postgres
+from sophia_cli.store.databases import create_database, dbname_of, drop_database
 
 Row = dict[str, Any]
 
 
-def scratch_database(admin_url: str) -> tuple[str, str]:
-    """Create a migrated scratch database; returns (name, conninfo)."""
-    name = f"sophia_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    params = psycopg.conninfo.conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+def scratch_database(admin_url: str) -> str:
+    """Create a migrated scratch database; returns its conninfo."""
+    url = create_database(admin_url, prefix="sophia_bench_")
     with psycopg.connect(url, autocommit=True) as conn:
         migrations.upgrade(conn)
-    return name, url
-
-
-def drop(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return url
 
 
 def deals(count: int, version: int) -> list[Row]:
@@ -168,14 +158,14 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
     admin = postgres.resolve_url(load_settings())
-    name, url = scratch_database(admin)
+    url = scratch_database(admin)
     try:
-        print(f"PostgreSQL: {postgres.describe(admin)} (scratch database {name})")
+        print(f"PostgreSQL: {postgres.describe(admin)} (scratch database {dbname_of(url)})")
         bench_upsert(url, args.rows, args.batch)
         truncate(url)
         bench_sandbox(url, args.scale)
     finally:
-        drop(admin, name)
+        drop_database(admin, url)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from sophia_cli.cli.main import run
 from sophia_cli.core.setting_specs import deprecated_names, setting_specs
 from sophia_cli.store import embedded_postgres, embedded_redis, migrations
+from sophia_cli.store.databases import create_database, dbname_of, drop_database
 
 # Every variable sophia reads (and the deprecated names it still understands) is cleared,
 # so nothing from a developer's shell leaks into tests.
@@ -50,40 +50,13 @@ def pg_admin_url(session_home: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or embedded_postgres.ensure_running(session_home)
 
 
-def _url_for_database(admin_url: str, dbname: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin_url)
-    params["dbname"] = dbname
-    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
-
-
-def create_database(admin_url: str, *, template: str | None = None) -> str:
-    """Create an uniquely named database and return its conninfo."""
-    name = f"sophia_t_{uuid.uuid4().hex[:12]}"
-    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-            sql.Identifier(name), sql.Identifier(template)
-        )
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(statement)
-    return _url_for_database(admin_url, name)
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name)))
-        )
-
-
 @pytest.fixture(scope="session")
 def warehouse_template(pg_admin_url: str) -> Iterator[str]:
     """A database with every migration applied, cloned for each test that needs one."""
     url = create_database(pg_admin_url)
     with psycopg.connect(url, autocommit=True) as conn:
         migrations.upgrade(conn)
-    yield str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    yield dbname_of(url)
     drop_database(pg_admin_url, url)
 
 

@@ -4,18 +4,16 @@ and `sophia serve` started as a real process on a free port."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 from serve_helpers import SECRET, Api, Server, free_port
 
 from sophia_cli.core.auth.tokens import Scope, issue_token
 from sophia_cli.core.settings import Settings, load_settings
+from sophia_cli.store.databases import create_database, drop_database
 
 
 @pytest.fixture
@@ -31,20 +29,9 @@ def module_warehouse_url(pg_admin_url: str, warehouse_template: str) -> Iterator
     Isolation between tests comes from the per-test Redis prefix; tests that need an
     empty or broken database set DATABASE_URL themselves.
     """
-    name = f"sophia_serve_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                sql.Identifier(name), sql.Identifier(warehouse_template)
-            )
-        )
-    params = psycopg.conninfo.conninfo_to_dict(pg_admin_url)
-    params["dbname"] = name
-    yield psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    url = create_database(pg_admin_url, prefix="sophia_serve_", template=warehouse_template)
+    yield url
+    drop_database(pg_admin_url, url)
 
 
 @pytest.fixture

@@ -84,21 +84,3 @@ def stream_counts(report: SyncReport) -> dict[str, tuple[int, int, int]]:
         for source in report.sources
         for s in source.streams
     }
-
-
-def _with_dbname(url: str, name: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(url)
-    params["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
-
-
-def clone_database(admin_url: str, template: str, name: str) -> str:
-    """A new database copied from the migrated template; returns its conninfo."""
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
-    return _with_dbname(admin_url, name)
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

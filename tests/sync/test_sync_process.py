@@ -12,10 +12,11 @@ import time
 
 import psycopg
 import pytest
-from sync_helpers import TABLES, TOMBSTONED, clone_database, drop_database
+from sync_helpers import TABLES, TOMBSTONED
 
 from sophia_cli.core.settings import load_settings
 from sophia_cli.core.sync.run import run_sync
+from sophia_cli.store.databases import create_database, drop_database
 
 SYNC = [sys.executable, "-m", "sophia_cli", "sync"]
 
@@ -103,13 +104,12 @@ def test_sigkill_at_random_points_then_one_clean_run_equals_a_clean_full_sync(
     clean = _spawn("--json")
     out, err = clean.communicate(timeout=120)
     assert clean.returncode == 0, out + err
-    name = f"sophia_t_ref_{os.getpid()}_{rng.randrange(10**6)}"
-    reference = clone_database(pg_admin_url, warehouse_template, name)
+    reference = create_database(pg_admin_url, prefix="sophia_t_ref_", template=warehouse_template)
     try:
         assert run_sync(load_settings(database_url=reference)).ok
         assert _snapshot(stores_env["DATABASE_URL"]) == _snapshot(reference)
     finally:
-        drop_database(pg_admin_url, name)
+        drop_database(pg_admin_url, reference)
     with psycopg.connect(stores_env["DATABASE_URL"]) as conn:
         cut = conn.execute(
             "SELECT count(DISTINCT run_id) FROM sophia.sync_runs WHERE status = 'abandoned'"
