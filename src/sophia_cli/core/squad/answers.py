@@ -37,53 +37,31 @@ def from_response(
     settlement = budget.settle(settings, held, cost_units / budget.UNITS_PER_USD)
     latency_ms = int((time.perf_counter() - started) * 1000)
     text, raw = llm.message_of(response)
-    spend.record(
+    answer = cache.CachedAnswer(
+        text=text,
+        squad=candidate.squad,
+        deployment=candidate.deployment,
+        model=deployment.model,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        raw_message=raw,
+    )
+    _log(
         settings,
-        spend.CallRow(
-            request_id=record.request_id,
-            squad=candidate.squad,
-            deployment=candidate.deployment,
-            model=deployment.model,
-            tokens_in=tokens_in,
-            tokens_out=tokens_out,
-            cost_units=cost_units,
-            reserved_units=held.units,
-            latency_ms=latency_ms,
-            outcome="ok",
-        ),
+        record,
+        answer,
+        latency_ms,
+        cost_units=cost_units,
+        reserved_units=held.units,
+        outcome="ok",
     )
     if settlement.crossed:
         alerts.notify(settings, settlement.crossed, settlement.spent_usd)
     if request.use_cache:
-        cache.store(
-            settings,
-            request,
-            cache.CachedAnswer(
-                text=text,
-                squad=candidate.squad,
-                deployment=candidate.deployment,
-                model=deployment.model,
-                tokens_in=tokens_in,
-                tokens_out=tokens_out,
-                raw_message=raw,
-            ),
-        )
+        cache.store(settings, request, answer)
     candidate.status = "chosen"
     record.chosen = f"{candidate.squad}/{candidate.deployment}"
-    return Completion(
-        text=text,
-        deployment=candidate.deployment,
-        model=deployment.model,
-        squad=candidate.squad,
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-        cost_usd=cost_units / budget.UNITS_PER_USD,
-        cache_hit=False,
-        latency_ms=latency_ms,
-        request_id=record.request_id,
-        raw_message=raw,
-        routing=record,
-    )
+    return _completion(answer, record, cost_units / budget.UNITS_PER_USD, latency_ms)
 
 
 def from_cache(
@@ -91,32 +69,48 @@ def from_cache(
 ) -> Completion:
     latency_ms = int((time.perf_counter() - started) * 1000)
     record.cache_hit, record.chosen = True, f"cache ({hit.squad}/{hit.deployment})"
+    _log(settings, record, hit, latency_ms, cache_hit=True, outcome="cache_hit")
+    return _completion(hit, record, 0.0, latency_ms)
+
+
+def _log(
+    settings: Settings,
+    record: RoutingRecord,
+    answer: cache.CachedAnswer,
+    latency_ms: int,
+    **row: Any,
+) -> None:
+    """One spend-log row for an answered call (fresh or from the cache)."""
     spend.record(
         settings,
         spend.CallRow(
             request_id=record.request_id,
-            squad=hit.squad,
-            deployment=hit.deployment,
-            model=hit.model,
-            tokens_in=hit.tokens_in,
-            tokens_out=hit.tokens_out,
+            squad=answer.squad,
+            deployment=answer.deployment,
+            model=answer.model,
+            tokens_in=answer.tokens_in,
+            tokens_out=answer.tokens_out,
             latency_ms=latency_ms,
-            cache_hit=True,
-            outcome="cache_hit",
+            **row,
         ),
     )
+
+
+def _completion(
+    answer: cache.CachedAnswer, record: RoutingRecord, cost_usd: float, latency_ms: int
+) -> Completion:
     return Completion(
-        text=hit.text,
-        deployment=hit.deployment,
-        model=hit.model,
-        squad=hit.squad,
-        tokens_in=hit.tokens_in,
-        tokens_out=hit.tokens_out,
-        cost_usd=0.0,
-        cache_hit=True,
+        text=answer.text,
+        deployment=answer.deployment,
+        model=answer.model,
+        squad=answer.squad,
+        tokens_in=answer.tokens_in,
+        tokens_out=answer.tokens_out,
+        cost_usd=cost_usd,
+        cache_hit=record.cache_hit,
         latency_ms=latency_ms,
         request_id=record.request_id,
-        raw_message=hit.raw_message,
+        raw_message=answer.raw_message,
         routing=record,
     )
 
