@@ -20,6 +20,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.errors import MalformedResponseError, TransientApiError, excerpt
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
 
@@ -153,3 +154,27 @@ def transient_status(response: httpx.Response, api: str) -> None:
             f"{api} {response.request.url.path} answered {status}: {excerpt(response.text)!r}",
             retry_after_s=retry_after_s(response, None),
         )
+
+
+def client_for(
+    settings: Settings,
+    name: str,
+    base_url: str,
+    *,
+    headers: Mapping[str, str],
+    classify: Classifier,
+    published_limits: Mapping[str, SlidingWindowLimiter],
+) -> ApiClient:
+    """An ApiClient with this run's timeout and attempts, at the API's published limits.
+
+    SYNC_RATE_LIMITS=off drops the client-side limits (the sandbox's fast mode, benchmarks).
+    """
+    return ApiClient(
+        name,
+        base_url,
+        headers=headers,
+        classify=classify,
+        limits=published_limits if settings.sync_rate_limits == "published" else None,
+        timeout_s=settings.sync_http_timeout_s,
+        max_attempts=settings.sync_max_attempts,
+    )

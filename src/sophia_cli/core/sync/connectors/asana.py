@@ -22,7 +22,7 @@ from sophia_cli.core.sync.errors import (
     TokenMissingError,
     excerpt,
 )
-from sophia_cli.core.sync.http import ApiClient, decode, shape_error, transient_status
+from sophia_cli.core.sync.http import ApiClient, client_for, decode, shape_error, transient_status
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
 from sophia_cli.core.sync.streams import (
     Conn,
@@ -289,17 +289,15 @@ class AsanaConnector:
         token = settings.secret_value(TOKEN.lower())
         if token is None:
             raise TokenMissingError(f"{TOKEN} is not set", hint=f"Set {TOKEN}.")
-        limits = {}
-        if settings.sync_rate_limits == "published":
-            limits = {"default": SlidingWindowLimiter(settings.asana_rate_limit_per_min, 60.0)}
-        return ApiClient(
+        return client_for(
+            settings,
             "Asana",
             settings.asana_api_base,
             headers={"Authorization": f"Bearer {token}"},
             classify=_classify,
-            limits=limits,
-            timeout_s=settings.sync_http_timeout_s,
-            max_attempts=settings.sync_max_attempts,
+            published_limits={
+                "default": SlidingWindowLimiter(settings.asana_rate_limit_per_min, 60.0)
+            },
         )
 
     async def check(self, client: ApiClient) -> str:

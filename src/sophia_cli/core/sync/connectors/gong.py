@@ -22,7 +22,7 @@ from sophia_cli.core.sync.errors import (
     TokenMissingError,
     excerpt,
 )
-from sophia_cli.core.sync.http import ApiClient, decode, shape_error, transient_status
+from sophia_cli.core.sync.http import ApiClient, client_for, decode, shape_error, transient_status
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
 from sophia_cli.core.sync.streams import Page, Row, Stream, StreamContext, Table, TextDoc
 from sophia_cli.core.sync.values import iso, parse_int, parse_time
@@ -250,17 +250,13 @@ class GongConnector:
         if key is None or secret is None:
             raise TokenMissingError(f"{KEY} / {SECRET} not set", hint=f"Set {KEY} and {SECRET}.")
         basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
-        limits = {}
-        if settings.sync_rate_limits == "published":
-            limits = {"default": SlidingWindowLimiter(3, 1.0)}
-        return ApiClient(
+        return client_for(
+            settings,
             "Gong",
             settings.gong_api_base,
             headers={"Authorization": f"Basic {basic}"},
             classify=_classify,
-            limits=limits,
-            timeout_s=settings.sync_http_timeout_s,
-            max_attempts=settings.sync_max_attempts,
+            published_limits={"default": SlidingWindowLimiter(3, 1.0)},
         )
 
     async def check(self, client: ApiClient) -> str:

@@ -26,7 +26,7 @@ from sophia_cli.core.sync.connectors.hubspot_rows import (
 from sophia_cli.core.sync.connectors.hubspot_search import Position, search_changes
 from sophia_cli.core.sync.connectors.registry import register
 from sophia_cli.core.sync.errors import TokenMissingError
-from sophia_cli.core.sync.http import ApiClient, decode
+from sophia_cli.core.sync.http import ApiClient, client_for, decode
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
 from sophia_cli.core.sync.streams import Fetch, Page, Row, Stream, StreamContext
 from sophia_cli.core.sync.values import to_epoch_ms
@@ -91,20 +91,16 @@ class HubspotConnector:
         token = settings.secret_value(TOKEN.lower())
         if token is None:
             raise TokenMissingError(f"{TOKEN} is not set", hint=f"Set {TOKEN}.")
-        limits = {}
-        if settings.sync_rate_limits == "published":
-            limits = {
-                "default": SlidingWindowLimiter(settings.hubspot_rate_limit_per_10s, 10.0),
-                "search": SlidingWindowLimiter(5, 1.0),
-            }
-        return ApiClient(
+        return client_for(
+            settings,
             "HubSpot",
             settings.hubspot_api_base,
             headers={"Authorization": f"Bearer {token}"},
             classify=classify,
-            limits=limits,
-            timeout_s=settings.sync_http_timeout_s,
-            max_attempts=settings.sync_max_attempts,
+            published_limits={
+                "default": SlidingWindowLimiter(settings.hubspot_rate_limit_per_10s, 10.0),
+                "search": SlidingWindowLimiter(5, 1.0),
+            },
         )
 
     async def check(self, client: ApiClient) -> str:

@@ -17,7 +17,7 @@ from sophia_cli.core.sync.connectors.slack_api import (
 )
 from sophia_cli.core.sync.connectors.slack_messages import MESSAGES, fetch_messages
 from sophia_cli.core.sync.errors import TokenMissingError
-from sophia_cli.core.sync.http import ApiClient
+from sophia_cli.core.sync.http import ApiClient, client_for
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
 from sophia_cli.core.sync.streams import Page, Row, Stream, StreamContext, Table
 from sophia_cli.core.sync.values import from_epoch
@@ -81,21 +81,17 @@ class SlackConnector:
         token = settings.secret_value(TOKEN.lower())
         if token is None:
             raise TokenMissingError(f"{TOKEN} is not set", hint=f"Set {TOKEN} to a bot token.")
-        limits = {}
-        if settings.sync_rate_limits == "published":
-            # Slack counts each method separately, at its tier's rate.
-            limits = {
-                method: SlidingWindowLimiter(*BUCKETS[tier])
-                for method, tier in METHOD_BUCKET.items()
-            }
-        return ApiClient(
+        return client_for(
+            settings,
             "Slack",
             settings.slack_api_base,
             headers={"Authorization": f"Bearer {token}"},
             classify=classify,
-            limits=limits,
-            timeout_s=settings.sync_http_timeout_s,
-            max_attempts=settings.sync_max_attempts,
+            # Slack counts each method separately, at its tier's rate.
+            published_limits={
+                method: SlidingWindowLimiter(*BUCKETS[tier])
+                for method, tier in METHOD_BUCKET.items()
+            },
         )
 
     async def check(self, client: ApiClient) -> str:
