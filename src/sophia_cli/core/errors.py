@@ -50,15 +50,6 @@ class UsageError(SophiaError):
     default_hint = "See --help for the accepted arguments."
 
 
-class NotAvailableError(SophiaError):
-    """The capability exists in the design but is not built yet."""
-
-    code = "not_available"
-    exit_code = ExitCode.USAGE
-    http_status = 501
-    default_hint = "This command is planned; see README.md for what is available today."
-
-
 class ConfigError(SophiaError):
     """The configuration is missing, malformed or inconsistent."""
 

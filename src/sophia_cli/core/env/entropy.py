@@ -13,8 +13,3 @@ def shannon_entropy(value: str) -> float:
     counts = Counter(value)
     total = len(value)
     return -sum((n / total) * math.log2(n / total) for n in counts.values())
-
-
-def looks_random(value: str, *, min_length: int = 20, min_bits: float = 3.5) -> bool:
-    """Whether a value is long and varied enough to be a generated secret."""
-    return len(value) >= min_length and shannon_entropy(value) >= min_bits

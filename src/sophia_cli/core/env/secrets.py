@@ -153,11 +153,6 @@ def read_values(
     return values
 
 
-def stored_names(keyring: Keyring) -> list[str]:
-    """Names in the index (cheap: one keyring read)."""
-    return sorted(_read_index(keyring))
-
-
 def _record(keyring: Keyring, info: SecretInfo) -> SecretInfo:
     index = _read_index(keyring)
     index[info.name] = info

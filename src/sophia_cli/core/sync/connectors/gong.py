@@ -33,10 +33,6 @@ TRANSCRIPT_BATCH = 100
 MISSING_TRANSCRIPT_DAYS = 30
 
 
-class NoData(Exception):
-    """Gong's 404 for an empty window or filter."""
-
-
 def _classify(response: httpx.Response) -> None:
     transient_status(response, "Gong")
     status, path = response.status_code, response.request.url.path
