@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from sophia_cli.cli import output
+from sophia_cli.cli import chart, output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
 from sophia_cli.core.errors import UsageError
@@ -288,19 +288,15 @@ def spend(
             rows,
         )
     )
-    for line in bar_chart([(r.key, r.cost_usd) for r in report.rows]):
-        console.print(line, highlight=False)
-
-
-def bar_chart(items: list[tuple[str, float]], width: int = 40) -> list[str]:
-    """A terminal bar chart: one line per item, bars scaled to the largest value."""
-    largest = max((value for _, value in items), default=0.0)
-    label_width = max((len(label) for label, _ in items), default=0)
-    lines = []
-    for label, value in items:
-        length = round(width * value / largest) if largest > 0 else 0
-        lines.append(f"{label.ljust(label_width)} {'█' * length} ${value:.6f}")
-    return lines
+    console.print(
+        chart.bars(
+            f"cost by {report.by}",
+            [r.key for r in report.rows],
+            [r.cost_usd for r in report.rows],
+            [_money(r.cost_usd, 6) for r in report.rows],
+        ),
+        highlight=False,
+    )
 
 
 @app.command("test")
