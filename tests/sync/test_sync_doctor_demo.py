@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import psycopg
+import pytest
 
 
 def _checks(result) -> dict[str, dict]:  # type: ignore[no-untyped-def]
@@ -78,3 +79,11 @@ def test_sync_with_nothing_configured_skips_every_source(sophia, stores_env):
     sources = json.loads(result.stdout)["sources"]
     assert {s["status"] for s in sources} == {"skipped"}
     assert all("not set" in s["error"] and "sophia demo" in s["hint"] for s in sources)
+
+
+@pytest.mark.parametrize("scale", ["0", "-1", "500"])
+def test_demo_refuses_an_impossible_scale_in_one_line(sophia, scale):
+    result = sophia("demo", "--scale", scale)
+    assert result.exit_code == 2
+    assert "error: --scale must be above 0" in result.stderr
+    assert "internal error" not in result.stderr

@@ -66,8 +66,10 @@ def serve(
         raise UsageError(f"--rate-limits {rate_limits!r} is not one of real, fast, off")
     if scenario not in ("default", "hubspot_bulk_import"):
         raise UsageError(f"--scenario {scenario!r} is not one of default, hubspot_bulk_import")
-    if scale <= 0 or scale > 20:
-        raise UsageError("--scale must be above 0 and at most 20")
+    from sophia_cli.core.sandbox.dataset import MAX_SCALE
+
+    if not 0 < scale <= MAX_SCALE:  # checked before any export line is printed
+        raise UsageError(f"--scale must be above 0 and at most {MAX_SCALE:g}")
     pinned = _parse_day(today)
     sandbox = Sandbox(
         seed=seed,

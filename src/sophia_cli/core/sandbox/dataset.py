@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from sophia_cli.core.errors import UsageError
 from sophia_cli.core.sandbox import names
 from sophia_cli.core.sandbox.clock import anchor_for
 
@@ -137,14 +138,18 @@ def owner_count(scale: float) -> int:
     return scaled(25, min(scale, 4.0), 5)
 
 
+# Above this the company no longer fits comfortably in one process's memory.
+MAX_SCALE = 20.0
+
+
 def build_dataset(
     *, seed: int = 7, scale: float = 1.0, today: date, scenario: Scenario = "default"
 ) -> Dataset:
     """Generate the whole company for (seed, scale, today, scenario); same inputs, same data."""
     from sophia_cli.core.sandbox import data_asana, data_gong, data_hubspot, data_slack
 
-    if scale <= 0:
-        raise ValueError("scale must be positive")
+    if not 0 < scale <= MAX_SCALE:
+        raise UsageError(f"--scale must be above 0 and at most {MAX_SCALE:g} (got {scale:g})")
     anchor = anchor_for(today)
     staff = build_staff(seed, today, scale)
     hubspot = data_hubspot.build(rng_for(seed, today, "hubspot"), anchor, scale, staff)
