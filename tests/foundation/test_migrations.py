@@ -12,13 +12,13 @@ import pytest
 from sophia_cli.core.errors import MigrationError
 from sophia_cli.store import migrations
 
-DESIGN = Path(__file__).resolve().parents[3] / "shared" / "DESIGN.md"
+CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "warehouse-contract.md"
 
 
 def _contract() -> dict[str, set[str]]:
-    """Tables and columns listed in DESIGN.md's warehouse schema contract."""
+    """Tables and columns listed in the repository's warehouse contract."""
     tables: dict[str, set[str]] = {}
-    for name, columns in re.findall(r"^- `(\w+\.\w+)\((.*)\)`$", DESIGN.read_text(), re.M):
+    for name, columns in re.findall(r"^- `(\w+\.\w+)\((.*)\)`$", CONTRACT.read_text(), re.M):
         cleaned = columns.split(";")[0].replace(" PK", "")
         tables[name] = {column.strip() for column in cleaned.split(",")}
     return tables
@@ -41,9 +41,10 @@ def _upgrade(url: str) -> list[str]:
         return [m.label for m in migrations.upgrade(conn)]
 
 
-def test_contract_is_read_from_the_design() -> None:
+def test_contract_is_read_from_its_document() -> None:
     contract = _contract()
-    assert len(contract) == 14
+    assert len(contract) == 16
+    assert "label" in contract["hubspot.pipeline_stages"]
     assert "close_date" in contract["hubspot.deals"]
 
 
