@@ -103,6 +103,9 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("SOPHIA_HOME", str(home))
     monkeypatch.setenv("COLUMNS", "200")
     yield home
+    from sophia_cli.store import pooled
+
+    pooled.close_all()  # pools and clients are per process: never carry one to the next test
     if (embedded_postgres.data_dir(home) / "postmaster.pid").exists():
         embedded_postgres.stop(home)
     if (embedded_redis.data_dir(home) / "valkey.pid").exists():

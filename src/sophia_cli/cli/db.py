@@ -90,13 +90,19 @@ def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from sophia_cli.core.db import setup
 
     applied, before = setup.upgrade_warehouse(settings(ctx))
+    reader = setup.reader_role_ready(settings(ctx))
     if wants_json(ctx, json_output):
-        output.emit_json({"applied": applied, "already_applied": before})
+        output.emit_json({"applied": applied, "already_applied": before, "reader_role": reader})
         return
     if applied:
         output.say(f"applied {len(applied)} migration(s): {', '.join(applied)}")
     else:
         output.say(f"nothing to do: {before} migrations already applied")
+    if not reader:
+        output.say(
+            "! the read-only role sophia_reader could not be set up (this user may not create"
+            " or grant roles): ask and query run as the connecting user, read-only"
+        )
 
 
 @app.command("status")

@@ -422,6 +422,12 @@ class Settings(BaseSettings):
         description="Most rows `ask` and `query` return; longer results are truncated.",
         example="1000",
     )
+    ask_max_result_bytes: int = setting(
+        5_000_000,
+        section=Section.ASK,
+        description="Most bytes of rows one `query` (or model-written SQL) may return.",
+        example="5000000",
+    )
     ask_statement_timeout_ms: int = setting(
         15000,
         section=Section.ASK,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import redis
@@ -25,6 +26,15 @@ if TYPE_CHECKING:
 _lock = threading.Lock()
 _redis: dict[tuple[int, str], redis.Redis] = {}
 _pools: dict[tuple[int, str], ConnectionPool] = {}
+_readers: dict[tuple[int, str], ReadPool] = {}
+
+
+@dataclass
+class ReadPool:
+    """Read-only connections for ask, query and search, and what the first one learnt."""
+
+    pool: ConnectionPool
+    reader_role: bool | None = None  # whether SET ROLE sophia_reader works here
 
 
 def _target(settings: Settings, field: str) -> str:
@@ -63,10 +73,25 @@ def pg_pool(settings: Settings) -> ConnectionPool:
         return pool
 
 
+def read_pool(settings: Settings) -> ReadPool:
+    """This process's pool of read-only connections (every transaction READ ONLY)."""
+    name = (os.getpid(), _target(settings, "database_url"))
+    with _lock:
+        found = _readers.get(name)
+        if found is None:
+            found = ReadPool(postgres.open_pool(settings, min_size=1, read_only=True))
+            _readers[name] = found
+        return found
+
+
 @atexit.register
 def close_all() -> None:
     """Close every shared client of this process."""
     with _lock:
+        for key, reader in list(_readers.items()):
+            if key[0] == os.getpid():
+                reader.pool.close()
+        _readers.clear()
         for key, pool in list(_pools.items()):
             if key[0] == os.getpid():
                 pool.close()

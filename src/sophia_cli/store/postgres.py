@@ -85,16 +85,30 @@ def unreachable(url: str, exc: BaseException) -> ServiceUnavailableError:
     )
 
 
-def open_pool(settings: Settings, *, min_size: int = 1) -> ConnectionPool:
-    """A connection pool for long-lived processes (the server, concurrent sync)."""
+def open_pool(settings: Settings, *, min_size: int = 1, read_only: bool = False) -> ConnectionPool:
+    """A connection pool for long-lived processes (the server, concurrent sync).
+
+    `read_only` pools begin every transaction READ ONLY. Connections speak UTF-8 whatever
+    the database's default client encoding, so no multi-byte encoding can hide a quote.
+    """
     from psycopg_pool import ConnectionPool
+
+    def configure(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        conn.read_only = read_only
 
     url = resolve_url(settings)
     pool = ConnectionPool(
         url,
         min_size=min_size,
         max_size=max(min_size, settings.database_pool_max),
-        kwargs={"application_name": "sophia", "connect_timeout": CONNECT_TIMEOUT_S},
+        kwargs={
+            "application_name": "sophia",
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "client_encoding": "utf8",
+            # No server-side prepared statements: transaction poolers cannot keep them.
+            "prepare_threshold": None,
+        },
+        configure=configure if read_only else None,
         open=False,
     )
     try:

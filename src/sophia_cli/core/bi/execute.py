@@ -1,7 +1,9 @@
 """Run SQL read-only: a READ ONLY transaction, a statement timeout, UTC, the reader role.
 
 Every statement `ask` and `query` send goes through `Reader.fetch`, so compiled SQL and
-guarded raw SQL share the same walls. Values come back JSON-ready (numbers, ISO dates).
+guarded raw SQL share the same walls: a pooled connection of this process, parse-relevant
+settings forced for the transaction, one statement through the extended protocol, and a
+rollback at the end. Values come back JSON-ready (numbers, ISO dates).
 """
 
 from __future__ import annotations
@@ -9,17 +11,23 @@ from __future__ import annotations
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from pydantic import BaseModel
 
 from sophia_cli.core.bi import guard
-from sophia_cli.core.errors import InputError, PermissionDeniedError, SophiaError
+from sophia_cli.core.errors import (
+    InputError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+    SophiaError,
+)
 from sophia_cli.core.settings import Settings
-from sophia_cli.store import postgres
+from sophia_cli.store import pooled, postgres
 
 READER_ROLE = "sophia_reader"
+POOL_WAIT_S = 10.0
 _CAN_USE_READER = """
 SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sophia_reader')
             THEN pg_has_role('sophia_reader', 'MEMBER')
@@ -30,6 +38,20 @@ _KNOWN_TABLES = """
 SELECT table_schema, table_name FROM information_schema.tables
 WHERE table_schema = ANY(%s)
 """
+# Settings the parser depends on are forced for the transaction, whatever the server,
+# database or role say: the guard parsed the SQL with these (a legacy
+# standard_conforming_strings = off would read 'a\' as an unfinished string). Names
+# resolve in pg_catalog only, so no function or operator of another schema can shadow a
+# built-in one.
+_PREAMBLE = """
+SELECT set_config('statement_timeout', %(timeout)s, true),
+       set_config('lock_timeout', %(timeout)s, true),
+       set_config('TimeZone', 'UTC', true),
+       set_config('standard_conforming_strings', 'on', true),
+       set_config('backslash_quote', 'safe_encoding', true),
+       set_config('search_path', 'pg_catalog, pg_temp', true)
+"""
+_AS_READER = ", set_config('role', 'sophia_reader', true)"
 
 
 class QueryResult(BaseModel):
@@ -40,6 +62,7 @@ class QueryResult(BaseModel):
     rows: list[list[Any]]
     row_count: int
     truncated: bool
+    truncated_by: Literal["rows", "bytes"] | None = None
     elapsed_ms: float
 
 
@@ -58,7 +81,7 @@ def jsonable(value: Any) -> Any:
 
 def _refusal(exc: psycopg.Error) -> SophiaError:
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, psycopg.errors.QueryCanceled):
+    if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
         return InputError(
             f"the query was cancelled: {first}",
             hint="Narrow the question or raise ASK_STATEMENT_TIMEOUT_MS.",
@@ -69,17 +92,41 @@ def _refusal(exc: psycopg.Error) -> SophiaError:
         return PermissionDeniedError(
             f"the database refused the query: {first}", hint="Only reading is allowed here."
         )
+    if isinstance(exc, psycopg.errors.ProgramLimitExceeded | psycopg.errors.OutOfMemory):
+        return InputError(
+            f"the query asks for more than the database allows: {first}",
+            hint="Ask for smaller values or fewer rows.",
+        )
     return InputError(f"the database refused the query: {first}", hint="Fix the SQL and retry.")
 
 
+def _is_refusal(exc: psycopg.Error) -> bool:
+    """Errors about the statement itself, as opposed to a connection that failed."""
+    return not isinstance(exc, psycopg.OperationalError) or isinstance(
+        exc,
+        psycopg.errors.QueryCanceled
+        | psycopg.errors.LockNotAvailable
+        | psycopg.errors.ProgramLimitExceeded
+        | psycopg.errors.OutOfMemory,
+    )
+
+
 class Reader:
-    """One connection that only ever runs read-only transactions."""
+    """A pooled connection that only ever runs read-only transactions."""
 
     def __init__(self, settings: Settings) -> None:
+        from psycopg_pool import PoolTimeout
+
         self.settings = settings
-        self.conn = postgres.connect(settings)
-        self.conn.read_only = True
-        self._reader_role: bool | None = None
+        self._pool = pooled.read_pool(settings)
+        try:
+            self.conn = self._pool.pool.getconn(timeout=POOL_WAIT_S)
+        except PoolTimeout as exc:
+            raise ServiceUnavailableError(
+                f"all {self._pool.pool.max_size} warehouse connections stayed busy for "
+                f"{POOL_WAIT_S:g} s",
+                hint="Retry shortly, or raise DATABASE_POOL_MAX.",
+            ) from exc
 
     def __enter__(self) -> Reader:
         return self
@@ -88,43 +135,63 @@ class Reader:
         self.close()
 
     def close(self) -> None:
-        self.conn.close()
+        self._pool.pool.putconn(self.conn)
 
     def uses_reader_role(self) -> bool:
-        """Whether statements run as sophia_reader (migration 0004 could create it)."""
-        if self._reader_role is None:
+        """Whether statements run as sophia_reader (`db upgrade` creates it when it may)."""
+        if self._pool.reader_role is None:
             with self.conn.transaction():
                 row = self.conn.execute(_CAN_USE_READER).fetchone()
-            self._reader_role = bool(row and row[0])
-        return self._reader_role
+            self._pool.reader_role = bool(row and row[0])
+        return self._pool.reader_role
 
     def fetch(
         self, sql: str, params: dict[str, Any] | None = None, *, cap: int | None = None
     ) -> tuple[list[str], list[list[Any]], bool]:
-        """Columns, rows (at most `cap`) and whether more rows existed."""
-        use_role = self.uses_reader_role()
+        """Columns, rows (at most `cap`) and whether more rows existed.
+
+        The statement goes through the extended protocol (psycopg's stream), which runs
+        exactly one statement: nothing stacked after a `;` can ever execute.
+        """
+        preamble = _PREAMBLE + (_AS_READER if self.uses_reader_role() else "")
+        timeout = str(int(self.settings.ask_statement_timeout_ms))
         try:
             with self.conn.transaction() as tx:
-                self.conn.execute(
-                    "SELECT set_config('statement_timeout', %s, true),"
-                    " set_config('TimeZone', 'UTC', true)",
-                    [str(int(self.settings.ask_statement_timeout_ms))],
-                )
-                if use_role:
-                    self.conn.execute(f"SET LOCAL ROLE {READER_ROLE}")
-                cursor = self.conn.execute(sql, params)
+                self.conn.execute(preamble, {"timeout": timeout})
+                cursor = self.conn.cursor()
+                raw: list[tuple[Any, ...]] = []
+                for row in cursor.stream(sql, params):
+                    raw.append(row)
+                    if cap is not None and len(raw) > cap:
+                        break  # psycopg cancels the rest of the result
                 columns = [column.name for column in cursor.description or []]
-                raw = cursor.fetchmany(cap + 1) if cap is not None else cursor.fetchall()
                 raise psycopg.Rollback(tx)  # nothing to keep, even when nothing was written
-        except psycopg.OperationalError as exc:
-            if isinstance(exc, psycopg.errors.QueryCanceled):
+        except psycopg.Error as exc:
+            if _is_refusal(exc):
                 raise _refusal(exc) from exc
             raise postgres.unreachable(postgres.resolve_url(self.settings), exc) from exc
-        except psycopg.Error as exc:
-            raise _refusal(exc) from exc
         truncated = cap is not None and len(raw) > cap
         rows = [[jsonable(cell) for cell in row] for row in raw[: cap if cap is not None else None]]
         return columns, rows, truncated
+
+    def fetch_capped(
+        self, checked: str, cap: int, max_bytes: int
+    ) -> tuple[list[str], list[list[Any]], Literal["rows", "bytes"] | None]:
+        """Run guarded SQL with the row and byte caps applied by the server; what was cut."""
+        columns, raw, _ = self.fetch(guard.with_caps(checked, cap, max_bytes))
+        existed = int(raw[0][-1]) if raw else 0
+        rows = [row[:-3] for row in raw if row[-3] is not None][:cap]
+        if existed and not rows:
+            raise InputError(
+                f"the first row alone is larger than {max_bytes:,} bytes",
+                hint="Select fewer or shorter columns (ASK_MAX_RESULT_BYTES sets the limit).",
+            )
+        cut: Literal["rows", "bytes"] | None = None
+        if len(rows) < min(existed, cap):
+            cut = "bytes"
+        elif existed > cap:
+            cut = "rows"
+        return columns[:-3], rows, cut
 
     def known_tables(self) -> set[tuple[str, str]]:
         """Tables of the synced schemas that exist, plus sophia's readable run records."""
@@ -134,16 +201,17 @@ class Reader:
 
 
 def run_query(settings: Settings, sql: str, *, limit: int | None = None) -> QueryResult:
-    """Guard `sql`, then run it read-only with a row cap (ASK_ROW_LIMIT at most)."""
+    """Guard `sql`, then run it read-only, capped at ASK_ROW_LIMIT rows and
+    ASK_MAX_RESULT_BYTES bytes (`limit` may ask for fewer rows)."""
     cap = min(limit, settings.ask_row_limit) if limit else settings.ask_row_limit
     if cap < 1:
         raise InputError("--limit must be at least 1")
     with Reader(settings) as reader:
         checked = guard.check(sql, reader.known_tables())
         started = time.perf_counter()
-        columns, rows, truncated = reader.fetch(guard.with_row_cap(checked, cap + 1), cap=cap)
+        columns, rows, cut = reader.fetch_capped(checked, cap, settings.ask_max_result_bytes)
         elapsed = (time.perf_counter() - started) * 1000
     return QueryResult(
-        sql=checked, columns=columns, rows=rows, row_count=len(rows), truncated=truncated,
-        elapsed_ms=round(elapsed, 2),
+        sql=checked, columns=columns, rows=rows, row_count=len(rows), truncated=cut is not None,
+        truncated_by=cut, elapsed_ms=round(elapsed, 2),
     )  # fmt: skip

@@ -1,48 +1,98 @@
 """The guard in front of raw SQL, from a user (`sophia query`) or from a model.
 
-A statement passes only when sqlglot parses it to exactly one statement whose root is a
-SELECT or a set operation, with no write, DDL or session node anywhere in the tree (data-
-modifying CTEs and SELECT ... INTO included), only tables of known schemas, and only
-functions we know to be harmless. What runs is the SQL regenerated from the checked tree,
-so a comment or quoting trick that the parser and the server read differently cannot
-smuggle a second statement. The read-only transaction in `execute` is the second wall.
+The SQL is parsed by PostgreSQL's own parser (libpg_query, through pglast), so the guard
+reads the text exactly as the server does with `standard_conforming_strings = on`, which
+`execute` forces inside the guarded transaction. A statement passes only when it is exactly
+one SELECT whose every node is of a kind on an allow list: functions, types and SQL value
+functions by their SQL names, tables of the synced schemas, and CTE names only inside the
+query that defines them. What runs is the SQL deparsed from the checked tree, sent through
+the extended protocol (one statement, nothing stacked) in a read-only transaction as the
+reader role: the database's walls behind the guard's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sophia_cli.core.errors import SophiaError
 
-# Functions that touch files, the network, other sessions, settings, sequences or time.
-DENIED_PREFIXES = ("pg_", "lo_", "dblink", "set_config", "current_setting", "txid_", "query_to_")
-DENIED_NAMES = {
-    "nextval", "setval", "currval", "lastval", "copy", "sleep", "generate_series",
-    "xmlexists", "xpath", "table_to_xml", "cursor_to_xml", "database_to_xml", "schema_to_xml",
-}  # fmt: skip
-# Functions sqlglot does not model but that only compute values.
-SAFE_FUNCTIONS = {
-    "date_part", "to_char", "to_date", "to_timestamp", "to_number", "initcap", "btrim",
-    "split_part", "regexp_replace", "regexp_match", "age", "make_date", "make_interval",
-    "justify_days", "date_bin", "percentile_cont", "percentile_disc", "mode", "string_agg",
-    "array_agg", "bool_and", "bool_or", "every", "width_bucket", "trunc", "sign", "random",
-    "left", "right", "reverse", "md5", "format", "concat", "jsonb_build_object",
-    "json_build_object", "jsonb_agg", "json_agg", "array_length", "cardinality",
-    "isfinite", "div", "mod", "power", "sqrt", "ln", "log", "exp", "abs", "ceil", "floor",
-    "round", "greatest", "least", "lower", "upper", "length", "char_length", "position",
-    "substring", "replace", "strpos", "lpad", "rpad", "ltrim", "rtrim", "trim", "now",
-    "extract", "date_trunc", "coalesce", "nullif", "row_number", "rank", "dense_rank", "ntile",
-    "lag", "lead", "first_value", "last_value", "stddev", "variance", "median",
-}  # fmt: skip
 SOURCE_SCHEMAS = ("hubspot", "asana", "slack", "gong")
 READABLE_OWN_TABLES = {("sophia", "sync_runs"), ("sophia", "sync_state")}
-_FORBIDDEN_NODES = (
-    "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "AlterTable", "Command",
-    "Copy", "TruncateTable", "Set", "Transaction", "Commit", "Rollback", "Lock", "Into", "Use",
-    "Pragma", "LoadData", "Cache", "Uncache", "Refresh", "Grant", "Revoke", "Analyze",
-    "Describe", "Kill", "Comment", "Execute", "Declare",
+MAX_SQL_CHARS = 100_000
+
+# Functions that only compute values from their arguments, by SQL name. Anything else (the
+# catalog's pg_* functions, files, sleeps, sequences, settings, generate_series, repeat,
+# xml/query_to_*, dblink, ...) is refused because it is not here.
+ALLOWED_FUNCTIONS = frozenset(
+    {
+        # aggregates
+        "count", "sum", "avg", "min", "max", "stddev", "stddev_pop", "stddev_samp",
+        "variance", "var_pop", "var_samp", "string_agg", "array_agg", "bool_and", "bool_or",
+        "every", "percentile_cont", "percentile_disc", "mode", "corr", "covar_pop",
+        "covar_samp", "json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg",
+        # window functions
+        "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag",
+        "lead", "first_value", "last_value", "nth_value",
+        # numbers
+        "abs", "ceil", "ceiling", "floor", "round", "trunc", "sign", "sqrt", "cbrt", "power",
+        "pow", "exp", "ln", "log", "log10", "mod", "div", "width_bucket", "random", "pi",
+        "degrees", "radians", "scale",
+        # text
+        "lower", "upper", "length", "char_length", "character_length", "octet_length",
+        "position", "substring", "substr", "replace", "strpos", "lpad", "rpad", "ltrim",
+        "rtrim", "btrim", "initcap", "left", "right", "reverse", "split_part", "concat",
+        "concat_ws", "format", "md5", "regexp_replace", "regexp_match", "regexp_like",
+        "regexp_count", "starts_with", "translate", "to_char", "to_number", "to_date",
+        "to_timestamp", "overlay", "array_to_string", "string_to_array",
+        # dates and times
+        "date_trunc", "date_part", "extract", "age", "make_date", "make_time",
+        "make_timestamp", "make_timestamptz", "make_interval", "justify_days",
+        "justify_hours", "justify_interval", "date_bin", "now", "statement_timestamp",
+        "transaction_timestamp", "isfinite", "timezone", "overlaps",
+        # json and arrays
+        "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
+        "to_json", "to_jsonb", "json_extract_path_text", "jsonb_extract_path_text",
+        "jsonb_array_length", "json_array_length", "jsonb_typeof", "json_typeof",
+        "array_length", "cardinality", "array_position", "unnest",
+    }
 )  # fmt: skip
+# Types a value may be cast to, by SQL name (the grammar may qualify them with pg_catalog).
+# reg* types read the catalogs and are refused because they are not here.
+ALLOWED_TYPES = frozenset(
+    {
+        "int2", "int4", "int8", "smallint", "integer", "int", "bigint", "numeric", "decimal",
+        "float4", "float8", "real", "double precision", "text", "varchar", "bpchar", "char",
+        "character varying", "character", "bool", "boolean", "date", "time", "timetz",
+        "timestamp", "timestamptz", "interval", "json", "jsonb", "uuid",
+    }
+)  # fmt: skip
+# CURRENT_DATE and its kin; CURRENT_USER, CURRENT_CATALOG and the like name roles and
+# databases and are refused.
+_ALLOWED_VALUE_FUNCTIONS = frozenset(
+    {
+        "SVFOP_CURRENT_DATE", "SVFOP_CURRENT_TIME", "SVFOP_CURRENT_TIME_N",
+        "SVFOP_CURRENT_TIMESTAMP", "SVFOP_CURRENT_TIMESTAMP_N", "SVFOP_LOCALTIME",
+        "SVFOP_LOCALTIME_N", "SVFOP_LOCALTIMESTAMP", "SVFOP_LOCALTIMESTAMP_N",
+    }
+)  # fmt: skip
+# Node kinds that carry no name the guard must check; every other kind is refused unless
+# it has its own rule below (SelectStmt, RangeVar, FuncCall, TypeCast, A_Expr, ...).
+_PLAIN_NODES = frozenset(
+    {
+        "A_Const", "String", "Integer", "Float", "Boolean", "BitString", "A_Star",
+        "ColumnRef", "BoolExpr", "NullTest", "BooleanTest", "CaseExpr", "CaseWhen",
+        "CoalesceExpr", "MinMaxExpr", "SubLink", "A_ArrayExpr", "A_Indirection", "A_Indices",
+        "RowExpr", "CollateClause", "ResTarget", "SortBy", "WindowDef", "GroupingSet",
+        "GroupingFunc", "RangeSubselect", "JoinExpr", "Alias", "NamedArgExpr",
+    }
+)  # fmt: skip
+_REFUSED_NODES = {
+    "RangeFunction": "functions in FROM are not allowed",
+    "RangeTableFunc": "XMLTABLE is not allowed",
+    "RangeTableSample": "TABLESAMPLE is not allowed",
+    "ParamRef": "parameters ($1) are not allowed",
+}
 
 
 class GuardError(SophiaError):
@@ -54,113 +104,176 @@ class GuardError(SophiaError):
     default_hint = "`sophia query` runs one read-only SELECT over the synced tables."
 
 
-def _forbidden_types() -> tuple[type[Any], ...]:
-    from sqlglot import exp
-
-    return tuple(getattr(exp, name) for name in _FORBIDDEN_NODES if hasattr(exp, name))
-
-
 def _parse_one(sql: str) -> Any:
-    import sqlglot
-    from sqlglot.errors import ParseError, TokenError
+    from pglast import parse_sql
+    from pglast.parser import ParseError
 
     try:
-        statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
-    except (ParseError, TokenError) as exc:
+        statements = parse_sql(sql)
+    except ParseError as exc:
         raise GuardError(f"the SQL does not parse: {str(exc).splitlines()[0][:160]}") from exc
     if not statements:
         raise GuardError("there is no SQL statement to run")
     if len(statements) > 1:
         raise GuardError(f"exactly one statement is allowed, got {len(statements)}")
-    return statements[0]
+    return statements[0].stmt
 
 
-def _check_root(tree: Any) -> None:
-    from sqlglot import exp
+def _children(node: Any) -> Iterator[Any]:
+    """Every node below `node` (one level), skipping plain attribute values."""
+    from pglast import ast
 
-    root = tree.this if isinstance(tree, exp.Subquery) else tree
-    if not isinstance(root, exp.Select | exp.SetOperation):
-        raise GuardError(f"only SELECT is allowed, got {type(root).__name__.upper()}")
+    for name in type(node).__slots__:
+        value = getattr(node, name, None)
+        items = value if isinstance(value, tuple | list) else (value,)
+        for item in items:
+            if isinstance(item, ast.Node):
+                yield item
+            elif isinstance(item, tuple | list):
+                yield from (sub for sub in item if isinstance(sub, ast.Node))
 
 
-def _check_nodes(tree: Any) -> None:
-    from sqlglot import exp
+class _Checker:
+    """Walks one statement tree with the CTE names visible at each point."""
 
-    forbidden = _forbidden_types()
-    for node in tree.walk():
-        if isinstance(node, forbidden):
-            raise GuardError(f"{type(node).__name__.upper()} is not allowed in a read-only query")
-        if isinstance(node, exp.Select) and node.args.get("into") is not None:
+    def __init__(self, known: set[tuple[str, str]]) -> None:
+        self.known = known
+
+    def node(self, node: Any, scope: frozenset[str]) -> None:
+        kind = type(node).__name__
+        rule = getattr(self, f"_{kind}", None)
+        if rule is not None:
+            rule(node, scope)
+            return
+        if kind in _REFUSED_NODES:
+            raise GuardError(_REFUSED_NODES[kind])
+        if kind not in _PLAIN_NODES:
+            raise GuardError(f"{_describe(kind)} is not allowed in a read-only query")
+        self.children(node, scope)
+
+    def children(self, node: Any, scope: frozenset[str], skip: tuple[str, ...] = ()) -> None:
+        for child in _children(node):
+            if not any(child is getattr(node, name, None) for name in skip):
+                self.node(child, scope)
+
+    def _SelectStmt(self, node: Any, scope: frozenset[str]) -> None:  # noqa: N802
+        if node.intoClause is not None:
             raise GuardError("SELECT ... INTO creates a table and is not allowed")
-        if isinstance(node, exp.Select) and node.args.get("locks"):
+        if node.lockingClause:
             raise GuardError("SELECT ... FOR UPDATE/SHARE takes locks and is not allowed")
+        inner = scope
+        if node.withClause is not None:
+            inner = self._with(node.withClause, scope)
+        self.children(node, inner, skip=("withClause",))
 
+    def _with(self, clause: Any, scope: frozenset[str]) -> frozenset[str]:
+        """Check each CTE body with the names it may see; the names the query body sees."""
+        names = [str(cte.ctename) for cte in clause.ctes]
+        for position, cte in enumerate(clause.ctes):
+            if type(cte.ctequery).__name__ != "SelectStmt":
+                raise GuardError("a data-modifying WITH query is not allowed")
+            if cte.search_clause is not None or cte.cycle_clause is not None:
+                raise GuardError("SEARCH and CYCLE clauses are not allowed")
+            visible = names if clause.recursive else names[:position]
+            self.node(cte.ctequery, scope | frozenset(visible))
+        return scope | frozenset(names)
 
-def function_name(node: Any) -> str:
-    """The lower-case SQL name of a function node."""
-    from sqlglot import exp
-
-    if isinstance(node, exp.Anonymous):
-        return str(node.name).lower()
-    return str(node.sql_name()).lower()
-
-
-def _check_functions(tree: Any) -> None:
-    from sqlglot import exp
-
-    for node in tree.find_all(exp.Func):
-        name = function_name(node)
-        if name in DENIED_NAMES or name.startswith(DENIED_PREFIXES):
-            raise GuardError(f"function {name}() is not allowed")
-        if isinstance(node, exp.Anonymous) and name not in SAFE_FUNCTIONS:
-            raise GuardError(
-                f"function {name}() is not on the list of allowed functions",
-                hint="Use standard aggregates and date/text functions, or ask for it to be added.",
-            )
-
-
-def _cte_names(tree: Any) -> set[str]:
-    from sqlglot import exp
-
-    return {str(cte.alias_or_name).lower() for cte in tree.find_all(exp.CTE)}
-
-
-def _check_tables(tree: Any, known: set[tuple[str, str]]) -> None:
-    from sqlglot import exp
-
-    ctes = _cte_names(tree)
-    for table in tree.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier):
-            raise GuardError("table functions are not allowed in FROM")
-        name, schema = str(table.name).lower(), str(table.db).lower()
-        if table.catalog:
-            raise GuardError(f"cross-database reference {table.sql()} is not allowed")
-        if not schema:
-            if name in ctes:
-                continue
+    def _RangeVar(self, node: Any, scope: frozenset[str]) -> None:  # noqa: N802
+        name, schema = str(node.relname), node.schemaname
+        if node.catalogname:
+            raise GuardError(f"cross-database reference {node.catalogname}.{schema}.{name}")
+        if schema is None:
+            if name in scope:
+                return
             raise GuardError(
                 f"table {name!r} needs its schema (for example hubspot.{name})",
                 hint="Known schemas: " + ", ".join(SOURCE_SCHEMAS) + ".",
             )
-        if (schema, name) not in known:
+        if (str(schema), name) not in self.known:
             raise GuardError(
                 f"unknown table {schema}.{name}",
                 hint="Only the synced tables can be queried: " + ", ".join(SOURCE_SCHEMAS) + ".",
             )
+        if node.alias is not None:
+            self.node(node.alias, scope)
+
+    def _FuncCall(self, node: Any, scope: frozenset[str]) -> None:  # noqa: N802
+        name = _sql_name(node.funcname)
+        if name not in ALLOWED_FUNCTIONS:
+            raise GuardError(
+                f"function {name}() is not on the list of allowed functions",
+                hint="Use standard aggregates and date/text functions, or ask for it to be added.",
+            )
+        self.children(node, scope)
+
+    def _TypeCast(self, node: Any, scope: frozenset[str]) -> None:  # noqa: N802
+        type_name = node.typeName
+        name = _sql_name(type_name.names)
+        if name not in ALLOWED_TYPES or type_name.setof or type_name.pct_type:
+            raise GuardError(f"a cast to type {name} is not allowed")
+        self.node(node.arg, scope)
+        for modifier in type_name.typmods or ():
+            self.node(modifier, scope)
+
+    def _A_Expr(self, node: Any, scope: frozenset[str]) -> None:  # noqa: N802
+        names = [str(part.sval) for part in node.name or ()]
+        if len(names) > 1 and names[0] != "pg_catalog":
+            raise GuardError(f"operator {'.'.join(names)} is not allowed")
+        self.children(node, scope)
+
+    def _SQLValueFunction(self, node: Any, scope: frozenset[str]) -> None:  # noqa: N802
+        if node.op.name not in _ALLOWED_VALUE_FUNCTIONS:
+            word = node.op.name.removeprefix("SVFOP_").removesuffix("_N")
+            raise GuardError(f"{word} is not allowed in a query")
+
+
+def _sql_name(parts: Any) -> str:
+    """`lower` for (lower,) and (pg_catalog, lower); the dotted name for any other schema."""
+    names = [str(part.sval) for part in parts]
+    if len(names) == 2 and names[0] == "pg_catalog":
+        return names[1]
+    return ".".join(names)
+
+
+def _describe(kind: str) -> str:
+    """`InsertStmt` → `INSERT`, `CopyStmt` → `COPY`, other nodes by their kind."""
+    return kind.removesuffix("Stmt").upper() if kind.endswith("Stmt") else kind
 
 
 def check(sql: str, known_tables: Iterable[tuple[str, str]]) -> str:
     """The SQL to run for `sql` if every rule holds; GuardError naming the first broken rule."""
+    from pglast.stream import RawStream
+
     if "\x00" in sql:
         raise GuardError("the SQL contains a NUL byte")
-    tree = _parse_one(sql)
-    _check_root(tree)
-    _check_nodes(tree)
-    _check_functions(tree)
-    _check_tables(tree, {(s.lower(), t.lower()) for s, t in known_tables})
-    return str(tree.sql(dialect="postgres"))
+    if len(sql) > MAX_SQL_CHARS:
+        raise GuardError(f"the SQL is longer than {MAX_SQL_CHARS:,} characters")
+    try:
+        tree = _parse_one(sql)
+        kind = "VALUES" if getattr(tree, "valuesLists", None) else _describe(type(tree).__name__)
+        if kind != "SELECT":
+            raise GuardError(f"only SELECT is allowed, got {kind}")
+        _Checker(set(known_tables)).node(tree, frozenset())
+        return str(RawStream()(tree))
+    except RecursionError as exc:
+        raise GuardError("the SQL is nested too deeply to check") from exc
 
 
-def with_row_cap(sql: str, cap: int) -> str:
-    """Wrap a checked statement so the server returns at most `cap` rows."""
-    return f"SELECT * FROM (\n{sql}\n) AS guarded LIMIT {int(cap)}"
+def with_caps(sql: str, rows: int, max_bytes: int) -> str:
+    """Wrap a checked statement so the server sends at most `rows` rows and `max_bytes`.
+
+    The server measures each row's text and stops sending once the running total passes
+    `max_bytes`, so a huge result never crosses the wire. Three trailing columns carry each
+    row's position, the running total of bytes, and how many rows existed (up to `rows` + 1;
+    a lone row of NULLs carries it when no row fits), for the caller to say what was cut.
+    """
+    return f"""WITH capped AS MATERIALIZED (SELECT * FROM (
+{sql}
+) AS guarded LIMIT {int(rows) + 1}),
+measured AS (SELECT capped.*, row_number() OVER w AS sophia_guard_position,
+    sum(octet_length(capped::text)) OVER w AS sophia_guard_bytes
+  FROM capped WINDOW w AS (ROWS UNBOUNDED PRECEDING))
+SELECT measured.*, total.sophia_guard_rows
+FROM (SELECT count(*) AS sophia_guard_rows FROM capped) AS total
+LEFT JOIN measured ON measured.sophia_guard_bytes <= {int(max_bytes)}
+ORDER BY measured.sophia_guard_position"""

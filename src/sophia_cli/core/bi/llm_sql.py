@@ -47,10 +47,10 @@ def answer_with_sql(settings: Settings, reader: Reader, question: str, as_of: da
             hint="Rephrase with a metric from `sophia ask --help`.",
         ) from exc
     cap = settings.ask_row_limit
-    columns, rows, truncated = reader.fetch(guard.with_row_cap(checked, cap + 1), cap=cap)
+    columns, rows, cut = reader.fetch_capped(checked, cap, settings.ask_max_result_bytes)
     return Answer(
         answer=f"{len(rows)} row(s) from SQL written by the model (outside the semantic layer).",
-        interpretation={"parser": "llm-sql", "truncated": truncated,
+        interpretation={"parser": "llm-sql", "truncated": cut is not None,
                         "notes": ["model-written SQL, checked by the guard only"]},
         sql=checked, columns=columns, rows=rows, source="llm", as_of=as_of,
     )  # fmt: skip

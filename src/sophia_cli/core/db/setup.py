@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from sophia_cli.core.bi.guard import SOURCE_SCHEMAS
 from sophia_cli.core.db.models import InitReport, StopReport, StoreName
 from sophia_cli.core.db.status import cache_status, vectors_status, warehouse_status
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
 from sophia_cli.store import embedded_postgres, embedded_redis, migrations, milvus, postgres, redis
+from sophia_cli.store.reader_role import ROLE, ensure_reader_role
 
 
 def upgrade_warehouse(settings: Settings) -> tuple[list[str], int]:
-    """Apply pending migrations; returns (labels applied now, count applied before)."""
+    """Apply pending migrations and (re)grant the reader role when the user may.
+
+    Returns (labels applied now, count applied before).
+    """
     with postgres.connect(settings, autocommit=True) as conn:
         before = len(migrations.read_applied(conn))
         applied = migrations.upgrade(conn)
+        ensure_reader_role(conn, SOURCE_SCHEMAS)
     return [m.label for m in applied], before
+
+
+def reader_role_ready(settings: Settings) -> bool:
+    """Whether `ask` and `query` statements can run as the read-only role."""
+    with postgres.connect(settings, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)"
+            " AND pg_has_role(current_user, %s, 'MEMBER')",
+            [ROLE, ROLE],
+        ).fetchone()
+    return bool(row and row[0])
 
 
 def ensure_collections(settings: Settings) -> list[str]:
