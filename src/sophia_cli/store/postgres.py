@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from sophia_cli.core import urls
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
 from sophia_cli.store import embedded_postgres
@@ -31,16 +31,27 @@ def resolve_url(settings: Settings) -> str:
 
 def describe(url: str) -> str:
     """Where a conninfo points, without credentials: `host:port/dbname` or the socket dir."""
+    if urls.problem(url) is not None:
+        return urls.describe(url)
     try:
         parts = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
-        return urlsplit(url).hostname or "an unparseable DATABASE_URL"
+        return urls.describe(url)
     host = str(parts.get("host") or "localhost")
     port = parts.get("port") or 5432
     dbname = parts.get("dbname") or parts.get("user") or ""
     if host.startswith("/"):
         return f"socket {host}/{dbname}"
     return f"{host}:{port}/{dbname}"
+
+
+def malformed(url: str, reason: str) -> ServiceUnavailableError:
+    """The error for a DATABASE_URL that cannot be used as written (never echoes it)."""
+    return ServiceUnavailableError(
+        f"DATABASE_URL is malformed: {reason}",
+        hint="Use postgresql://user:password@host:5432/dbname with special characters "
+        "percent-encoded; `sophia env check` points at the problem.",
+    )
 
 
 def connect(
@@ -59,6 +70,8 @@ def connect_url(
     url: str, *, autocommit: bool = False, connect_timeout: float = CONNECT_TIMEOUT_S
 ) -> psycopg.Connection[tuple[object, ...]]:
     """Open one connection to an explicit conninfo."""
+    if (reason := urls.problem(url)) is not None:
+        raise malformed(url, reason)
     try:
         return psycopg.connect(
             url,
@@ -69,16 +82,14 @@ def connect_url(
     except psycopg.OperationalError as exc:
         raise unreachable(url, exc) from exc
     except psycopg.ProgrammingError as exc:
-        raise ServiceUnavailableError(
-            f"DATABASE_URL is not a valid PostgreSQL URL: {exc}",
-            hint="Use the form postgresql://user:password@host:5432/dbname.",
-        ) from exc
+        # libpq's parse errors quote the offending part of the URL, often the password.
+        raise malformed(url, "libpq cannot parse it") from exc
 
 
 def unreachable(url: str, exc: BaseException) -> ServiceUnavailableError:
     """The one error for a PostgreSQL server that cannot be reached or refuses us."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    reason = lines[0] if lines else type(exc).__name__
+    reason = urls.scrub(lines[0], url) if lines else type(exc).__name__
     return ServiceUnavailableError(
         f"PostgreSQL at {describe(url)} is unreachable: {reason}",
         hint="Start the server or fix DATABASE_URL; unset it to use the embedded PostgreSQL.",
@@ -97,6 +108,8 @@ def open_pool(settings: Settings, *, min_size: int = 1, read_only: bool = False)
         conn.read_only = read_only
 
     url = resolve_url(settings)
+    if (reason := urls.problem(url)) is not None:
+        raise malformed(url, reason)
     pool = ConnectionPool(
         url,
         min_size=min_size,

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import redis
 
+from sophia_cli.core import urls
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
 from sophia_cli.store import embedded_redis
@@ -26,6 +27,8 @@ def resolve_url(settings: Settings) -> str:
 
 def describe(url: str) -> str:
     """Where a Redis URL points, without credentials."""
+    if urls.problem(url) is not None:
+        return urls.describe(url)
     parts = urlsplit(url)
     if parts.scheme == "unix":
         return f"socket {parts.path}"
@@ -39,19 +42,22 @@ def client(settings: Settings, *, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.
 
 def client_for_url(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.Redis:
     """A client for an explicit URL."""
+    hint = "Use redis://host:6379/0 or rediss:// for TLS; unset it to use embedded Valkey."
+    if (reason := urls.problem(url)) is not None:
+        raise ServiceUnavailableError(f"REDIS_URL is malformed: {reason}", hint=hint)
     try:
         return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
     except ValueError as exc:
+        reason = urls.scrub(str(exc), url)
         raise ServiceUnavailableError(
-            f"REDIS_URL is not a valid Redis URL: {exc}",
-            hint="Use redis://host:6379/0 or rediss:// for TLS; unset it to use embedded Valkey.",
+            f"REDIS_URL is not a valid Redis URL: {reason}", hint=hint
         ) from exc
 
 
 def unreachable(url: str, exc: BaseException) -> ServiceUnavailableError:
     """The one error for a Redis server that cannot be reached."""
     return ServiceUnavailableError(
-        f"Redis at {describe(url)} is unreachable: {exc}",
+        f"Redis at {describe(url)} is unreachable: {urls.scrub(str(exc), url)}",
         hint="Start Redis or fix REDIS_URL; unset it to use the embedded Valkey server.",
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sophia_cli.core import urls
 from sophia_cli.core.db.models import DbStatus, MigrationSummary, StoreStatus
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
@@ -94,7 +95,7 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
             embedded=embedded,
             location=redis.describe(url),
             reachable=False,
-            detail=str(exc),
+            detail=urls.scrub(str(exc), url),
         )
     version = info.get("valkey_version") or info.get("redis_version")
     return StoreStatus(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+
+from sophia_cli.core import urls
 
 # Public prefixes that say what a token is without saying anything about its secret part.
 _KNOWN_PREFIXES = (
@@ -30,7 +31,7 @@ _KNOWN_PREFIXES = (
 _SECRETISH_NAME = re.compile(
     r"(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL|WEBHOOK)", re.I
 )
-MASK = "•••"
+MASK = urls.MASK
 
 
 def name_looks_secret(name: str) -> bool:
@@ -58,18 +59,4 @@ def display_value(value: str | None, *, secret: bool) -> str | None:
 
 
 def _mask_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return MASK
-    if not parts.scheme or not host:
-        return MASK
-    # The host says where the store is, which is useful and not secret; the rest may be.
-    credentials = f"{MASK}@" if parts.username or parts.password else ""
-    return (
-        f"{parts.scheme}://{credentials}{host}{port}/{MASK}"
-        if parts.path.strip("/")
-        else (f"{parts.scheme}://{credentials}{host}{port}")
-    )
+    return urls.mask(value)

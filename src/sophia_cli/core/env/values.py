@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
+from sophia_cli.core import urls
 from sophia_cli.core.env.entropy import shannon_entropy
 from sophia_cli.core.env.findings import Finding, Severity, error
 from sophia_cli.core.env.layers import EXAMPLE_FILE, Assignment, is_set
@@ -34,9 +35,10 @@ def _url_with(*schemes: str, conninfo: bool = False) -> Callable[[str], str | No
         if conninfo and "://" not in value and _CONNINFO.match(value):
             return None  # a libpq key=value conninfo is also accepted by psycopg
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-        if scheme in schemes:
-            return None
-        return f"must start with {' or '.join(s + '://' for s in schemes)}"
+        if scheme not in schemes:
+            return f"must start with {' or '.join(s + '://' for s in schemes)}"
+        reason = urls.problem(value)
+        return f"is malformed: {reason}" if reason else None
 
     return check
 
