@@ -92,10 +92,12 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """`start_server("--legacy-port", "N", env={...})` runs serve as a real process."""
     servers: list[Server] = []
 
-    def start(*args: str, env: dict[str, str] | None = None, wait: bool = True) -> Server:
+    def start(
+        *args: str, env: dict[str, str] | None = None, wait: bool = True, cwd: Path | None = None
+    ) -> Server:
         port = free_port()
         environ = {**os.environ, **(env or {})}
-        server = Server(list(args), environ, port, tmp_path / f"serve-{port}.log")
+        server = Server(list(args), environ, port, tmp_path / f"serve-{port}.log", cwd)
         servers.append(server)
         if wait:
             server.wait_ready()

@@ -56,7 +56,9 @@ def free_port() -> int:
 class Server:
     """A `sophia serve` process on free ports."""
 
-    def __init__(self, args: list[str], env: dict[str, str], port: int, log: Path) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], port: int, log: Path, cwd: Path | None = None
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
@@ -66,6 +68,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=log.open("wb"),
             start_new_session=True,
+            cwd=cwd,
         )
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:

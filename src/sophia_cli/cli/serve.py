@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,7 +14,7 @@ import typer
 from sophia_cli.cli import output
 from sophia_cli.cli.state import settings, state
 from sophia_cli.core.errors import ServiceUnavailableError, UsageError
-from sophia_cli.server import ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
+from sophia_cli.server import DIRECTORY_VARIABLE, ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
 
 APP_FACTORY = "sophia_cli.server.app:app_from_environment"
 
@@ -84,6 +85,7 @@ def serve(
     )
     where = ", ".join(f"http://{host}:{p}" for p in chosen)
     output.say(f"sophia serve on {where} ({workers} worker{'s' if workers > 1 else ''})")
+    output.say(_layers_line(ctx))
     try:
         if workers > 1:
             Multiprocess(config, sockets=sockets).run()
@@ -92,6 +94,13 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _layers_line(ctx: typer.Context) -> str:
+    """Which configuration layers the workers will read (they load the same ones)."""
+    from sophia_cli.core.env.layers import layer_summary, load_layers
+
+    return layer_summary(load_layers(Path.cwd(), extra_file=state(ctx).env_file))
 
 
 def _export_for_workers(
@@ -104,6 +113,7 @@ def _export_for_workers(
     env_file = state(ctx).env_file
     if env_file is not None:
         os.environ[ENV_FILE_VARIABLE] = str(env_file.resolve())
+    os.environ[DIRECTORY_VARIABLE] = str(Path.cwd())
     os.environ["SOPHIA_PORT"] = str(api_port)
     if legacy_port is not None:
         os.environ[LEGACY_PORT_VARIABLE] = str(legacy_port)

@@ -23,8 +23,8 @@ from sophia_cli import __version__
 from sophia_cli.core.auth.tokens import secret_problem
 from sophia_cli.core.doctor.models import DoctorReport
 from sophia_cli.core.errors import ConfigError
-from sophia_cli.core.settings import Settings, load_settings
-from sophia_cli.server import ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
+from sophia_cli.core.settings import Settings
+from sophia_cli.server import DIRECTORY_VARIABLE, ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
 from sophia_cli.server.errors import install_error_handlers
 from sophia_cli.server.metrics import Metrics, ObserveMiddleware
 from sophia_cli.server.ports import PortPlan, PortsMiddleware
@@ -139,11 +139,22 @@ def _preload_llm_library(settings: Settings) -> None:
         load_litellm()
 
 
+def settings_for_worker() -> Settings:
+    """Settings loaded exactly as the CLI loads them: the layered files of the directory
+    `sophia serve` ran in (or its --env-file), the process environment, then the keyring."""
+    from sophia_cli.core.env.layers import layer_summary, load_layered
+
+    env_file = os.environ.get(ENV_FILE_VARIABLE)
+    directory = Path(os.environ.get(DIRECTORY_VARIABLE) or Path.cwd())
+    settings, layers = load_layered(directory, extra_file=Path(env_file) if env_file else None)
+    log.info("worker %d: %s", os.getpid(), layer_summary(layers))
+    return settings
+
+
 def app_from_environment() -> FastAPI:
     """The factory uvicorn workers call (`sophia serve` prepared the environment)."""
     _log_to_stderr()
-    env_file = os.environ.get(ENV_FILE_VARIABLE)
-    settings = load_settings([Path(env_file)] if env_file else [])
+    settings = settings_for_worker()
     legacy = os.environ.get(LEGACY_PORT_VARIABLE)
     plan = PortPlan(
         api=settings.sophia_port,

@@ -146,8 +146,40 @@ def load_layered_settings(
     extra_file: Path | None = None,
 ) -> Settings:
     """Settings from the layers of `directory` (process env > files > keyring)."""
+    return load_layered(directory, env, environ, extra_file=extra_file)[0]
+
+
+def load_layered(
+    directory: Path,
+    env: Environment | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    extra_file: Path | None = None,
+) -> tuple[Settings, Layers]:
+    """Settings from the layers of `directory`, and the layers they came from."""
     layers = load_layers(directory, env, environ, extra_file=extra_file)
-    return settings_from_values(_with_deprecated(layers.values()), layers.environment)
+    return settings_from_values(_with_deprecated(layers.values()), layers.environment), layers
+
+
+def layer_summary(layers: Layers) -> str:
+    """Which layers supplied values, lowest precedence first, e.g. for `sophia serve`."""
+    labels = [a.layer for found in layers.assignments.values() for a in found if is_set(a.value)]
+    used = {label.split(" → ")[0] for label in labels}
+    parts = [f"{loaded.path}" for loaded in layers.files if loaded.layer in used]
+    if PROCESS in used:
+        parts.append(PROCESS)
+    from_keyring = sorted(
+        {
+            *layers.keyring_used,
+            *(n for n, found in layers.assignments.items() if found and " → " in found[-1].layer),
+        }
+    )
+    if from_keyring:
+        parts.append(f"{KEYRING} ({', '.join(from_keyring)})")
+    if layers.keyring_error:
+        parts.append(f"{KEYRING} not read: {layers.keyring_error}")
+    shown = ", ".join(parts) if parts else "defaults only"
+    return f"settings ({layers.environment.value}) from {shown}"
 
 
 def settings_from_values(values: Mapping[str, str], environment: Environment) -> Settings:
