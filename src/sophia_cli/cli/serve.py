@@ -20,10 +20,16 @@ APP_FACTORY = "sophia_cli.server.app:app_from_environment"
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """A bound, inheritable socket that every worker accepts on."""
+    """A bound, inheritable socket that every worker accepts on.
+
+    Created as IPPROTO_TCP with TCP_NODELAY: accepted connections inherit the option, and
+    asyncio only sets it itself on sockets whose protocol says TCP. Without it every
+    keep-alive response waits ~40 ms for the client's delayed ACK (Nagle).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:

@@ -185,6 +185,21 @@ class Settings(BaseSettings):
         ),
         example="120",
     )
+    sophia_max_body_bytes: int = setting(
+        1_048_576,
+        section=Section.SERVER,
+        description="Largest request body the API accepts, in bytes (413 beyond); 0 = no limit.",
+        example="1048576",
+    )
+    sophia_max_concurrent_per_token: int = setting(
+        8,
+        section=Section.SERVER,
+        description=(
+            "Requests one token may have in progress per worker (429 beyond), so one caller "
+            "cannot take every thread; 0 = no limit."
+        ),
+        example="8",
+    )
     mcp_context_urls: str = setting(
         "http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8084",
         section=Section.SERVER,

@@ -26,6 +26,7 @@ from sophia_cli.core.errors import ConfigError
 from sophia_cli.core.settings import Settings
 from sophia_cli.server import DIRECTORY_VARIABLE, ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
 from sophia_cli.server.errors import install_error_handlers
+from sophia_cli.server.limits import BodyLimitMiddleware, SubjectConcurrency
 from sophia_cli.server.metrics import Metrics, ObserveMiddleware
 from sophia_cli.server.ports import PortPlan, PortsMiddleware
 from sophia_cli.server.ratelimit import RateLimiter
@@ -43,6 +44,7 @@ class ServerState:
     metrics: Metrics
     limiter: RateLimiter
     ports: PortPlan
+    concurrency: SubjectConcurrency
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     background: set[asyncio.Task[None]] = field(default_factory=set)
     # The last readiness report and when it was taken (monotonic seconds): probes arrive
@@ -94,12 +96,17 @@ def create_app(settings: Settings, ports: PortPlan | None = None) -> FastAPI:
     )
     metrics = Metrics()
     app.state.sophia = ServerState(
-        settings=settings, metrics=metrics, limiter=RateLimiter(settings, metrics), ports=plan
+        settings=settings,
+        metrics=metrics,
+        limiter=RateLimiter(settings, metrics),
+        ports=plan,
+        concurrency=SubjectConcurrency(settings.sophia_max_concurrent_per_token),
     )
     install_error_handlers(app)
     _include_routers(app)
     # Added innermost first: ObserveMiddleware sees every response, gzip sits closest.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.sophia_max_body_bytes)
     app.add_middleware(PortsMiddleware, plan=plan)
     app.add_middleware(ObserveMiddleware, metrics=metrics, legacy_port=plan.legacy)
     return app

@@ -6,7 +6,7 @@ scope checked (403), then the subject's request counted against the shared limit
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
@@ -51,20 +51,30 @@ def authorize(claims: TokenClaims, scope: Scope) -> None:
         )
 
 
-def guard(scope: Scope) -> Callable[..., Awaitable[TokenClaims]]:
-    """A dependency that authenticates, authorizes `scope` and applies the rate limit."""
+async def admit(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope
+) -> TokenClaims:
+    """Authenticate, authorize `scope` and count the request against the shared rate limit."""
+    state = server_state(request)
+    try:
+        claims = authenticate(request, credentials)
+        request.state.subject = claims.sub
+        authorize(claims, scope)
+    except SophiaError as exc:
+        state.metrics.auth_failures.labels(exc.code).inc()
+        raise
+    await state.limiter.check(request, claims.sub, route_template(request.scope))
+    return claims
 
-    async def dependency(request: Request, credentials: Credentials) -> TokenClaims:
-        state = server_state(request)
-        try:
-            claims = authenticate(request, credentials)
-            request.state.subject = claims.sub
-            authorize(claims, scope)
-        except SophiaError as exc:
-            state.metrics.auth_failures.labels(exc.code).inc()
-            raise
-        await state.limiter.check(request, claims.sub, route_template(request.scope))
-        return claims
+
+def guard(scope: Scope) -> Callable[..., AsyncIterator[TokenClaims]]:
+    """A dependency that admits the request (see `admit`) and holds one of its token's
+    concurrency slots in this worker until the response is done."""
+
+    async def dependency(request: Request, credentials: Credentials) -> AsyncIterator[TokenClaims]:
+        claims = await admit(request, credentials, scope)
+        with server_state(request).concurrency.slot(claims.sub):
+            yield claims
 
     return dependency
 

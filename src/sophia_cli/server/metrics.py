@@ -27,6 +27,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 access_log = logging.getLogger("sophia.access")
 log = logging.getLogger("sophia.server")
 SERVED_BY = f"sophia/{__version__}".encode()
+# Label values come from closed sets (Prometheus' cardinality guidance): a client choosing
+# the method, path or query must not be able to mint new series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -110,6 +113,12 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+def method_label(scope: Scope) -> str:
+    """The request method if it is a standard one, else `other`."""
+    method = str(scope.get("method", ""))
+    return method if method in KNOWN_METHODS else "other"
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's path template (bounded cardinality), or `unmatched`."""
     route = scope.get("route")
@@ -159,7 +168,7 @@ class ObserveMiddleware:
             self._record(scope, status, time.perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
-        route, method = route_template(scope), str(scope.get("method", ""))
+        route, method = route_template(scope), method_label(scope)
         server = scope.get("server") or (None, None)
         legacy = self.legacy_port is not None and server[1] == self.legacy_port
         subject = str(scope.get("state", {}).get("subject") or "anonymous")

@@ -31,16 +31,20 @@ def arrival_port(scope: Scope) -> int | None:
 
 
 def successor_link(scope: Scope, api_port: int) -> bytes:
-    """`<http://host:API/path>; rel="successor-version"` for a legacy request."""
-    headers = dict(scope.get("headers") or [])
-    host = headers.get(b"host", b"localhost").decode("latin-1")
-    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    path = scope.get("path", "/")
-    query = scope.get("query_string", b"").decode("latin-1")
-    target = f"{scope.get('scheme', 'http')}://{hostname}:{api_port}{path}"
-    if query:
-        target += f"?{query}"
-    return f'<{target}>; rel="successor-version"'.encode("latin-1", "replace")
+    """`<http://ADDRESS:API/path>; rel="successor-version"` for a legacy request.
+
+    The address is the one the connection arrived on, never the client's Host header, and
+    the path is percent-encoded without its query string: nothing a caller sends is
+    reflected into the header.
+    """
+    from urllib.parse import quote
+
+    server = scope.get("server") or ("127.0.0.1", None)
+    address = str(server[0])
+    host = f"[{address}]" if ":" in address else address
+    path = quote(str(scope.get("path", "/")), safe="/-._~")
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    return f'<{scheme}://{host}:{api_port}{path}>; rel="successor-version"'.encode("ascii")
 
 
 class PortsMiddleware:

@@ -16,7 +16,7 @@ from sophia_cli.core.doctor.models import DoctorReport
 from sophia_cli.core.doctor.registry import registered
 from sophia_cli.core.doctor.runner import run_checks
 from sophia_cli.core.errors import ServiceUnavailableError
-from sophia_cli.server.auth import bearer_scheme, guard, server_state
+from sophia_cli.server.auth import admit, bearer_scheme, server_state
 
 if TYPE_CHECKING:
     from sophia_cli.server.app import ServerState
@@ -36,6 +36,7 @@ class Readiness(BaseModel):
     report: DoctorReport
 
 
+@router.head("/health", include_in_schema=False)
 @router.get("/health", response_model=Health, summary="Alive (touches no dependency)")
 async def health() -> Health:
     """Answers as long as the process serves requests; used by liveness probes."""
@@ -82,7 +83,7 @@ async def metrics(request: Request) -> Response:
     """Prometheus text format; admin-scoped in production unless on SOPHIA_METRICS_PORT."""
     state = server_state(request)
     if state.settings.is_production and state.ports.metrics is None:
-        await guard(Scope.ADMIN)(request, await bearer_scheme(request))
+        await admit(request, await bearer_scheme(request), Scope.ADMIN)
     from prometheus_client import CONTENT_TYPE_LATEST
 
     return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
