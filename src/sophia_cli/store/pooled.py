@@ -35,6 +35,9 @@ class ReadPool:
 
     pool: ConnectionPool
     reader_role: bool | None = None  # whether SET ROLE sophia_reader works here
+    # The guard's table list and when it was read (monotonic seconds): tables change with
+    # migrations, not per request.
+    known_tables: tuple[float, set[tuple[str, str]]] | None = None
 
 
 def _target(settings: Settings, field: str) -> str:

@@ -35,9 +35,11 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sophia_reader')
             ELSE false END
 """
 _KNOWN_TABLES = """
-SELECT table_schema, table_name FROM information_schema.tables
-WHERE table_schema = ANY(%s)
+SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 """
+KNOWN_TABLES_TTL_S = 30.0
 # Settings the parser depends on are forced for the transaction, whatever the server,
 # database or role say: the guard parsed the SQL with these (a legacy
 # standard_conforming_strings = off would read 'a\' as an unfinished string). Names
@@ -150,20 +152,17 @@ class Reader:
     ) -> tuple[list[str], list[list[Any]], bool]:
         """Columns, rows (at most `cap`) and whether more rows existed.
 
-        The statement goes through the extended protocol (psycopg's stream), which runs
-        exactly one statement: nothing stacked after a `;` can ever execute.
+        BEGIN, the preamble and the statement travel in one pipeline (one round trip), and
+        pipeline mode uses the extended protocol, which runs exactly one statement: nothing
+        stacked after a `;` can ever execute.
         """
         preamble = _PREAMBLE + (_AS_READER if self.uses_reader_role() else "")
         timeout = str(int(self.settings.ask_statement_timeout_ms))
         try:
-            with self.conn.transaction() as tx:
+            with self.conn.pipeline(), self.conn.transaction() as tx:
                 self.conn.execute(preamble, {"timeout": timeout})
-                cursor = self.conn.cursor()
-                raw: list[tuple[Any, ...]] = []
-                for row in cursor.stream(sql, params):
-                    raw.append(row)
-                    if cap is not None and len(raw) > cap:
-                        break  # psycopg cancels the rest of the result
+                cursor = self.conn.execute(sql, params)
+                raw = cursor.fetchmany(cap + 1) if cap is not None else cursor.fetchall()
                 columns = [column.name for column in cursor.description or []]
                 raise psycopg.Rollback(tx)  # nothing to keep, even when nothing was written
         except psycopg.Error as exc:
@@ -194,10 +193,20 @@ class Reader:
         return columns[:-3], rows, cut
 
     def known_tables(self) -> set[tuple[str, str]]:
-        """Tables of the synced schemas that exist, plus sophia's readable run records."""
+        """Tables of the synced schemas that exist, plus sophia's readable run records.
+
+        Read at most every KNOWN_TABLES_TTL_S per process: a table added by a migration is
+        queryable that much later at worst, and one that vanished fails in the database.
+        """
+        cached = self._pool.known_tables
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < KNOWN_TABLES_TTL_S:
+            return cached[1]
         with self.conn.transaction():
             rows = self.conn.execute(_KNOWN_TABLES, [list(guard.SOURCE_SCHEMAS)]).fetchall()
-        return {(str(row[0]), str(row[1])) for row in rows} | guard.READABLE_OWN_TABLES
+        found = {(str(row[0]), str(row[1])) for row in rows} | guard.READABLE_OWN_TABLES
+        self._pool.known_tables = (now, found)
+        return found
 
 
 def run_query(settings: Settings, sql: str, *, limit: int | None = None) -> QueryResult:

@@ -5,7 +5,7 @@ reads the text exactly as the server does with `standard_conforming_strings = on
 `execute` forces inside the guarded transaction. A statement passes only when it is exactly
 one SELECT whose every node is of a kind on an allow list: functions, types and SQL value
 functions by their SQL names, tables of the synced schemas, and CTE names only inside the
-query that defines them. What runs is the SQL deparsed from the checked tree, sent through
+query that defines them. What runs is the SQL deparsed from the parser's tree, sent through
 the extended protocol (one statement, nothing stacked) in a read-only transaction as the
 reader role: the database's walls behind the guard's.
 """
@@ -242,7 +242,7 @@ def _describe(kind: str) -> str:
 
 def check(sql: str, known_tables: Iterable[tuple[str, str]]) -> str:
     """The SQL to run for `sql` if every rule holds; GuardError naming the first broken rule."""
-    from pglast.stream import RawStream
+    from pglast.parser import deparse_protobuf, parse_sql_protobuf
 
     if "\x00" in sql:
         raise GuardError("the SQL contains a NUL byte")
@@ -254,7 +254,8 @@ def check(sql: str, known_tables: Iterable[tuple[str, str]]) -> str:
         if kind != "SELECT":
             raise GuardError(f"only SELECT is allowed, got {kind}")
         _Checker(set(known_tables)).node(tree, frozenset())
-        return str(RawStream()(tree))
+        # The same parser's tree again, printed by libpg_query's own deparser (C, fast).
+        return str(deparse_protobuf(parse_sql_protobuf(sql)))
     except RecursionError as exc:
         raise GuardError("the SQL is nested too deeply to check") from exc
 
