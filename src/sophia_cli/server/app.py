@@ -50,6 +50,7 @@ class ServerState:
     # The last readiness report and when it was taken (monotonic seconds): probes arrive
     # every few seconds from every kubelet, and the checks touch every store.
     readiness: tuple[float, DoctorReport] | None = None
+    probe_threads: Any = None  # anyio CapacityLimiter of /ready, made in the serving loop
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run a background job that shutdown waits for (it should watch `stopping`)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sophia_cli.core.errors import RateLimitedError
+from sophia_cli.core.errors import RateLimitedError, SophiaError
 from sophia_cli.core.settings import Settings
 from sophia_cli.server.metrics import Metrics
 from sophia_cli.store import redis as redis_store
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sophia.server")
 WINDOW_S = 60
-_REDIS_TIMEOUT_S = 2.0
 
 
 class RateLimiter:
@@ -27,17 +26,20 @@ class RateLimiter:
         self.metrics = metrics
         self.limit = settings.rate_limit_per_minute
         self._window: SlidingWindow | None = None
+        self._breaker = redis_store.Breaker()
 
     async def _sliding_window(self) -> SlidingWindow:
         # Created on first use, inside the serving event loop (the client is bound to it).
         if self._window is None:
             import redis.asyncio
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
             from starlette.concurrency import run_in_threadpool
 
             url = await run_in_threadpool(redis_store.resolve_url, self.settings)
-            client = redis.asyncio.Redis.from_url(
-                url, socket_timeout=_REDIS_TIMEOUT_S, socket_connect_timeout=_REDIS_TIMEOUT_S
-            )
+            options = redis_store.connection_options(redis_store.REQUEST_PATH_TIMEOUT_S)
+            options["retry"] = Retry(NoBackoff(), 1, (redis.ConnectionError,))
+            client = redis.asyncio.Redis.from_url(url, **options)
             self._window = SlidingWindow(client)
         return self._window
 
@@ -45,17 +47,22 @@ class RateLimiter:
         """Count this request; raise RateLimitedError when the subject's window is full.
 
         When Redis fails the request is admitted (and counted in metrics): an outage of the
-        cache must not take the API down with it.
+        cache must not take the API down with it. After a failure Redis is skipped for a
+        second, so a hung Redis costs one short timeout, not one per request.
         """
         import redis
 
         if self.limit <= 0:  # RATE_LIMIT_PER_MINUTE=0 turns the limit off
             return None
+        if self._breaker.is_open:
+            self.metrics.rate_limit_errors.inc()
+            return None
         key = redis_store.key(self.settings, "ratelimit", route, subject)
         try:
             window = await self._sliding_window()
             decision = await window.hit(key, limit=self.limit, window_s=WINDOW_S)
-        except (redis.RedisError, OSError) as exc:
+        except (redis.RedisError, OSError, SophiaError) as exc:
+            self._breaker.trip()
             self.metrics.rate_limit_errors.inc()
             log.warning("rate limit skipped, Redis failed: %s", type(exc).__name__)
             return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
@@ -12,6 +14,47 @@ from sophia_cli.core.settings import Settings
 from sophia_cli.store import embedded_redis
 
 SOCKET_TIMEOUT_S = 5.0
+# Requests that only use Redis as a cache or a counter must not wait long for it.
+REQUEST_PATH_TIMEOUT_S = 0.5
+HEALTH_CHECK_INTERVAL_S = 10
+
+
+def connection_options(timeout_s: float) -> dict[str, Any]:
+    """Timeouts and retries for every client.
+
+    A connection that broke (Redis restarted) is replaced and the command retried once; a
+    timeout is never retried (a hung Redis would cost several timeouts per command, which
+    redis-py's default retry policy does), and a connection idle for a while is checked
+    with PING before it is used again.
+    """
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        "health_check_interval": HEALTH_CHECK_INTERVAL_S,
+    }
+
+
+class Breaker:
+    """After Redis failed, skip it for `cooldown_s`, so requests do not each pay a timeout.
+
+    For uses that can do without Redis (the answer cache, rate limits that fail open): one
+    request finds out Redis is down, the next ones within the cooldown do not ask.
+    """
+
+    def __init__(self, cooldown_s: float = 1.0) -> None:
+        self.cooldown_s = cooldown_s
+        self._until = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return time.monotonic() < self._until
+
+    def trip(self) -> None:
+        self._until = time.monotonic() + self.cooldown_s
 
 
 def is_embedded(settings: Settings) -> bool:
@@ -46,7 +89,7 @@ def client_for_url(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.Re
     if (reason := urls.problem(url)) is not None:
         raise ServiceUnavailableError(f"REDIS_URL is malformed: {reason}", hint=hint)
     try:
-        return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        return redis.Redis.from_url(url, **connection_options(timeout_s))
     except ValueError as exc:
         reason = urls.scrub(str(exc), url)
         raise ServiceUnavailableError(

@@ -32,21 +32,26 @@ def cache_key(settings: Settings, *parts: str) -> str:
 
 
 _CLIENTS: dict[str, redis_lib.Redis] = {}
+# Skips Redis for a moment after it failed: a question must not wait on a hung cache.
+_BREAKER = redis.Breaker()
 
 
 def _client(settings: Settings) -> redis_lib.Redis:
     """One client (and connection pool) per Redis URL for the life of the process."""
     url = redis.resolve_url(settings)
     if url not in _CLIENTS:
-        _CLIENTS[url] = redis.client_for_url(url)
+        _CLIENTS[url] = redis.client_for_url(url, timeout_s=redis.REQUEST_PATH_TIMEOUT_S)
     return _CLIENTS[url]
 
 
 def get(settings: Settings, key: str) -> Answer | None:
     """The cached answer, or None (also when Redis is unreachable)."""
+    if _BREAKER.is_open:
+        return None
     try:
         raw = _client(settings).get(key)
     except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
+        _BREAKER.trip()
         log.debug("answer cache unavailable: %s", exc)
         return None
     if raw is None:
@@ -61,7 +66,10 @@ def get(settings: Settings, key: str) -> Answer | None:
 
 def put(settings: Settings, key: str, answer: Answer) -> None:
     """Store an answer for ASK_CACHE_TTL_S seconds; failures are logged, not raised."""
+    if _BREAKER.is_open:
+        return
     try:
         _client(settings).set(key, answer.model_dump_json(), ex=settings.ask_cache_ttl_s)
     except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
+        _BREAKER.trip()
         log.debug("answer cache unavailable: %s", exc)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
 
 from sophia_cli import __version__
 from sophia_cli.core.auth.tokens import Scope
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 router = APIRouter(tags=["operations"])
 
 READINESS_TTL_S = 5.0
+PROBE_THREADS = 2
 
 
 class Health(BaseModel):
@@ -31,8 +32,16 @@ class Health(BaseModel):
     version: str
 
 
+# Checks whose failure slows the API down without stopping it: the answer cache and the
+# rate-limit windows live in Redis, and both are skipped while it is away. A load balancer
+# must not pull every replica out for a cache outage.
+DEGRADABLE_CHECKS = frozenset({"redis"})
+
+
 class Readiness(BaseModel):
     ready: bool
+    status: Literal["ready", "degraded"] = "ready"
+    degraded: list[str] = Field(default_factory=list, description="Failed optional stores.")
     report: DoctorReport
 
 
@@ -50,7 +59,8 @@ async def health() -> Health:
     responses={503: {"description": "A required check failed (error body plus the report)."}},
 )
 async def ready(request: Request) -> Any:
-    """Run the doctor's required checks; 503 when one failed.
+    """Run the doctor's required checks; 503 when one failed, 200 "degraded" when only
+    Redis did (the API answers without its cache).
 
     Only required checks run (stores and configuration): the informative ones call outside
     APIs or scan files, which a probe every few seconds must not do. A report younger than
@@ -58,6 +68,8 @@ async def ready(request: Request) -> Any:
     """
     report = await _readiness_report(server_state(request))
     failed = [c.name for c in report.checks if c.required and c.status.value == "fail"]
+    degraded = [name for name in failed if name in DEGRADABLE_CHECKS]
+    failed = [name for name in failed if name not in DEGRADABLE_CHECKS]
     if failed:
         error = ServiceUnavailableError(
             f"not ready: {', '.join(failed)} failed",
@@ -65,6 +77,8 @@ async def ready(request: Request) -> Any:
         )
         body = error.to_dict() | {"report": report.model_dump(mode="json")}
         return JSONResponse(body, status_code=error.http_status)
+    if degraded:
+        return Readiness(ready=True, status="degraded", degraded=degraded, report=report)
     return Readiness(ready=True, report=report)
 
 
@@ -73,7 +87,12 @@ async def _readiness_report(state: ServerState) -> DoctorReport:
     if state.readiness is not None and now - state.readiness[0] < READINESS_TTL_S:
         return state.readiness[1]
     required = [check for check in registered() if check.required]
-    report = await run_in_threadpool(run_checks, state.settings, required)
+    # Its own threads: a worker whose shared pool is busy with slow queries still answers.
+    if state.probe_threads is None:
+        state.probe_threads = CapacityLimiter(PROBE_THREADS)
+    report = await to_thread.run_sync(
+        run_checks, state.settings, required, limiter=state.probe_threads
+    )
     state.readiness = (now, report)
     return report
 
