@@ -55,7 +55,7 @@ class ConfigError(SophiaError):
 
     code = "config"
     exit_code = ExitCode.USAGE
-    http_status = 500
+    http_status = 503  # the server cannot serve this until it is configured
     default_hint = "Run `sophia env check` to see every configuration problem at once."
 
 

@@ -156,6 +156,12 @@ class Settings(BaseSettings):
         example="<the secret that JWT_SECRET replaced>",
         secret=True,
     )
+    jwt_max_ttl_days: float = setting(
+        90.0,
+        section=Section.SERVER,
+        description="Longest lifetime of an API token; longer ones are not issued or accepted.",
+        example="90",
+    )
     sophia_port: int = setting(
         8000,
         section=Section.SERVER,

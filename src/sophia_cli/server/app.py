@@ -34,6 +34,9 @@ from sophia_cli.server.ratelimit import RateLimiter
 log = logging.getLogger("sophia.server")
 GZIP_MINIMUM_BYTES = 1000
 SHUTDOWN_GRACE_S = 25.0
+# How long background jobs get to finish after in-flight requests drained; then they are
+# cancelled and record that they were interrupted (Kubernetes kills at 30 s by default).
+BACKGROUND_GRACE_S = 3.0
 
 
 @dataclass
@@ -81,7 +84,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.stopping.set()
     if state.background:
         log.info("waiting for %d background job(s) to stop", len(state.background))
-        await asyncio.wait(list(state.background), timeout=SHUTDOWN_GRACE_S)
+        _, pending = await asyncio.wait(list(state.background), timeout=BACKGROUND_GRACE_S)
+        for task in pending:
+            task.cancel()  # each job records itself as interrupted
+        if pending:
+            await asyncio.wait(pending, timeout=BACKGROUND_GRACE_S)
     await state.limiter.close()
 
 

@@ -64,8 +64,22 @@ def translate_unexpected(exc: BaseException) -> SophiaError:
     details stay in the server log.
     """
     import psycopg
+    import pydantic
     import redis
 
+    if isinstance(exc, pydantic.ValidationError):
+        # A core model refused a value the request led to (e.g. "top 10^18 owners").
+        details = exc.errors()
+        where = ".".join(str(part) for part in details[0]["loc"]) if details else "a value"
+        message = details[0]["msg"] if details else "invalid"
+        return InputError(f"{where}: {message}", hint="Ask for a smaller or simpler value.")
+    if isinstance(exc, OverflowError) or (
+        isinstance(exc, ValueError) and "out of range" in str(exc)
+    ):
+        return InputError(
+            f"a date or number is out of range: {str(exc)[:120]}",
+            hint="Use dates between years 1 and 9999 and reasonable sizes.",
+        )
     if isinstance(exc, psycopg.errors.UndefinedTable | psycopg.errors.InvalidSchemaName):
         return MigrationError(
             "the warehouse schema is missing or out of date",

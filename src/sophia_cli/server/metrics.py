@@ -156,14 +156,20 @@ class ObserveMiddleware:
         try:
             await self.app(scope, receive, send_observed)
         except Exception as exc:
-            # The one place unexpected errors end: logged once with the traceback, answered
-            # in the shared error shape, and the worker keeps serving.
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if response_started:
-                raise
+            # The one place unexpected errors end: answered in the shared error shape, and
+            # the worker keeps serving. Only a real bug is logged with its traceback; an
+            # error the translation recognises (bad input, a store down) is one line.
             from sophia_cli.server.errors import error_response, translate_unexpected
 
-            await error_response(translate_unexpected(exc))(scope, receive, send_observed)
+            error = translate_unexpected(exc)
+            where = (method_label(scope), route_template(scope))
+            if type(error).__name__ == "SophiaError":
+                log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            else:
+                log.warning("%s %s: %s (%s)", *where, error.message, type(exc).__name__)
+            if response_started:
+                raise
+            await error_response(error)(scope, receive, send_observed)
         finally:
             self._record(scope, status, time.perf_counter() - started)
 

@@ -20,7 +20,8 @@ from sophia_cli.core.settings import Settings
 
 ALGORITHM = "HS256"
 MIN_SECRET_LENGTH = 64
-MAX_TOKEN_LENGTH = 8192  # a bearer header longer than this is not ours; refuse before parsing
+MAX_TOKEN_LENGTH = 8192
+_CLOCK_SKEW_S = 300  # a bearer header longer than this is not ours; refuse before parsing
 _TTL_PATTERN = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -109,6 +110,11 @@ def verification_keys(settings: Settings) -> dict[str, str]:
     return keys
 
 
+def max_ttl_s(settings: Settings) -> int:
+    """The longest lifetime a token may have (JWT_MAX_TTL_DAYS)."""
+    return int(settings.jwt_max_ttl_days * 86400)
+
+
 def issue_token(
     settings: Settings, sub: str, scopes: list[Scope], ttl_s: int, *, now: float | None = None
 ) -> str:
@@ -117,6 +123,12 @@ def issue_token(
 
     if not sub.strip():
         raise InputError("--sub must not be empty", hint="Name the service or person, e.g. bridge.")
+    if ttl_s > max_ttl_s(settings):
+        raise InputError(
+            f"--ttl of {ttl_s}s is longer than the maximum token lifetime of "
+            f"{settings.jwt_max_ttl_days:g} days",
+            hint="Issue a shorter-lived token and rotate it, or raise JWT_MAX_TTL_DAYS.",
+        )
     secret = require_signing_secret(settings)
     issued = int(now if now is not None else time.time())
     claims = {
@@ -168,15 +180,18 @@ def verify_token(settings: Settings, token: str, *, now: float | None = None) ->
         raise _refuse("token has expired") from exc
     except jwt.PyJWTError as exc:
         raise _refuse(f"token refused: {exc}") from exc
-    return _claims(claims, kid, now)
+    return _claims(claims, kid, now, max_ttl_s(settings))
 
 
-def _claims(claims: dict[str, object], kid: str, now: float | None) -> TokenClaims:
+def _claims(claims: dict[str, object], kid: str, now: float | None, max_ttl: int) -> TokenClaims:
     exp, sub, scope, iat = claims["exp"], claims["sub"], claims["scope"], claims.get("iat")
     if not isinstance(exp, int) or not isinstance(sub, str) or not sub:
         raise _refuse("token claims are malformed")
+    current = now if now is not None else time.time()
     if now is not None and exp <= now:
         raise _refuse("token has expired")
+    if exp > current + max_ttl + _CLOCK_SKEW_S:
+        raise _refuse("token lives longer than the maximum token lifetime")
     names = scope.split() if isinstance(scope, str) else scope
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         raise _refuse("token scope claim is malformed")

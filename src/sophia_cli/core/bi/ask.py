@@ -23,9 +23,17 @@ from sophia_cli.core.bi.values import ValueIndex, build_index, values_sql
 from sophia_cli.core.errors import InputError, NotUnderstoodError
 from sophia_cli.core.settings import Settings
 
+EARLIEST_AS_OF, LATEST_AS_OF = date(1000, 1, 1), date(8999, 12, 31)
+
 
 def calendar(settings: Settings, as_of: date) -> timephrases.Calendar:
     """The calendar a question is read in: pinned day, week start, fiscal start."""
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        # Phrases reach years around as_of; Python dates end at years 1 and 9999.
+        raise InputError(
+            f"as_of {as_of.isoformat()} is outside the supported years 1000-8999",
+            hint="Pin a date within the years your data covers.",
+        )
     if not 1 <= settings.ask_fiscal_year_start_month <= 12:
         raise InputError(
             "ASK_FISCAL_YEAR_START_MONTH must be between 1 and 12",

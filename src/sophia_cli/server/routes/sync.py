@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from sophia_cli.core.auth.tokens import Scope
-from sophia_cli.core.errors import NotFoundError, SophiaError
+from sophia_cli.core.errors import InputError, NotFoundError, SophiaError
 from sophia_cli.core.sync.models import RunStatus, SyncReport, SyncStatus
 from sophia_cli.core.sync.run import run_sync
 from sophia_cli.core.sync.status import sync_status
@@ -36,7 +36,7 @@ class SyncJob(BaseModel):
     """A sync started through the API; `report` is set when it has finished."""
 
     run_id: str
-    state: Literal["running", "finished", "failed"]
+    state: Literal["running", "finished", "failed", "interrupted"]
     started_at: datetime
     finished_at: datetime | None = None
     request: SyncRequest
@@ -47,6 +47,7 @@ class SyncJob(BaseModel):
 @router.post("", response_model=SyncJob, status_code=202, summary="Start a sync in the background")
 async def start(request: Request, body: SyncRequest) -> SyncJob:
     """Returns at once with a run id; follow it at `GET /v1/sync/runs/{run_id}`."""
+    _refuse_unknown_sources(body.sources or [])
     state = server_state(request)
     job = SyncJob(
         run_id=uuid.uuid4().hex[:12], state="running", started_at=datetime.now(UTC), request=body
@@ -69,6 +70,19 @@ async def status(request: Request) -> SyncStatus:
     return await run_in_threadpool(sync_status, server_state(request).settings)
 
 
+def _refuse_unknown_sources(names: list[str]) -> None:
+    """422 before any job starts, naming the sources that exist."""
+    from sophia_cli.core.sync.connectors import registry
+
+    unknown = [name for name in names if registry.find(name) is None]
+    if unknown:
+        known = ", ".join(connector.name for connector in registry.all())
+        raise InputError(
+            f"unknown sync source: {', '.join(repr(name[:40]) for name in unknown[:5])}",
+            hint=f"Sources are: {known}.",
+        )
+
+
 def _save(state: ServerState, job: SyncJob) -> None:
     save_job(state.settings, JOB_KIND, job.run_id, job.model_dump(mode="json"))
 
@@ -81,6 +95,13 @@ async def _run(state: ServerState, job: SyncJob) -> None:
         report = await asyncio.to_thread(
             run_sync, state.settings, body.sources, full=body.full, since=body.since
         )
+    except asyncio.CancelledError:
+        # The server is shutting down (SIGTERM): say so rather than stay "running" for a
+        # week. The sync's own bookmarks let the next run resume where this one stopped.
+        job.state, job.finished_at = "interrupted", datetime.now(UTC)
+        job.error = {"code": "interrupted", "message": "the server stopped during the sync"}
+        await asyncio.to_thread(_save, state, job)
+        raise
     except SophiaError as exc:
         job.state, job.error = "failed", exc.to_dict()["error"]
     except Exception as exc:  # a background job must record, not lose, its failure
