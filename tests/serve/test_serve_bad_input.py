@@ -168,3 +168,21 @@ def test_sigterm_during_a_background_sync_marks_its_job_interrupted(
     assert record is not None, server.log.read_text()[-2000:]
     assert record["state"] == "interrupted", json.dumps(record)
     assert record["finished_at"] is not None
+
+
+def test_several_workers_share_one_embedded_milvus(
+    api_settings: Settings,
+    stores_env: dict[str, str],
+    start_server: Callable[..., Server],
+    token: Callable[..., str],
+) -> None:
+    server = start_server("--workers", "2", env={**stores_env, "JWT_SECRET": SECRET})
+    headers = {"Authorization": f"Bearer {token('ask')}"}
+    ready = [httpx.get(server.url + "/ready", timeout=30).status_code for _ in range(8)]
+    found = [
+        httpx.get(server.url + "/v1/search", params={"q": "pricing"}, headers=headers, timeout=30)
+        for _ in range(8)
+    ]
+    assert ready == [200] * 8
+    assert [response.status_code for response in found] == [200] * 8, found[-1].text
+    assert "Milvus Lite shared by the workers" in server.log.read_text()

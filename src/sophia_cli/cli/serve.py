@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +16,9 @@ from sophia_cli.cli import output
 from sophia_cli.cli.state import settings, state
 from sophia_cli.core.errors import ServiceUnavailableError, UsageError
 from sophia_cli.server import DIRECTORY_VARIABLE, ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
+
+if TYPE_CHECKING:
+    from sophia_cli.core.settings import Settings
 
 APP_FACTORY = "sophia_cli.server.app:app_from_environment"
 
@@ -81,6 +85,7 @@ def serve(
         raise UsageError(f"ports must differ: {', '.join(map(str, chosen))}")
     sockets = [_bind(host, p) for p in chosen]
     metrics_dir = _export_for_workers(ctx, api_port, legacy_port, workers)
+    shared_milvus = _share_embedded_milvus(config_settings, workers)
     config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
@@ -100,6 +105,32 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+        if shared_milvus is not None:
+            shared_milvus.terminate()
+            shared_milvus.wait(timeout=30)
+
+
+def _share_embedded_milvus(config: Settings, workers: int) -> subprocess.Popen[bytes] | None:
+    """With several workers and no MILVUS_URI, one Milvus Lite server for all of them.
+
+    Milvus Lite in file mode belongs to the one process that opened it: the other workers
+    would answer search and /ready with 503.
+    """
+    from sophia_cli.store import milvus
+
+    if workers < 2 or not milvus.is_embedded(config):
+        return None
+    port = _free_port()
+    process: subprocess.Popen[bytes] = milvus.start_lite_server(config.home, port)
+    os.environ["MILVUS_URI"] = f"http://127.0.0.1:{port}"
+    output.say(f"Milvus Lite shared by the workers at {os.environ['MILVUS_URI']}")
+    return process
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _layers_line(ctx: typer.Context) -> str:
