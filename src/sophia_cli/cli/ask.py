@@ -130,8 +130,9 @@ def query_command(
 ) -> None:
     """Run one read-only SELECT through the SQL guard.
 
-    One statement, SELECT or UNION at the root, known tables only, no writes or DDL anywhere,
-    no dangerous functions; it runs in a READ ONLY transaction with a statement timeout.
+    One statement, SELECT or UNION at the root, known tables only, allowed functions and
+    types only, no writes or DDL anywhere; it runs in a READ ONLY transaction with a
+    statement timeout, capped at ASK_ROW_LIMIT rows and ASK_MAX_RESULT_BYTES bytes.
 
     Example: sophia query "SELECT stage, count(*) FROM hubspot.deals GROUP BY 1"
     """
@@ -143,7 +144,7 @@ def query_command(
         output.emit_json(result)
         return
     _rows_table(result.columns, result.rows)
-    note = " (truncated)" if result.truncated else ""
+    note = f" (truncated: {result.truncated_by} limit)" if result.truncated else ""
     output.say(f"{result.row_count} row(s){note} in {result.elapsed_ms:.0f} ms")
 
 
