@@ -16,7 +16,7 @@ import httpx
 import jsonschema
 import pytest
 
-from sophia_cli.server.sandbox.app import SandboxHandle
+from sophia_cli.sandbox.api.app import SandboxHandle
 
 SPEC = (
     Path(__file__).resolve().parents[3] / "shared" / "api-specs" / "slack" / "openapi-subset.json"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sophia_cli.core.sandbox import names
-from sophia_cli.core.sandbox.clock import days_ago, slack_ts
-from sophia_cli.core.sandbox.dataset import HubspotData, Person, Record, SlackData, scaled
+from sophia_cli.sandbox import names
+from sophia_cli.sandbox.clock import days_ago, slack_ts
+from sophia_cli.sandbox.dataset import HubspotData, Person, Record, SlackData, scaled
 
 TEAM_ID = "T0BRIGHTLN"
 BOT_USER_ID = "U0SOPHIABOT"
