@@ -237,7 +237,7 @@ def main() -> None:
     os.environ["SOPHIA_HOME"] = str(home)
     os.environ["JWT_SECRET"] = secrets.token_hex(40)
     os.environ["RATE_LIMIT_PER_MINUTE"] = str(10**9)  # measure serving, not refusing
-    os.environ["SOPHIA_MAX_CONCURRENT_PER_TOKEN"] = "0"  # one bench token sends everything
+    os.environ["SOPHIA_TOKEN_CONCURRENCY"] = "0"  # one bench token sends everything
     teardown = setup_stores(home)
     from sophia_cli.core.auth.tokens import Scope, issue_token
     from sophia_cli.core.settings import load_settings

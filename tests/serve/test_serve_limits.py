@@ -21,7 +21,7 @@ def small_limits(
     secret: str, stores_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     monkeypatch.setenv("SOPHIA_MAX_BODY_BYTES", "2000")
-    monkeypatch.setenv("SOPHIA_MAX_CONCURRENT_PER_TOKEN", "1")
+    monkeypatch.setenv("SOPHIA_TOKEN_CONCURRENCY", "1")
     monkeypatch.setenv("ASK_STATEMENT_TIMEOUT_MS", "1500")
     return load_settings()
 

@@ -197,7 +197,7 @@ class Settings(BaseSettings):
         description="Largest request body the API accepts, in bytes (413 beyond); 0 = no limit.",
         example="1048576",
     )
-    sophia_max_concurrent_per_token: int = setting(
+    sophia_token_concurrency: int = setting(
         8,
         section=Section.SERVER,
         description=(

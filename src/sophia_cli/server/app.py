@@ -108,7 +108,7 @@ def create_app(settings: Settings, ports: PortPlan | None = None) -> FastAPI:
         metrics=metrics,
         limiter=RateLimiter(settings, metrics),
         ports=plan,
-        concurrency=SubjectConcurrency(settings.sophia_max_concurrent_per_token),
+        concurrency=SubjectConcurrency(settings.sophia_token_concurrency),
     )
     install_error_handlers(app)
     _include_routers(app)

@@ -51,10 +51,10 @@ def authorize(claims: TokenClaims, scope: Scope) -> None:
         )
 
 
-async def admit(
+def identify(
     request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope
 ) -> TokenClaims:
-    """Authenticate, authorize `scope` and count the request against the shared rate limit."""
+    """The verified claims of a token that carries `scope`; 401/403 otherwise (counted)."""
     state = server_state(request)
     try:
         claims = authenticate(request, credentials)
@@ -63,17 +63,28 @@ async def admit(
     except SophiaError as exc:
         state.metrics.auth_failures.labels(exc.code).inc()
         raise
-    await state.limiter.check(request, claims.sub, route_template(request.scope))
+    return claims
+
+
+async def admit(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope
+) -> TokenClaims:
+    """Identify the caller and count the request against the shared rate limit."""
+    claims = identify(request, credentials, scope)
+    await server_state(request).limiter.check(request, claims.sub, route_template(request.scope))
     return claims
 
 
 def guard(scope: Scope) -> Callable[..., AsyncIterator[TokenClaims]]:
-    """A dependency that admits the request (see `admit`) and holds one of its token's
-    concurrency slots in this worker until the response is done."""
+    """A dependency that identifies the caller, holds one of its token's concurrency slots in
+    this worker until the response is done, and counts the request against the rate limit
+    (a request refused for concurrency is not counted)."""
 
     async def dependency(request: Request, credentials: Credentials) -> AsyncIterator[TokenClaims]:
-        claims = await admit(request, credentials, scope)
-        with server_state(request).concurrency.slot(claims.sub):
+        claims = identify(request, credentials, scope)
+        state = server_state(request)
+        with state.concurrency.slot(claims.sub):
+            await state.limiter.check(request, claims.sub, route_template(request.scope))
             yield claims
 
     return dependency

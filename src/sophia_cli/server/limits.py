@@ -1,7 +1,7 @@
 """Bounds on what one caller can take from a worker: request body size and concurrent work.
 
 OWASP API4 (unrestricted resource consumption): a body is refused with 413 before it is
-read past the limit, and one token may hold only SOPHIA_MAX_CONCURRENT_PER_TOKEN requests
+read past the limit, and one token may hold only SOPHIA_TOKEN_CONCURRENCY requests
 of a worker at once (429 with Retry-After beyond that), so a caller sending slow queries
 cannot take every thread from everyone else.
 """
@@ -116,7 +116,7 @@ class SubjectConcurrency:
             raise RateLimitedError(
                 f"{self.limit} requests of this token are already in progress",
                 retry_after_s=RETRY_AFTER_BUSY_S,
-                hint="Wait for earlier requests to finish (SOPHIA_MAX_CONCURRENT_PER_TOKEN).",
+                hint="Wait for earlier requests to finish (SOPHIA_TOKEN_CONCURRENCY).",
             )
         self._active[subject] += 1
         try:
