@@ -109,23 +109,37 @@ def _file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]
     if not matches:
         return []
     lines = text.split("\n")
+    line_starts = _line_starts(lines)
     results = []
     for match in matches:
         line_text = lines[match.line - 1]
-        same_line = [m.secret for m in matches if m.line == match.line]
+        offset = line_starts[match.line - 1]
+        same_line = [
+            (m.start - offset, min(m.end - offset, len(line_text)), m.secret)
+            for m in matches
+            if m.line == match.line
+        ]
         results.append(
             (
                 SecretFinding(
                     file=relative,
                     line=match.line,
                     rule=match.rule,
-                    excerpt=_redact(line_text, same_line),
+                    excerpt=redact_line(line_text, same_line),
                     fingerprint=fingerprint(match.rule, relative, match.secret),
                 ),
                 ALLOW_MARKER in line_text,
             )
         )
     return results
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    starts, position = [], 0
+    for line in lines:
+        starts.append(position)
+        position += len(line) + 1
+    return starts
 
 
 def _matches(text: str) -> list[_Match]:
@@ -156,9 +170,37 @@ def _line_at(text: str, offset: int) -> str:
     return text[start : end if end != -1 else len(text)]
 
 
-def _redact(line: str, secrets: list[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        first = secret.split("\n", 1)[0]
-        line = line.replace(first, mask_secret(first))
-    line = line.strip()
-    return line if len(line) <= _EXCERPT_WIDTH else line[: _EXCERPT_WIDTH - 1] + "…"
+_QUOTES = "\"'`"
+
+
+def redact_line(line: str, spans: list[tuple[int, int, str]]) -> str:
+    """The line with each secret span, and whatever of its value follows, masked.
+
+    A rule's match may stop short of the value (at a `$` or `!` inside a password), so the
+    mask runs on to the value's closing quote, or to the next whitespace when unquoted: no
+    character of the secret survives, only a known public prefix (`xoxb-•••`).
+    """
+    pieces: list[str] = []
+    last = 0
+    for start, end, secret in sorted(spans):
+        if start < last:
+            continue
+        pieces += [line[last:start], mask_secret(secret.split("\n", 1)[0])]
+        last = _value_end(line, start, end)
+    pieces.append(line[last:])
+    excerpt = "".join(pieces).strip()
+    return excerpt if len(excerpt) <= _EXCERPT_WIDTH else excerpt[: _EXCERPT_WIDTH - 1] + "…"
+
+
+def _value_end(line: str, start: int, end: int) -> int:
+    """Where the value holding line[start:end] ends: its closing quote, else whitespace."""
+    opener = line[start - 1] if start > 0 else ""
+    if opener in _QUOTES and opener:
+        close = line.find(opener, end)
+        while close > 0 and line[close - 1] == "\\":
+            close = line.find(opener, close + 1)
+        return len(line) if close == -1 else close
+    position = end
+    while position < len(line) and not line[position].isspace():
+        position += 1
+    return position
