@@ -22,7 +22,14 @@ from sophia_cli.core.errors import InputError, NotFoundError
 DEFAULT_GLOBS = (
     "**/*.{py,sh,md,yaml,yml,json,toml,env,ini,cfg,conf}",
     "Dockerfile*",
+    "Procfile*",
     "*.env*",
+)
+# History is a record of what was true: a migration never rewrites it unless asked by --include.
+HISTORY_GLOBS = (
+    "**/{CHANGELOG,CHANGES,HISTORY,NEWS,RELEASES,RELEASE_NOTES,RELEASE-NOTES}*",
+    "**/{changelog,changes,history,news,releases,release_notes,release-notes}.{md,rst,txt}",
+    "**/{changelog,changelog.d,changes,release-notes,release_notes,releasenotes}/**",
 )
 
 
@@ -103,6 +110,7 @@ class Plan(BaseModel):
     name: str = Field(min_length=1)
     description: str = ""
     globs: tuple[str, ...] = DEFAULT_GLOBS
+    exclude: tuple[str, ...] = HISTORY_GLOBS
     steps: tuple[Step, ...] = Field(min_length=1)
 
 
