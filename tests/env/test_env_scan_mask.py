@@ -19,18 +19,18 @@ def _pieces(secret: str, size: int = 4) -> list[str]:
 
 def test_a_value_with_symbols_is_masked_to_its_closing_quote() -> None:
     line = f'SECRET_KEY = "{_SYMBOLS}"  # django'
-    excerpt = redact_line(line, [(14, 30, _SYMBOLS[:16])])
+    excerpt = redact_line(line, [(14, 30, _SYMBOLS[:16], True)])
     assert excerpt == 'SECRET_KEY = "•••"  # django'
 
 
 def test_an_unquoted_value_is_masked_to_the_next_space() -> None:
     line = f"password: {_SYMBOLS} # yaml"
-    assert redact_line(line, [(10, 26, _SYMBOLS[:16])]) == "password: ••• # yaml"
+    assert redact_line(line, [(10, 26, _SYMBOLS[:16], True)]) == "password: ••• # yaml"
 
 
 def test_a_known_prefix_is_the_only_part_of_a_token_shown() -> None:
     token = "xoxb-" + "1234567890-" + "Zq8Lw2mP7vR4tYk9Xc3Bn6Hd"
-    assert redact_line(f"T = '{token}'", [(5, 5 + len(token), token)]) == "T = 'xoxb-•••'"
+    assert redact_line(f"T = '{token}'", [(5, 5 + len(token), token, False)]) == "T = 'xoxb-•••'"
 
 
 def test_every_output_format_hides_the_whole_symbol_secret(tmp_path: Path, sophia: Sophia) -> None:

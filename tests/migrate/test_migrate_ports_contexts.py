@@ -114,3 +114,18 @@ def test_a_one_line_json_of_many_numbers_is_judged_number_by_number() -> None:
     spots = list(find_port_uses(json.dumps(items), 8003))
     assert sum(s.verdict == "port" for s in spots) == 2000
     assert sum(s.verdict == "review" for s in spots) == 2000
+
+
+def test_diffs_and_review_lines_never_show_a_secret(make_tree: Tree, sophia) -> None:  # type: ignore[no-untyped-def]
+    password = "Qx7" + "vLm2Rt9Kp4"  # built here: no literal credential in the repository
+    root = make_tree(
+        {
+            "svc.env": f"DATABASE_URL=postgres://app:{password}@db.internal:8003/bi\n"
+            f"CACHE_URL=redis://:{password}@cache:6379/0  # 8003 requests a day\n"
+        }
+    )
+    result = sophia("migrate", "ports", str(root))
+    assert "db.internal:8000" in result.stdout
+    assert password not in result.stdout + result.stderr
+    data = sophia("migrate", "ports", str(root), "--json").stdout
+    assert json.loads(data)["review"] and password not in data

@@ -31,9 +31,10 @@ def test_moving_the_config_manager_keeps_every_module_importing(service: Path) -
 
 def test_move_rewrites_relative_imports_into_the_moved_module(service: Path) -> None:
     _move(service)
-    assert "from . import defaults\nfrom .legacy import manager\n" in (
-        service / "config/__init__.py"
-    ).read_text()
+    assert (
+        "from . import defaults\nfrom .legacy import manager\n"
+        in (service / "config/__init__.py").read_text()
+    )
 
 
 def test_move_rewrites_the_moved_modules_own_relative_imports(service: Path) -> None:
@@ -131,9 +132,7 @@ def _delete_refusal(root: Path) -> list[str]:
 def _drop_references(root: Path, keep: str) -> None:
     """Remove every reference to health_legacy except the one in `keep`."""
     edits = {
-        "app/api/routes.py": (
-            "from app.api import health\n\nROUTES = {'/health': health.check}\n"
-        ),
+        "app/api/routes.py": ("from app.api import health\n\nROUTES = {'/health': health.check}\n"),
         "docker-compose.yml": "services:\n  api:\n    build: .\n",
         "Procfile": "web: uvicorn app.main:app --port 8003\n",
         "deploy/README.md": "# Deploying\n",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from sophia_cli.core.env.scan.scanner import redact_secrets
 from sophia_cli.core.errors import NotFoundError
 from sophia_cli.core.migrate.files import candidate_files, git_toplevel, sha256
 from sophia_cli.core.migrate.models import FileChange, ImportTarget, MigrationPreview, Refusal
@@ -107,7 +108,7 @@ def _diff(old_path: str, new_path: str | None, before: str, after: str) -> str:
         lineterm="",
         n=_DIFF_CONTEXT,
     )
-    text = "\n".join(lines)
+    text = redact_secrets("\n".join(lines))
     if not text and new_path and new_path != old_path:
         text = f"rename from {old_path}\nrename to {new_path}"
     return text

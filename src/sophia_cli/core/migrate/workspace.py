@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from sophia_cli.core.env.scan.scanner import redact_secrets
 from sophia_cli.core.migrate.files import Skipped, SourceFile, glob_matcher, read_source
 from sophia_cli.core.migrate.models import (
     NotScanned,
@@ -150,8 +151,14 @@ class Workspace:
             return False
         return (self.root / path).exists() or (self.root / path).is_symlink()
 
-    def add_spot(self, wf: WorkFile, start: int, end: int, reason: str, step: int) -> None:
-        """Record a place that needs a human (line and column are 1-based)."""
+    def add_spot(
+        self, wf: WorkFile, start: int, end: int, reason: str, step: int, *, text: str | None = None
+    ) -> None:
+        """Record a place that needs a human (line and column are 1-based).
+
+        The line is shown with every secret the scanner recognises masked; `text` replaces
+        it where the caller knows better (a secret's assignment).
+        """
         line_start, line_end = line_bounds(wf.text, start, end)
         line = wf.text.count("\n", 0, start) + 1
         self.review.append(
@@ -159,7 +166,7 @@ class Workspace:
                 path=wf.path,
                 line=line,
                 column=start - line_start + 1,
-                text=wf.text[line_start:line_end].strip()[:200],
+                text=text or redact_secrets(wf.text[line_start:line_end].strip())[:200],
                 reason=reason,
                 step=step,
             )

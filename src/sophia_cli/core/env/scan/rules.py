@@ -25,6 +25,8 @@ class Rule:
     # Case-insensitive rules run on the lowercased text (4x faster than re.IGNORECASE);
     # `pattern` is then the IGNORECASE form, used when lowercasing changes the length.
     lowercase: re.Pattern[str] | None = None
+    # The match may stop inside the value (generic rules): a display masks to the value's end.
+    runs_on: bool = False
 
 
 def _rule(
@@ -34,6 +36,7 @@ def _rule(
     *keywords: str,
     min_entropy: float = 3.0,
     ignore_case: bool = False,
+    runs_on: bool = False,
 ) -> Rule:
     if ignore_case:
         return Rule(
@@ -43,8 +46,9 @@ def _rule(
             min_entropy,
             keywords,
             lowercase=re.compile(regex),
+            runs_on=runs_on,
         )
-    return Rule(id, description, re.compile(regex), min_entropy, keywords)
+    return Rule(id, description, re.compile(regex), min_entropy, keywords, runs_on=runs_on)
 
 
 _B = r"(?<![A-Za-z0-9_\-])"  # token boundary on the left
@@ -142,6 +146,7 @@ RULES: tuple[Rule, ...] = (
         r"[\"'`]?(?P<secret>[A-Za-z0-9+/=_\-.~]{16,200}+)(?![(\[])",
         min_entropy=3.5,
         ignore_case=True,
+        runs_on=True,
     ),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sophia_cli.core.env.mask import mask_secret
 from sophia_cli.core.env.scan.baseline import Baseline, BaselineEntry
 from sophia_cli.core.env.scan.files import candidate_files, read_text
-from sophia_cli.core.env.scan.rules import RULES, accept
+from sophia_cli.core.env.scan.rules import RULES, RULES_BY_ID, accept
 from sophia_cli.core.errors import InputError
 
 ALLOW_MARKER = "sophia: allow-secret"
@@ -115,7 +115,7 @@ def _file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]
         line_text = lines[match.line - 1]
         offset = line_starts[match.line - 1]
         same_line = [
-            (m.start - offset, min(m.end - offset, len(line_text)), m.secret)
+            (m.start - offset, min(m.end - offset, len(line_text)), m.secret, _extends(m.rule))
             for m in matches
             if m.line == match.line
         ]
@@ -132,6 +132,10 @@ def _file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]
             )
         )
     return results
+
+
+def _extends(rule: str) -> bool:
+    return RULES_BY_ID[rule].runs_on
 
 
 def _line_starts(lines: list[str]) -> list[int]:
@@ -173,23 +177,32 @@ def _line_at(text: str, offset: int) -> str:
 _QUOTES = "\"'`"
 
 
-def redact_line(line: str, spans: list[tuple[int, int, str]]) -> str:
-    """The line with each secret span, and whatever of its value follows, masked.
+Span = tuple[int, int, str, bool]  # start, end, secret, whether the value may run on
 
-    A rule's match may stop short of the value (at a `$` or `!` inside a password), so the
-    mask runs on to the value's closing quote, or to the next whitespace when unquoted: no
-    character of the secret survives, only a known public prefix (`xoxb-•••`).
+
+def redact_line(
+    line: str, spans: list[Span], *, strip: bool = True, width: int | None = None
+) -> str:
+    """The line with each secret span masked to a fixed `•••` (after a known public prefix).
+
+    A generic rule's match may stop short of the value (at a `$` or `!` inside a password),
+    so for those the mask runs on to the value's closing quote, or to the next whitespace
+    when unquoted: no character of the secret survives.
     """
     pieces: list[str] = []
     last = 0
-    for start, end, secret in sorted(spans):
+    for start, end, secret, runs_on in sorted(spans):
         if start < last:
             continue
         pieces += [line[last:start], mask_secret(secret.split("\n", 1)[0])]
-        last = _value_end(line, start, end)
+        last = _value_end(line, start, end) if runs_on else end
     pieces.append(line[last:])
-    excerpt = "".join(pieces).strip()
-    return excerpt if len(excerpt) <= _EXCERPT_WIDTH else excerpt[: _EXCERPT_WIDTH - 1] + "…"
+    excerpt = "".join(pieces)
+    excerpt = excerpt.strip() if strip else excerpt
+    limit = width or _EXCERPT_WIDTH
+    if width is None and not strip:
+        return excerpt
+    return excerpt if len(excerpt) <= limit else excerpt[: limit - 1] + "…"
 
 
 def _value_end(line: str, start: int, end: int) -> int:
@@ -204,3 +217,17 @@ def _value_end(line: str, start: int, end: int) -> int:
     while position < len(line) and not line[position].isspace():
         position += 1
     return position
+
+
+def redact_secrets(text: str) -> str:
+    """`text` for display, every secret the rules find on a line masked (diffs, excerpts)."""
+    if not text:
+        return text
+    out = []
+    for line in text.split("\n"):
+        found = _matches(line)
+        if found:
+            spans = [(m.start, m.end, m.secret, _extends(m.rule)) for m in found]
+            line = redact_line(line, spans, strip=False, width=None)
+        out.append(line)
+    return "\n".join(out)
