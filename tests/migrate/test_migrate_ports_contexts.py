@@ -24,6 +24,7 @@ Tree = Callable[[dict[str, bytes | str]], Path]
         'URL="http://${API_HOST}:8003/v1"',
         "curl http://$HOST:8003/health",
         "url = 'http://%(host)s:8003/' % params",
+        'host: "${FRONTEND_ADDRESS:host.docker.internal:8003}"',
     ],
 )
 def test_a_templated_host_before_the_port_is_a_port(line: str) -> None:
@@ -99,6 +100,15 @@ def test_include_adds_files_and_history_only_when_named(make_tree: Tree) -> None
     changed = {c.path for c in preview.changes}
     assert changed == {"app.py", "Makefile", "docs/index.rst", "docs/CHANGELOG.md"}
     assert {n.path for n in preview.not_scanned} == {"deploy/api.service", "web/client.ts"}
+
+
+def test_a_wildcard_include_never_reaches_history(make_tree: Tree) -> None:
+    root = _outside_tree(make_tree)
+    preview = compute_plan(ports_plan(8003, 8000), root, include=("**/*.md", "**/*.rst"))
+    assert "docs/CHANGELOG.md" not in {c.path for c in preview.changes}
+    assert ("docs/CHANGELOG.md", "history file") in {
+        (n.path, n.reason) for n in preview.not_scanned
+    }
 
 
 def test_the_cli_says_what_it_did_not_scan(make_tree: Tree, sophia) -> None:  # type: ignore[no-untyped-def]

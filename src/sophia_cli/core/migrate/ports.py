@@ -39,7 +39,7 @@ _HOST = (
     rf"|(?P<name>{_HOSTNAME})"
 )
 # `localhost:8003`, `http://api:8003`, `0.0.0.0:8003`, `[::]:8003`, `*:8003`.
-_HOST_PORT = re.compile(rf"(?:^|[\s\"'`(=,@/\[<>{{;|])(?:{_HOST}):$")
+_HOST_PORT = re.compile(rf"(?:^|[\s\"'`(=,@/\[<>{{;|]|\$\{{\w+:-?)(?:{_HOST}):$")
 _BARE_COLON = re.compile(r"(?:^|[\s\"'`(=\[,])[:]$")
 # A key or flag naming a port: `port`, `API_PORT`, `server.port`, `containerPort`, `--port`,
 # `-p`, `listen`, `EXPOSE`; then a separator (`=`, `:`, `: int =`, `,` as in getenv, spaces).

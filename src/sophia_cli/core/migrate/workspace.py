@@ -62,10 +62,15 @@ class Workspace:
     to_verify: dict[int, WorkFile] = field(default_factory=dict)
 
     def selects(self, globs: tuple[str, ...], rel: str) -> bool:
-        """Whether a step with these globs edits `rel`: matched or --include'd, not history."""
-        if _matcher(self.include)(rel):
+        """Whether a step with these globs edits `rel`: matched or --include'd, not history.
+
+        A history file is edited only when an --include names it without a wildcard.
+        """
+        if rel in self.include:
             return True
-        return _matcher(globs)(rel) and not self.is_history(rel)
+        if self.is_history(rel):
+            return False
+        return _matcher(globs)(rel) or _matcher(self.include)(rel)
 
     def is_history(self, rel: str) -> bool:
         return not rel.endswith(".py") and _matcher(self.exclude)(rel)
