@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from sophia_cli.core.env.mask import mask_secret
 from sophia_cli.core.env.scan.baseline import Baseline, BaselineEntry
 from sophia_cli.core.env.scan.files import candidate_files, read_text
-from sophia_cli.core.env.scan.rules import RULES, RULES_BY_ID, accept
+from sophia_cli.core.env.scan.judge import accept
+from sophia_cli.core.env.scan.rules import RULES, RULES_BY_ID
 from sophia_cli.core.errors import InputError
 
 ALLOW_MARKER = "sophia: allow-secret"
