@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from sophia_cli.core.env.mask import mask_secret
-from sophia_cli.core.env.scan.baseline import Baseline, BaselineEntry
+from sophia_cli.core.env.scan.baseline import Baseline, BaselineEntry, accepted_by
 from sophia_cli.core.env.scan.files import candidate_files, read_text
 from sophia_cli.core.env.scan.judge import accept
 from sophia_cli.core.env.scan.rules import RULES, RULES_BY_ID
@@ -27,6 +27,7 @@ class SecretFinding(BaseModel):
     rule: str
     excerpt: str
     fingerprint: str
+    commit: str | None = None  # with --history: the commit that added it
 
 
 class ScanReport(BaseModel):
@@ -62,29 +63,38 @@ def scan_tree(root: Path, baseline: Baseline | None = None) -> ScanReport:
     if not root.exists():
         raise InputError(f"{root} does not exist", hint="Pass a folder or a file to scan.")
     started = time.perf_counter()
-    accepted = baseline.fingerprints() if baseline else set()
     paths = [root] if root.is_file() else list(candidate_files(root))
-    findings: list[SecretFinding] = []
-    counts = {"files": 0, "baselined": 0, "allowed": 0}
+    found: list[SecretFinding] = []
+    files = allowed = 0
     for path in paths:
         text = read_text(path)
         if text is None:
             continue
-        counts["files"] += 1
+        files += 1
         relative = path.name if root.is_file() else path.relative_to(root).as_posix()
-        for finding, allowed in _file_findings(relative, text):
-            if allowed:
-                counts["allowed"] += 1
-            elif finding.fingerprint in accepted:
-                counts["baselined"] += 1
-            else:
-                findings.append(finding)
+        for finding, inline in file_findings(relative, text):
+            allowed += inline
+            if not inline:
+                found.append(finding)
+    return report_of(str(root), files, found, allowed, baseline, started)
+
+
+def report_of(
+    root: str,
+    files: int,
+    found: list[SecretFinding],
+    allowed: int,
+    baseline: Baseline | None,
+    started: float,
+) -> ScanReport:
+    """The report of a scan: findings the baseline does not accept, and the counts."""
+    verdicts = accepted_by(baseline, found) if baseline else [False] * len(found)
     return ScanReport(
-        root=str(root),
-        files_scanned=counts["files"],
-        findings=findings,
-        baselined=counts["baselined"],
-        allowed=counts["allowed"],
+        root=root,
+        files_scanned=files,
+        findings=[f for f, ok in zip(found, verdicts, strict=True) if not ok],
+        baselined=sum(verdicts),
+        allowed=allowed,
         duration_s=round(time.perf_counter() - started, 3),
     )
 
@@ -99,13 +109,14 @@ def baseline_of(report: ScanReport) -> Baseline:
     )
 
 
-def fingerprint(rule: str, file: str, secret: str) -> str:
-    """Stable across line moves: rule, file and a salted hash of the secret, never the secret."""
-    digest = hashlib.sha256(f"sophia-scan\0{rule}\0{file}\0{secret}".encode()).hexdigest()
+def fingerprint(rule: str, secret: str) -> str:
+    """Stable across line moves and renames: a salted hash of rule and secret, never the secret."""
+    digest = hashlib.sha256(f"sophia-scan/v2\0{rule}\0{secret}".encode()).hexdigest()
     return digest[:20]
 
 
-def _file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]:
+def file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]:
+    """Every finding of one file's text, and whether its line allows it inline."""
     matches = _matches(text)
     if not matches:
         return []
@@ -127,7 +138,7 @@ def _file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]
                     line=match.line,
                     rule=match.rule,
                     excerpt=redact_line(line_text, same_line),
-                    fingerprint=fingerprint(match.rule, relative, match.secret),
+                    fingerprint=fingerprint(match.rule, match.secret),
                 ),
                 ALLOW_MARKER in line_text,
             )
