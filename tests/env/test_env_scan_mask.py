@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 from pathlib import Path
 
 from env_helpers import Sophia
@@ -43,3 +45,20 @@ def test_every_output_format_hides_the_whole_symbol_secret(tmp_path: Path, sophi
         assert leaked == [], f"{fmt} shows {leaked}"
         if fmt == "json":
             assert json.loads(result.stdout)["findings"][0]["excerpt"].count("•••") == 1
+
+
+def _service_account_json() -> tuple[str, str]:
+    body = base64.b64encode(random.Random(3).randbytes(600)).decode()
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    pem = f"-----BEGIN PRIVATE KEY-----\n{lines}\n-----END PRIVATE KEY-----\n"
+    return json.dumps({"type": "service_account", "private_key": pem}, indent=2), body
+
+
+def test_no_line_of_an_escaped_json_key_is_shown(tmp_path: Path, sophia: Sophia) -> None:
+    text, body = _service_account_json()
+    (tmp_path / "sa.json").write_text(text)
+    for fmt in ("text", "json", "sarif"):
+        result = sophia("env", "scan", str(tmp_path), "--format", fmt)
+        assert result.exit_code == 1
+        shown = result.stdout + result.stderr
+        assert [p for p in _pieces(body, 8) if p in shown] == [], fmt

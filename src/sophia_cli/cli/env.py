@@ -209,6 +209,7 @@ def _print_scan(report: ScanReport) -> None:
         console.print(
             f"[red]✗[/] {escape(f.file)}:{f.line}{commit} [bold]{f.rule}[/]  {escape(f.excerpt)}",
             highlight=False,
+            soft_wrap=True,  # one finding per line, whatever the width: grep-able
         )
     output.say(
         f"{len(report.findings)} new finding(s) in {report.files_scanned} file(s); "

@@ -145,6 +145,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:[A-Za-z0-9+/=:\-]{1,76}(?:\\r|\\n|[\s\"'+,|>])+){0,6}?[A-Za-z0-9+/]{40,})",
         "PRIVATE KEY",
         min_entropy=0.0,
+        runs_on=True,  # the match ends inside the block; a display masks all of it
     ),
     _rule(
         "database-url-password",
