@@ -9,6 +9,7 @@ A form (see `forms.py`, and the held-out set outside the repository) is a functi
 from __future__ import annotations
 
 import random
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -81,7 +82,8 @@ class FileBuilder:
         start = self.next_line
         self.add(text)
         end = self.next_line - 1
-        written = as_written or (token.written if token.kind == "url" else "")
+        written = as_written or (_in_url(token.value) if token.kind == "url" else "")
+        written = "" if written == token.value else written
         probe = marker or (written or token.value).split("\n")[0][:24]
         rows = text.split("\n")
         offset = next((i for i, row in enumerate(rows) if probe and probe in row), 0)
@@ -192,6 +194,10 @@ class FormContext:
 
     def name(self, token: Token) -> str:
         return self.rng.choice(token.names)
+
+
+def _in_url(password: str) -> str:
+    return urllib.parse.quote(password, safe="")
 
 
 def _kind_of(family: str) -> str:

@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import random
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -183,13 +184,17 @@ _SPECIFIC: dict[str, list[tuple[str, str, str]]] = {
         ("config_value", "gpt-4o-mini", "OPENAI_MODEL"),
     ],
     "anthropic": [
-        ("malformed", "sk-ant-api03-{a60}AA", "ANTHROPIC_API_KEY"),
+        (
+            "malformed",
+            "sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-AA",
+            "ANTHROPIC_API_KEY",
+        ),
         ("placeholder", "sk-ant-...", "ANTHROPIC_API_KEY"),
         ("config_value", "claude-3-5-sonnet-20241022", "ANTHROPIC_MODEL"),
         ("config_value", "https://api.anthropic.com/v1/messages", "ANTHROPIC_BASE_URL"),
     ],
     "openrouter": [
-        ("malformed", "sk-or-v1-{a31}", "OPENROUTER_API_KEY"),
+        ("malformed", "sk-or-v1-0123456789abcdef...", "OPENROUTER_API_KEY"),
         ("low_entropy", "sk-or-v1-" + "0" * 64, "OPENROUTER_API_KEY"),
         ("config_value", "https://openrouter.ai/api/v1", "OPENROUTER_BASE_URL"),
         ("config_value", "openrouter/anthropic/claude-3.5-sonnet", "OPENROUTER_MODEL"),
@@ -325,7 +330,7 @@ _HINTS = {
 
 
 def _fill(rng: random.Random, template: str) -> str:
-    fills = {
+    fills: dict[str, Callable[[], str]] = {
         "{A9}": lambda: _p(rng, string.ascii_uppercase + string.digits, 9),
         "{A10}": lambda: _p(rng, string.ascii_uppercase + string.digits, 10),
         "{a24}": lambda: _p(rng, ALNUM, 24),

@@ -48,7 +48,8 @@ def python_settings(ctx: FormContext) -> FileBuilder:
     for _ in range(ctx.rng.randint(1, 3)):
         token = ctx.take_any()
         b.secret(f'    "{token.family}": {{"api_key": {dq(token.text)}, "timeout": 10}},', token)
-    lookalike = ctx.decoy()
+    # Under an "api_key" key only a placeholder-like value is a fair look-alike.
+    lookalike = ctx.decoy(kinds=("placeholder", "env_reference", "doc_example", "masked"))
     b.decoy(f'    "fallback": {{"api_key": {dq(lookalike.value)}, "timeout": 10}},', lookalike)
     b.add("}")
     if ctx.rng.random() < 0.4:

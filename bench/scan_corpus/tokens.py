@@ -282,7 +282,7 @@ def _b64url(raw: bytes) -> str:
 def jwt_token(rng: random.Random) -> Token:
     header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     iat = rng.randint(1_690_000_000, 1_760_000_000)
-    claims = rng.choice(
+    claims: dict[str, object] = rng.choice(
         [
             {
                 "iss": "supabase",
