@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -160,7 +161,8 @@ def sophia_leaks(corpus: Corpus, run: SophiaRun) -> list[Leak]:
         lines = output.splitlines()
         for label in corpus.labels:
             if fmt == "text":
-                scoped = "\n".join(row for row in lines if f"{label.file}:" in row)
+                named = re.compile(rf"(^|\s){re.escape(label.file)}:\d")
+                scoped = "\n".join(row for row in lines if named.search(row))
             else:
                 scoped = records.get(label.file, "")
             leaks += find_leaks(label, fmt, scoped, whole, seen)
