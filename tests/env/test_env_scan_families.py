@@ -55,9 +55,32 @@ def test_a_pem_block_built_by_string_concatenation_is_found() -> None:
     assert _rules(code) == ["private-key"]
 
 
-def test_a_django_secret_key_with_symbols_is_found() -> None:
-    key = "django-insecure-" + _pick(string.ascii_lowercase + string.digits + "!@#$%^&*(-_=+)", 50)
+_DJANGO = string.ascii_lowercase + string.digits + "!@#$%^&*(-_=+)"
+
+
+def test_a_django_secret_key_is_found_by_its_prefix_anywhere() -> None:
+    key = "django-insecure-" + _pick(_DJANGO, 50)
+    assert _rules(f"The staging key is `{key}` for now.\n") == ["django-secret-key"]
+
+
+def test_a_django_secret_key_without_prefix_is_found_under_its_name() -> None:
+    key = _pick(_DJANGO, 50)
     assert _rules(f"SECRET_KEY = '{key}'\n") == ["secret-assignment"]
+    default = f'SECRET_KEY = os.environ.get("SECRET_KEY", "{key}")\n'
+    assert _rules(default) == ["secret-assignment"]
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ('command: ["redis-server", "--requirepass", "{s}"]\n', "secret-flag"),
+        ('env:\n  - name: DJANGO_SECRET_KEY\n    value: "{s}"\n', "secret-env-value"),
+        ('key = process.env.API_TOKEN ?? "{s}"\n', "secret-assignment"),
+    ],
+)
+def test_flags_env_entries_and_fallbacks_are_read_as_assignments(text: str, rule: str) -> None:
+    value = "".join(_rng.sample("Kq7#vLm2$Rt9!Xw4", 16))
+    assert _rules(text.replace("{s}", value)) == [rule]
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 
 from sophia_cli.core.env.entropy import shannon_entropy
-from sophia_cli.core.env.scan.rules import Rule
+from sophia_cli.core.env.scan.rules import GENERIC_RULES, Rule
 
 _TEMPLATED = re.compile(
-    r"\$\{|\{\{|\{[\w.]*\}|<[^>]*>|%\(|%s|CHANGEME|•|\$[A-Z_]{3,}|os\.environ|process\.env"
-    r"|getenv"
+    r"\$\{|\{\{|\{[A-Za-z_][\w.]*\}|<[A-Za-z_][\w .\-]*>|%\(|%s|CHANGEME|•|\$[A-Z_]{3,}"
+    r"|os\.environ|process\.env|getenv|\.\.\.|…"
 )
+# Tokens published in vendors' documentation (jwt.io's sample, Stripe's docs test key).
+_PUBLISHED = ("SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", "4eC39HqLyjWDarjtT1zdp7dc")
 _DOC_LINE = re.compile(r"example|e\.g\.|for instance|sample", re.IGNORECASE)
 _SEGMENTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 MAX_GENERIC_LINE = 1000  # longer lines are minified or generated code
@@ -47,18 +49,32 @@ def accept(rule: Rule, secret: str, line: str = "") -> bool:
     """Whether a matched value is plausibly a real secret (rejects look-alikes)."""
     if _TEMPLATED.search(secret) or _EXAMPLE_WORDS.search(secret):
         return False
+    if any(sample in secret for sample in _PUBLISHED) or _made_up(_body(secret)):
+        return False
     if rule.id == "database-url-password":
+        if _WEAK_WORDS.search(secret.lower().translate(_LEET)):
+            return False
         return secret.lower() not in _DUMMY_PASSWORDS and not set(secret) <= {"*", "x", "X"}
-    if rule.id == "secret-assignment":
+    if rule.id in GENERIC_RULES:
         return _generic_secret(secret, line, rule.min_entropy)
     return shannon_entropy(_body(secret)) >= rule.min_entropy
+
+
+def _made_up(body: str) -> bool:
+    """Typed-out sequences (`abc123xyz-456def`, `0123456789abcdef`) rather than random ones."""
+    pairs = [(a, b) for a, b in zip(body, body[1:], strict=False) if a.isalnum() and b.isalnum()]
+    if len(pairs) < 12:
+        return False
+    steps = sum(1 for a, b in pairs if ord(b) - ord(a) == 1)
+    return steps / len(pairs) >= 0.4
 
 
 def _generic_secret(value: str, line: str, min_entropy: float) -> bool:
     """A value under a secret-looking name: random enough, and neither code, path nor word."""
     if len(line) > MAX_GENERIC_LINE or _DOC_LINE.search(line):
         return False
-    if "://" in value or _PATH.search(value) or _CODE.search(value):
+    quoted = any(f"{quote}{value}" in line for quote in "\"'`")
+    if "://" in value or _PATH.search(value) or (not quoted and _CODE.search(value)):
         return False
     # Punctuation only around a word is code (`Credentials)`, `token]`), not a password.
     value = value.strip("()[]{}<>,;:'\"`!?*&|")
@@ -107,7 +123,8 @@ def _random_looking(value: str) -> bool:
 def _body(secret: str) -> str:
     # Entropy of what follows a known prefix, so `xoxb-000…` is judged by its zeros.
     return re.sub(
-        r"^(?:xox[a-z]-|xapp-|sk-(?:or-v1-|ant-)?(?:proj-|api\d\d-)?|pat-\w+-|gh\w_|AKIA|ASIA|SG\.)",
+        r"^(?:xox[a-z]-|xapp-|sk-(?:or-v1-|ant-)?(?:proj-|api\d\d-)?|pat-\w+-|gh\w_|AKIA|ASIA|SG\."
+        r"|gl[a-z]+-|(?:sk|rk)_(?:live|test)_|whsec_|AIza|npm_|pypi-AgEIcHlwaS5vcmc|django-insecure-)",
         "",
         secret,
     )

@@ -52,6 +52,11 @@ def _rule(
 _B = r"(?<![A-Za-z0-9_\-])"  # token boundary on the left
 _E = r"(?![A-Za-z0-9_\-])"  # and on the right
 
+_GENERIC_VALUE = (
+    r"(?P<secret>(?<=[\"'`])[^\s\"'`\\]{8,200}+(?=\\?[\"'`])"
+    r"|(?<![\"'`])[^\s\"'`,;\\]{8,200}+(?![(\[]))"
+)
+
 RULES: tuple[Rule, ...] = (
     _rule(
         "slack-token",
@@ -128,6 +133,59 @@ RULES: tuple[Rule, ...] = (
         "github_pat_",
     ),
     _rule(
+        "gitlab-token",
+        "GitLab personal, deploy, runner or pipeline trigger token",
+        _B + r"(?P<secret>gl(?:pat|dt|rt|soat|ft|imt|agent|oas|cbt)-[A-Za-z0-9_\-]{20,}"
+        r"|glptt-[0-9a-f]{40})" + _E,
+        "gl",
+    ),
+    _rule(
+        "stripe-key",
+        "Stripe secret or restricted key, or webhook signing secret",
+        _B + r"(?P<secret>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,}|whsec_[A-Za-z0-9]{32,})" + _E,
+        "sk_",
+        "rk_",
+        "whsec_",
+    ),
+    _rule(
+        "twilio-api-key",
+        "Twilio API key SID",
+        _B + r"(?P<secret>SK[0-9a-f]{32})" + _E,
+        "SK",
+    ),
+    _rule(
+        "google-api-key",
+        "Google API key",
+        _B + r"(?P<secret>AIza[0-9A-Za-z_\-]{35})" + _E,
+        "AIza",
+    ),
+    _rule(
+        "npm-token",
+        "npm access token",
+        _B + r"(?P<secret>npm_[A-Za-z0-9]{36})" + _E,
+        "npm_",
+    ),
+    _rule(
+        "pypi-token",
+        "PyPI upload token",
+        _B + r"(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})" + _E,
+        "pypi-",
+    ),
+    _rule(
+        "django-secret-key",
+        "Django SECRET_KEY as startproject writes it",
+        r"(?P<secret>django-insecure-[a-z0-9!@#$%^&*(\-_=+)]{40,})",
+        "django-insecure-",
+        runs_on=True,
+    ),
+    _rule(
+        "hubspot-api-key",
+        "HubSpot legacy API key (a UUID under a HubSpot name)",
+        r"(?:hubspot[\w.\-]*key|hapikey)[\w.\-]*[\"']?\s*(?::=|=>|[:=])\s*\\?[\"'`]?"
+        r"(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![\w\-])",
+        ignore_case=True,
+    ),
+    _rule(
         "jwt",
         "JSON Web Token",
         _B
@@ -149,22 +207,47 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "database-url-password",
-        "PostgreSQL or Redis URL with a password",
-        r"(?:postgres(?:ql)?(?:\+\w+)?|rediss?)://[^\s:/@'\"]*:(?P<secret>[^\s@/'\"]{3,})@[^\s/'\"]+",
+        "Database, cache or broker URL with a password",
+        r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)(?:\+\w+)?://"
+        r"[^\s:/@'\"]*:(?P<secret>[^\s@/'\"]{3,})@[^\s/'\"]+",
         "://",
         min_entropy=0.0,
     ),
     # Starts at the keyword (not at the start of the name) so the regex engine stays fast.
     _rule(
         "secret-assignment",
-        "High-entropy value assigned to a secret-looking name",
-        # Values may hold punctuation (Django keys, passwords): quoted ones run to the quote.
+        "Random value assigned to a secret-looking name",
+        # A quoted value runs to its quote, punctuation included (Django keys, passwords);
+        # a bare one stops at `,` or `;`. `??`, `||` and `,` cover fallbacks and defaults:
+        # `process.env.X ?? "…"`, `os.environ.get("SECRET_KEY", "…")`.
         r"(?:secret|token|passw(?:or)?d|pwd|api[_\-]?key|access[_\-]?key|private[_\-]?key"
-        r"|credential|auth[_\-]?key)[A-Za-z0-9_.\-]*[\"']?\s*(?::=|=>|[:=])\s*"
-        r"[\"'`]?(?P<secret>[^\s\"'`,;\\]{8,200}+)(?![(\[])",
+        r"|credential|auth[_\-]?key)[A-Za-z0-9_.\-]*"
+        r"(?:\\?[\"']?\s*(?::=|=>|\?\?|\|\||[:=])|\\?[\"']\s*,)\s*\\?[\"'`]?" + _GENERIC_VALUE,
+        min_entropy=3.5,
+        ignore_case=True,
+        runs_on=True,
+    ),
+    _rule(
+        "secret-flag",
+        "Random value passed to a password or token flag",
+        r"--(?:requirepass|masterauth|password|passwd|token|api[_\-]?key|secret)"
+        r"(?:=|[ \t]+|[\"'][ \t]*,[ \t]*)[\"'`]?" + _GENERIC_VALUE,
+        "--",
+        min_entropy=3.5,
+        runs_on=True,
+    ),
+    _rule(
+        "secret-env-value",
+        "Random value of a Kubernetes env entry with a secret-looking name",
+        r"name:[ \t]*[\"']?[\w.\-]*(?:secret|token|passw(?:or)?d|api_?key|access_?key"
+        r"|private_?key|credential)[\w.\-]*[\"']?[ \t]*\r?\n[ \t]*value:[ \t]*[\"']?"
+        + _GENERIC_VALUE,
+        "value:",
         min_entropy=3.5,
         ignore_case=True,
         runs_on=True,
     ),
 )
+# Rules whose value is judged by randomness and context, not by a provider's format.
+GENERIC_RULES = frozenset({"secret-assignment", "secret-flag", "secret-env-value"})
 RULES_BY_ID = {rule.id: rule for rule in RULES}
