@@ -129,7 +129,7 @@ RULES: tuple[Rule, ...] = (
         "github-token",
         "GitHub token",
         _B + r"(?P<secret>gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})" + _E,
-        "gh",
+        *(f"gh{kind}_" for kind in "pousr"),
         "github_pat_",
     ),
     _rule(
@@ -137,7 +137,7 @@ RULES: tuple[Rule, ...] = (
         "GitLab personal, deploy, runner or pipeline trigger token",
         _B + r"(?P<secret>gl(?:pat|dt|rt|soat|ft|imt|agent|oas|cbt)-[A-Za-z0-9_\-]{20,}"
         r"|glptt-[0-9a-f]{40})" + _E,
-        "gl",
+        *(f"gl{kind}-" for kind in "pat dt rt soat ft imt agent oas cbt ptt".split()),
     ),
     _rule(
         "stripe-key",
