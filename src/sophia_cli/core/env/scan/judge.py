@@ -38,6 +38,7 @@ _PATH = re.compile(
     r"|^(?:[\w.\-]+/)+[\w.\-]+\.(?:pem|key|json|txt|ya?ml|p12|pfx|crt|der|env|conf|cfg|ini|asc|gpg)$"
     r"|(?:^|/)id_(?:rsa|dsa|ecdsa|ed25519)(?:\.pub)?$"
 )
+_ID_NAME = re.compile(r"(?:[_.\-]id|[a-z]Id|_ID)[\"']?\s*(?::=|=>|[:=])\s*[\"'`]?$")
 _CODE = re.compile(r"^[\w.]+\(|\w\[|\)\.|::|=>|\|\||&&")
 _DUMMY_PASSWORDS = frozenset(
     "password pass passwd secret changeme postgres redis admin user test example xxx *** ****"
@@ -74,12 +75,17 @@ def _generic_secret(value: str, line: str, min_entropy: float) -> bool:
     if len(line) > MAX_GENERIC_LINE or _DOC_LINE.search(line):
         return False
     quoted = any(f"{quote}{value}" in line for quote in "\"'`")
+    if _ID_NAME.search(line[: max(line.find(value), 0)]):
+        return False  # `private_key_id`, `client_id`: names an id, not a secret
     if "://" in value or _PATH.search(value) or (not quoted and _CODE.search(value)):
         return False
     # Punctuation only around a word is code (`Credentials)`, `token]`), not a password.
     value = value.strip("()[]{}<>,;:'\"`!?*&|")
     if _ALNUM_VALUE.fullmatch(value):
-        return len(value) >= 16 and _random_looking(value) and shannon_entropy(value) >= min_entropy
+        # Hex draws from 16 symbols: its entropy per character tops out at 4 bits.
+        hex_only = len(value) >= 32 and re.fullmatch(r"[0-9a-fA-F]+", value) is not None
+        threshold = 3.0 if hex_only else min_entropy
+        return len(value) >= 16 and _random_looking(value) and shannon_entropy(value) >= threshold
     return _symbol_secret(value)
 
 
