@@ -176,3 +176,14 @@ def test_delete_goes_ahead_once_nothing_refers_and_everything_imports(service: P
     assert applied.files_changed == 1 and applied.refusals == []
     assert not (service / "app/api/health_legacy.py").exists()
     assert broken_modules(service) == {}
+
+
+def test_the_cli_exits_1_and_names_a_module_the_move_broke(service: Path, sophia) -> None:  # type: ignore[no-untyped-def]
+    dynamic = 'import importlib\n\nMOD = importlib.import_module("config." + "manager")\n'
+    (service / "app/dynamic.py").write_text(dynamic + "from config import manager\n")
+    plan = service.parent / "move.yaml"
+    plan.write_text(_MOVE)
+    result = sophia("migrate", "run", str(plan), str(service), "--apply", "--yes", "--no-diff")
+    assert result.exit_code == 1
+    assert "app.dynamic" in result.stderr and "broken by this migration" in result.stderr
+    assert "sophia migrate rollback" in result.stderr
