@@ -6,6 +6,10 @@ file. Measures the wall time of the dry run and of `--apply` (CLI subprocesses, 
 included) against sed over the very same files, and counts each tool's false edits (a trap
 rewritten) and misses (a true port left behind).
 
+Then `migrate ports --scan` on one-line JSON files of growing size (the shape that made the
+old matcher quadratic): time per size, printed as a ratio to the smallest, which should grow
+like the size ratio.
+
 Run: .venv/bin/python bench/migrate.py [--files N]
 """
 
@@ -102,6 +106,36 @@ def timed(args: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, done.returncode
 
 
+def line_length_scaling(base: Path) -> None:
+    """`scan_ports` on one-line JSON of 1x, 2x, 4x and 8x the size: time ratios vs size ratios.
+
+    The same few ports recur, so the listening probes cost the same at every size.
+    """
+    import json
+
+    from sophia_cli.core.migrate.scan import scan_ports
+
+    rng = random.Random(1)
+    first = None
+    for factor in (1, 2, 4, 8):
+        folder = base / f"json{factor}"
+        folder.mkdir()
+        items = [
+            {"id": i, "url": f"http://h{i}:8003/x", "n": rng.choice([3306, 5432, 6379])}
+            for i in range(1500 * factor)
+        ]
+        (folder / "data.json").write_text(json.dumps(items))
+        size = (folder / "data.json").stat().st_size
+        start = time.perf_counter()
+        scan_ports(folder)
+        seconds = time.perf_counter() - start
+        first = first or seconds
+        print(
+            f"one-line JSON {size / 1e3:7.0f} KB: {seconds:6.2f} s ({seconds / first:4.1f}x time "
+            f"for {factor}x size)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
@@ -125,6 +159,7 @@ def main() -> None:
         sed_s = time.perf_counter() - start
         ours_false, ours_missed = score(ours, original, expected)
         sed_false, sed_missed = score(naive, original, expected)
+        line_length_scaling(base)
     trues = count * 2
     print(f"tree: {count} files, {trues} true port uses, {count * 3} trap lines")
     print(f"sophia dry run : {dry:7.2f} s  (exit {dry_code})")

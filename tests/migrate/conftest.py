@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from migrate_helpers import CORPUS, git
+from migrate_helpers import CORPUS, SERVICE, git
 
 
 @pytest.fixture
@@ -46,3 +46,11 @@ def git_repo(make_tree: Callable[[dict[str, bytes | str]], Path]) -> Callable[..
         return root
 
     return build
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Path:
+    """A private copy of the seed-like Python service (config/, app/, Procfile, compose...)."""
+    target = tmp_path / "service"
+    shutil.copytree(SERVICE, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -40,3 +41,37 @@ def git(root: Path, *args: str) -> str:
         check=True,
     )
     return done.stdout
+
+
+SERVICE = Path(__file__).parent / "service"
+
+
+def python_modules(root: Path) -> list[str]:
+    """Every importable module of a tree (packages included), as dotted names."""
+    modules = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        if parts and all(part.isidentifier() for part in parts):
+            modules.append(".".join(parts))
+    return modules
+
+
+def run_python(root: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Run code in a fresh interpreter with root on sys.path (no bytecode written)."""
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def broken_modules(root: Path) -> dict[str, str]:
+    """Modules of the tree that fail to import in a child interpreter, with the error."""
+    broken = {}
+    for module in python_modules(root):
+        done = run_python(root, f"import {module}")
+        if done.returncode != 0:
+            broken[module] = done.stderr.strip().splitlines()[-1]
+    return broken

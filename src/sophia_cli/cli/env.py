@@ -139,13 +139,22 @@ def scan(
     output_format: Annotated[
         ScanFormat, typer.Option("--format", "-f", help="text, json or sarif (SARIF 2.1.0).")
     ] = ScanFormat.TEXT,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history", help="Scan the lines every commit added (all refs), not the work tree."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Find hard-coded secrets in a code tree (git-tracked and unignored files).
 
-    Provider tokens (Slack, OpenAI, Anthropic, HubSpot, Asana, AWS, GitHub), JWTs, private
-    keys, database URLs with passwords, and high-entropy values under secret-looking names.
-    Findings are redacted; `# sophia: allow-secret` on a line accepts it. Exit 1 on new findings.
+    Provider tokens (Slack, OpenAI, OpenRouter, Anthropic, HubSpot, Asana, SendGrid, AWS,
+    GitHub), Slack webhooks, JWTs, private keys (also escaped in JSON or indented in YAML),
+    database URLs with passwords, and random values, punctuation included, under
+    secret-looking names. A finding shows rule, file, line and a fixed mask: nothing of the
+    secret beyond a public prefix such as `xoxb-`. `# sophia: allow-secret` on a line accepts
+    it; a baseline keeps accepting a finding when its file is renamed. Exit 1 on new findings.
 
     Example: sophia env scan . --baseline .secrets-baseline.json --format sarif
     """
@@ -154,7 +163,12 @@ def scan(
     from sophia_cli.core.env.scan.scanner import baseline_of, scan_tree
 
     accepted = read_baseline(baseline) if baseline is not None else None
-    report = scan_tree(path, accepted)
+    if history:
+        from sophia_cli.core.env.scan.history import scan_history
+
+        report = scan_history(path, accepted)
+    else:
+        report = scan_tree(path, accepted)
     if write_baseline is not None:
         save_baseline(write_baseline, baseline_of(report))
         output.say(f"wrote {len(report.findings)} finding(s) to {write_baseline}")
@@ -177,7 +191,8 @@ def _scan_sarif(report: ScanReport) -> dict[str, object]:
         SarifResult(
             rule_id=f.rule,
             level="error",
-            message=f"possible secret: {f.excerpt}",
+            message=f"possible secret: {f.excerpt}"
+            + (f" (added in commit {f.commit})" if f.commit else ""),
             file=f.file,
             line=f.line,
             fingerprint=f.fingerprint,
@@ -190,9 +205,11 @@ def _scan_sarif(report: ScanReport) -> dict[str, object]:
 def _print_scan(report: ScanReport) -> None:
     console = output.stdout()
     for f in report.findings:
+        commit = f" [dim](commit {f.commit})[/]" if f.commit else ""
         console.print(
-            f"[red]✗[/] {escape(f.file)}:{f.line} [bold]{f.rule}[/]  {escape(f.excerpt)}",
+            f"[red]✗[/] {escape(f.file)}:{f.line}{commit} [bold]{f.rule}[/]  {escape(f.excerpt)}",
             highlight=False,
+            soft_wrap=True,  # one finding per line, whatever the width: grep-able
         )
     output.say(
         f"{len(report.findings)} new finding(s) in {report.files_scanned} file(s); "

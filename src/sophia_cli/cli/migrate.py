@@ -16,7 +16,7 @@ from sophia_cli.cli.state import wants_json
 from sophia_cli.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from sophia_cli.core.migrate.models import MigrationPreview, PortScan
+    from sophia_cli.core.migrate.models import AppliedMigration, MigrationPreview, PortScan
 
 app = typer.Typer(
     help="Port standardisation and consolidation as reviewable, atomic, reversible plans.\n\n"
@@ -34,6 +34,23 @@ AllOption = Annotated[
 ]
 DiffOption = Annotated[bool, typer.Option("--diff/--no-diff", help="Show the per-file diff.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Delete files still referenced.")]
+IncludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--include",
+        "-i",
+        metavar="GLOB",
+        help="Also edit files matching GLOB (beyond the plan's globs, history files too); "
+        "repeatable.",
+    ),
+]
+VerifyOption = Annotated[
+    bool,
+    typer.Option(
+        "--verify/--no-verify",
+        help="After a move, import every touched module in a child interpreter.",
+    ),
+]
 _MAX_SPOTS = 50
 
 
@@ -65,6 +82,7 @@ def _print_preview(preview: MigrationPreview, show_diff: bool) -> None:
         console.print(output.table("Needs review (not edited)", ["where", "line", "why"], spots))
         if len(preview.review) > _MAX_SPOTS:
             output.say(f"… and {len(preview.review) - _MAX_SPOTS} more (see --json)")
+    _print_notes(preview)
     for refusal in preview.refusals:
         users = f": {', '.join(refusal.referenced_by)}" if refusal.referenced_by else ""
         output.say(
@@ -89,15 +107,51 @@ def _print_preview(preview: MigrationPreview, show_diff: bool) -> None:
     )
 
 
+def _print_notes(preview: MigrationPreview) -> None:
+    """Renames to review, warnings, files left out, and what to do by hand."""
+    console = output.stdout()
+    if preview.rewrites:
+        rows = [
+            [f"{r.path}:{r.line}", escape(r.old), escape(r.new), escape(r.note or "")]
+            for r in preview.rewrites[:_MAX_SPOTS]
+        ]
+        console.print(output.table("Renames (review each)", ["where", "was", "now", "note"], rows))
+        if len(preview.rewrites) > _MAX_SPOTS:
+            output.say(f"… and {len(preview.rewrites) - _MAX_SPOTS} more (see --json)")
+    for warning in preview.warnings:
+        output.say(
+            f"[yellow]warning[/] {escape(warning.path)}:{warning.line}: {escape(warning.message)}"
+        )
+    if preview.not_scanned:
+        paths = sorted({n.path for n in preview.not_scanned})
+        reasons = sorted({n.reason for n in preview.not_scanned})
+        output.say(
+            f"[yellow]not scanned[/]: {len(paths)} file(s) with matches ({', '.join(reasons)}), "
+            f"use --include GLOB: {escape(', '.join(paths[:10]))}"
+            + (" …" if len(paths) > 10 else "")
+        )
+    for follow_up in preview.follow_ups:
+        output.say(f"[cyan]to do[/] {escape(follow_up)}")
+
+
 def _progress_notice(done: int, total: int) -> None:
     output.say(f"applying {total} change(s)…")
     sys.stderr.flush()
 
 
 def _execute(
-    preview: MigrationPreview, *, apply: bool, yes: bool, as_json: bool, show_diff: bool
+    preview: MigrationPreview,
+    *,
+    apply: bool,
+    yes: bool,
+    as_json: bool,
+    show_diff: bool,
+    verify: bool = True,
 ) -> None:
-    """Show the preview; apply it when asked; exit 10 while changes or refusals remain."""
+    """Show the preview; apply it when asked; exit 10 while changes or refusals remain.
+
+    Exit 1 when the verification step finds a module this migration broke.
+    """
     from sophia_cli.core.migrate import run as core
 
     if not as_json or not apply:
@@ -108,7 +162,7 @@ def _execute(
     if preview.changes and not yes and sys.stdin.isatty():
         question = f"Apply {len(preview.changes)} change(s) to {preview.root}?"
         typer.confirm(question, abort=True, err=True)
-    applied = core.apply_preview(preview, on_start=_progress_notice)
+    applied = core.apply_verified(preview, verify=verify, on_start=_progress_notice)
     if as_json:
         output.emit_json(applied)
     elif not applied.id:
@@ -119,7 +173,27 @@ def _execute(
             f"{applied.edits} edit(s). Undo with: sophia migrate rollback {applied.id} "
             f"--path {escape(applied.root)}"
         )
+        _print_verification(applied)
+    if applied.broken:
+        raise typer.Exit(ExitCode.FAILURE)
     raise typer.Exit(ExitCode.CHANGES_PENDING if applied.refusals else ExitCode.OK)
+
+
+def _print_verification(applied: AppliedMigration) -> None:
+    if not applied.verification:
+        return
+    ok = sum(check.after for check in applied.verification)
+    output.say(f"verified: {ok} of {len(applied.verification)} touched module(s) import")
+    for check in applied.verification:
+        if check.after:
+            continue
+        when = "broken by this migration" if check.broken else "already failing before it"
+        output.say(
+            f"[red]✗[/] {escape(check.module)} ({escape(check.path)}), {when}: "
+            f"{escape(check.error or '')}"
+        )
+    if applied.broken:
+        output.say(f"undo with: sophia migrate rollback {applied.id} --path {escape(applied.root)}")
 
 
 def _show_preview(preview: MigrationPreview, *, as_json: bool, show_diff: bool) -> None:
@@ -148,6 +222,7 @@ def ports(
     apply: ApplyOption = False,
     yes: YesOption = False,
     include_untracked: AllOption = False,
+    include: IncludeOption = None,
     show_diff: DiffOption = True,
     json_output: JsonOption = False,
 ) -> None:
@@ -166,7 +241,9 @@ def ports(
     if from_port == to_port:
         raise UsageError(f"--from and --to are both {from_port}", hint="Pass two different ports.")
     plan = core.ports_plan(from_port, to_port)
-    preview = core.compute_plan(plan, path, include_untracked=include_untracked)
+    preview = core.compute_plan(
+        plan, path, include_untracked=include_untracked, include=tuple(include or ())
+    )
     _execute(preview, apply=apply, yes=yes, as_json=as_json, show_diff=show_diff)
 
 
@@ -206,25 +283,33 @@ def run_plan(
     yes: YesOption = False,
     force: ForceOption = False,
     include_untracked: AllOption = False,
+    include: IncludeOption = None,
+    verify: VerifyOption = True,
     show_diff: DiffOption = True,
     json_output: JsonOption = False,
 ) -> None:
     """Run a plan (YAML file or preset) on a tree: a diff first, then --apply.
 
-    Presets: ports, consolidate, openrouter-to-litellm (`sophia migrate presets`).
+    Presets: ports, consolidate, openrouter-to-litellm (`sophia migrate presets`). History
+    files (CHANGELOG, release notes) are never edited unless named by --include. After a
+    move, --apply imports every touched module in a child interpreter and exits 1 if one
+    that imported before no longer does.
 
     Example: sophia migrate run openrouter-to-litellm ./platform
     """
     from sophia_cli.core.migrate import run as core
 
     loaded = core.load_plan(plan)
-    preview = core.compute_plan(loaded, path, include_untracked=include_untracked, force=force)
+    preview = core.compute_plan(
+        loaded, path, include_untracked=include_untracked, force=force, include=tuple(include or ())
+    )
     _execute(
         preview,
         apply=apply,
         yes=yes,
         as_json=wants_json(ctx, json_output),
         show_diff=show_diff,
+        verify=verify,
     )
 
 

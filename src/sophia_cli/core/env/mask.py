@@ -9,6 +9,7 @@ from sophia_cli.core import urls
 # Public prefixes that say what a token is without saying anything about its secret part.
 _KNOWN_PREFIXES = (
     "sk-ant-api03-",
+    "sk-or-v1-",
     "sk-ant-",
     "sk-proj-",
     "sk-svcacct-",
@@ -27,6 +28,7 @@ _KNOWN_PREFIXES = (
     "ghs_",
     "github_pat_",
     "AKIA",
+    "SG.",
 )
 _SECRETISH_NAME = re.compile(
     r"(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL|WEBHOOK)", re.I

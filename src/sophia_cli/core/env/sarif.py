@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -63,13 +64,18 @@ def _result(result: SarifResult, rule_index: int) -> dict[str, Any]:
     }
     if result.file:
         region = {"startLine": result.line} if result.line else {}
-        location: dict[str, Any] = {"artifactLocation": {"uri": result.file}}
+        location: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(result.file)}}
         if region:
             location["region"] = region
         body["locations"] = [{"physicalLocation": location}]
     if result.fingerprint:
         body["partialFingerprints"] = {"sophiaFingerprint/v1": result.fingerprint}
     return body
+
+
+def artifact_uri(path: str) -> str:
+    """A relative path as a SARIF URI reference: spaces, `#`, `%`, `:` and non-ASCII encoded."""
+    return quote(path.replace("\\", "/"), safe="/-._~!$&'()*+,;=@")
 
 
 def finding_results(findings: Sequence[Finding]) -> list[SarifResult]:

@@ -99,6 +99,7 @@ def apply_preview(
         edits=preview.edits,
         refusals=preview.refusals,
         review=len(preview.review),
+        follow_ups=preview.follow_ups,
     )
 
 

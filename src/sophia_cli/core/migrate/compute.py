@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from sophia_cli.core.env.scan.scanner import redact_secrets
 from sophia_cli.core.errors import NotFoundError
 from sophia_cli.core.migrate.files import candidate_files, git_toplevel, sha256
-from sophia_cli.core.migrate.models import FileChange, MigrationPreview, Refusal
+from sophia_cli.core.migrate.models import FileChange, ImportTarget, MigrationPreview, Refusal
 from sophia_cli.core.migrate.plan import Plan
+from sophia_cli.core.migrate.references import module_name
 from sophia_cli.core.migrate.steps import run_step
 from sophia_cli.core.migrate.workspace import WorkFile, Workspace
 
@@ -16,9 +18,17 @@ _DIFF_CONTEXT = 2
 
 
 def compute_plan(
-    plan: Plan, root: Path, *, include_untracked: bool = False, force: bool = False
+    plan: Plan,
+    root: Path,
+    *,
+    include_untracked: bool = False,
+    force: bool = False,
+    include: tuple[str, ...] = (),
 ) -> MigrationPreview:
-    """Run every step on an in-memory copy of the tree; nothing on disk changes."""
+    """Run every step on an in-memory copy of the tree; nothing on disk changes.
+
+    `include` globs add files beyond the plan's globs, history files among them.
+    """
     if not root.is_dir():
         raise NotFoundError(f"{root} is not a folder", hint="Pass the root of the tree to migrate.")
     root = root.resolve()
@@ -28,6 +38,8 @@ def compute_plan(
         candidates=candidate_files(root, include_untracked=include_untracked),
         force=force,
         git=git,
+        exclude=plan.exclude,
+        include=include,
     )
     reports = [run_step(step, i, plan.globs, ws) for i, step in enumerate(plan.steps, 1)]
     changes = [c for c in (_change(wf, ws) for wf in ws.files.values()) if c is not None]
@@ -41,6 +53,11 @@ def compute_plan(
         refusals=ws.refusals,
         skipped=sorted(ws.skipped.values(), key=lambda s: s.path),
         git=git,
+        rewrites=ws.rewrites,
+        warnings=ws.warnings,
+        not_scanned=ws.not_scanned,
+        follow_ups=ws.follow_ups,
+        verify=_import_targets(ws),
     )
 
 
@@ -91,7 +108,25 @@ def _diff(old_path: str, new_path: str | None, before: str, after: str) -> str:
         lineterm="",
         n=_DIFF_CONTEXT,
     )
-    text = "\n".join(lines)
+    text = redact_secrets("\n".join(lines))
     if not text and new_path and new_path != old_path:
         text = f"rename from {old_path}\nrename to {new_path}"
     return text
+
+
+def _import_targets(ws: Workspace) -> list[ImportTarget]:
+    """Modules a move touched, to import before and after --apply (deleted ones excluded)."""
+    targets = []
+    for wf in ws.to_verify.values():
+        before, after = module_name(wf.original), module_name(wf.path)
+        if wf.deleted or before is None or after is None:
+            continue
+        targets.append(
+            ImportTarget(
+                path_before=wf.original,
+                module_before=before,
+                path_after=wf.path,
+                module_after=after,
+            )
+        )
+    return sorted(targets, key=lambda t: t.path_after)

@@ -33,6 +33,58 @@ class Refusal(BaseModel):
     referenced_by: list[str] = Field(default_factory=list)
 
 
+class Rewrite(BaseModel):
+    """One rename a step made, listed so a reviewer can check each (never a secret value)."""
+
+    step: int
+    path: str
+    line: int
+    old: str
+    new: str
+    note: str | None = None
+
+
+class PlanWarning(BaseModel):
+    """Something the plan does that works as asked but may not be what was meant."""
+
+    step: int
+    path: str
+    line: int
+    message: str
+
+
+class NotScanned(BaseModel):
+    """A file the step would have matched but did not edit: outside the globs, or history."""
+
+    step: int
+    path: str
+    reason: str
+    matches: int
+
+
+class ImportTarget(BaseModel):
+    """A module the plan's verification imports before and after --apply."""
+
+    path_before: str
+    module_before: str
+    path_after: str
+    module_after: str
+
+
+class ModuleCheck(BaseModel):
+    """Whether a module imported in a child interpreter before and after the migration."""
+
+    module: str
+    path: str
+    before: bool | None
+    after: bool
+    error: str | None = None
+
+    @property
+    def broken(self) -> bool:
+        return not self.after and self.before is not False
+
+
 class FileChange(BaseModel):
     """One file's change: new content, a new place, or removal."""
 
@@ -71,6 +123,11 @@ class MigrationPreview(BaseModel):
     refusals: list[Refusal]
     skipped: list[Skipped]
     git: bool
+    rewrites: list[Rewrite] = Field(default_factory=list)
+    warnings: list[PlanWarning] = Field(default_factory=list)
+    not_scanned: list[NotScanned] = Field(default_factory=list)
+    follow_ups: list[str] = Field(default_factory=list)
+    verify: list[ImportTarget] = Field(default_factory=list)
 
     @property
     def pending(self) -> bool:
@@ -120,6 +177,12 @@ class AppliedMigration(BaseModel):
     edits: int
     refusals: list[Refusal]
     review: int
+    verification: list[ModuleCheck] = Field(default_factory=list)
+    follow_ups: list[str] = Field(default_factory=list)
+
+    @property
+    def broken(self) -> list[ModuleCheck]:
+        return [check for check in self.verification if check.broken]
 
 
 class RollbackResult(BaseModel):

@@ -22,7 +22,14 @@ from sophia_cli.core.errors import InputError, NotFoundError
 DEFAULT_GLOBS = (
     "**/*.{py,sh,md,yaml,yml,json,toml,env,ini,cfg,conf}",
     "Dockerfile*",
+    "Procfile*",
     "*.env*",
+)
+# History is a record of what was true: a migration never rewrites it unless asked by --include.
+HISTORY_GLOBS = (
+    "**/{CHANGELOG,CHANGES,HISTORY,NEWS,RELEASES,RELEASE_NOTES,RELEASE-NOTES}*",
+    "**/{changelog,changes,history,news,releases,release_notes,release-notes}.{md,rst,txt}",
+    "**/{changelog,changelog.d,changes,release-notes,release_notes,releasenotes}/**",
 )
 
 
@@ -59,6 +66,8 @@ class RenameEnvStep(_Step):
     kind: Literal["rename_env"] = "rename_env"
     old: str
     new: str
+    # A secret's value is never carried to the new name (default: judged from the name).
+    secret: bool | None = None
 
     @field_validator("old", "new")
     @classmethod
@@ -89,8 +98,28 @@ class ReplaceTextStep(_Step):
         return self
 
 
+class FlagStep(_Step):
+    """List every match for review without editing it (what no rule can rewrite safely)."""
+
+    kind: Literal["flag"] = "flag"
+    pattern: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    regex: bool = False
+    ignore_case: bool = False
+    globs: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _compiles(self) -> FlagStep:
+        if self.regex:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regular expression: {exc}") from exc
+        return self
+
+
 Step = Annotated[
-    ReplacePortStep | MoveStep | DeleteStep | RenameEnvStep | ReplaceTextStep,
+    ReplacePortStep | MoveStep | DeleteStep | RenameEnvStep | ReplaceTextStep | FlagStep,
     Field(discriminator="kind"),
 ]
 
@@ -103,6 +132,7 @@ class Plan(BaseModel):
     name: str = Field(min_length=1)
     description: str = ""
     globs: tuple[str, ...] = DEFAULT_GLOBS
+    exclude: tuple[str, ...] = HISTORY_GLOBS
     steps: tuple[Step, ...] = Field(min_length=1)
 
 
@@ -161,12 +191,12 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
         field = ".".join(str(part) for part in loc) or "plan"
         raise InputError(
             f"{source}:{line}: {field}: {first['msg']}",
-            hint="Steps are replace_port, move, delete, rename_env or replace_text; "
+            hint="Steps are replace_port, move, delete, rename_env, replace_text or flag; "
             "see `sophia migrate presets` for examples.",
         ) from exc
 
 
-_STEP_KINDS = frozenset({"replace_port", "move", "delete", "rename_env", "replace_text"})
+_STEP_KINDS = frozenset({"replace_port", "move", "delete", "rename_env", "replace_text", "flag"})
 
 
 def _is_tag(part: str | int) -> bool:

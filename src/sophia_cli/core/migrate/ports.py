@@ -5,12 +5,17 @@ Then, on its line: clear non-port signatures (a version `1.8003`, a decimal `800
 octet, a colour or issue `#8003`, a path segment `/8003`, a date or phone `555-8003`) leave it
 alone silently; port contexts (host:port, a key ending in `port`, `--port`, `-p`, `EXPOSE`,
 `listen`, a YAML list under `ports:`) make it a port; anything else is "needs review", which
-is reported and never edited.
+is reported and never edited. A host may be a template (`{host}` in an f-string, `${HOST}`,
+`{{ host }}`, `%(host)s`); `main.py:8003` and `line 8003` are file positions, not ports.
+
+Each number is judged from a bounded window of its line, so the work is linear in the size
+of the file even when the file is one 100 KB line of JSON.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -25,9 +30,16 @@ _HOST_DENY = frozenset(
 _HOSTNAME = (
     r"(?=[a-z0-9._-]*[a-z])[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*"
 )
-_HOST = rf"localhost|\d{{1,3}}(?:\.\d{{1,3}}){{3}}|\[[0-9A-Fa-f:.]+\]|\*|(?P<name>{_HOSTNAME})"
+# `{host}` (f-strings, str.format), `{{ host }}` (Jinja), `${HOST}`, `$HOST`, `%(host)s`.
+_TEMPLATE_HOST = (
+    r"\{\{[^{}\n]{1,80}\}\}|\{[^{}\n]{0,80}\}|\$\{[^{}\n]{1,80}\}|\$[A-Za-z_]\w*|%\(\w+\)s"
+)
+_HOST = (
+    rf"localhost|\d{{1,3}}(?:\.\d{{1,3}}){{3}}|\[[0-9A-Fa-f:.]+\]|\*|{_TEMPLATE_HOST}"
+    rf"|(?P<name>{_HOSTNAME})"
+)
 # `localhost:8003`, `http://api:8003`, `0.0.0.0:8003`, `[::]:8003`, `*:8003`.
-_HOST_PORT = re.compile(rf"(?:^|[\s\"'`(=,@/\[<>{{;|])(?:{_HOST}):$")
+_HOST_PORT = re.compile(rf"(?:^|[\s\"'`(=,@/\[<>{{;|]|\$\{{\w+:-?)(?:{_HOST}):$")
 _BARE_COLON = re.compile(r"(?:^|[\s\"'`(=\[,])[:]$")
 # A key or flag naming a port: `port`, `API_PORT`, `server.port`, `containerPort`, `--port`,
 # `-p`, `listen`, `EXPOSE`; then a separator (`=`, `:`, `: int =`, `,` as in getenv, spaces).
@@ -53,6 +65,24 @@ _NAME_PORT = re.compile(r"^\s*-?\s*name:\s*[\"']?\w*PORT\w*[\"']?\s*$", re.IGNOR
 _YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?[\"']?([\w.\-]+)[\"']?\s*:\s*(?:#.*)?$")
 
 
+# `main.py:8003`, `src/app.ts:8003:12`, `File "x.py", line 8003`: positions in files.
+_FILE_EXT = (
+    r"py|pyi|pyx|js|mjs|cjs|jsx|ts|tsx|go|java|kt|kts|c|h|cpp|hpp|rb|php|swift|scala"
+    r"|rst|txt|json|ya?ml|toml|ini|cfg|html?|css|scss|vue|svelte|bash|log|sql|lua|exs"
+    r"|erl|jl|dart|j2|jinja2?|ipynb|lock"
+)
+# Extensions that are also top-level domains (`.md`, `.sh`, `.rs`, `.pl`): a person decides.
+_TLD_EXT = r"md|sh|rs|pl|pm|r|cc|tf|ly|ex|cs"
+_FILE_LINE = re.compile(rf"[\w\-/]\.(?:{_FILE_EXT})(?:\\?[\"']?,\s*line\s+|:)$", re.IGNORECASE)
+_MAYBE_FILE_LINE = re.compile(rf"[\w\-/]\.(?:{_TLD_EXT}):$", re.IGNORECASE)
+_LINE_WORD = re.compile(r"(?:^|[^\w])(?:line|lines|ln|row|col|column)\s*[:#]?\s*$", re.IGNORECASE)
+_HOST_WINDOW = 160  # a host name longer than this before `:port` is not judged a host
+_KEY_WINDOW = 160  # a port key and its list of values sit this close to the number
+_KEY_HINTS = ("port", "Port", "PORT", "listen", "LISTEN", "EXPOSE", "expose", "-p")
+_WINDOW = 256  # characters of the line before a number that can decide its context
+_TRUNCATED = "\0"  # stands for the cut-off start of a long line: never matches `^\s*…`
+
+
 @dataclass(frozen=True)
 class PortSpot:
     """One standalone occurrence of a number judged as a port or as needing review."""
@@ -73,13 +103,36 @@ def find_port_uses(text: str, port: int | None = None) -> Iterator[PortSpot]:
     """Every occurrence of `port` (or of any port-like number) that is a port or is doubtful."""
     if port is not None and str(port) not in text:
         return
+    lines = LineIndex(text)
     for match in _token_pattern(port).finditer(text):
         value = int(match.group())
         if value > 65535:
             continue
-        judged = classify(text, match.start(), match.end())
+        line_start, line_end = lines.bounds(match.start())
+        judged = classify(text, match.start(), match.end(), line_start, line_end)
         if judged is not None:
             yield PortSpot(match.start(), match.end(), value, judged[0], judged[1])
+
+
+class LineIndex:
+    """Line numbers and bounds of offsets in one text, each answered in O(log lines)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
+
+    def number(self, offset: int) -> int:
+        """The 1-based line holding `offset`."""
+        return bisect_right(self.newlines, offset - 1) + 1
+
+    def bounds(self, offset: int) -> tuple[int, int]:
+        """Start and end of the line holding `offset` (end excludes `\\r\\n`)."""
+        index = bisect_right(self.newlines, offset - 1)
+        start = self.newlines[index - 1] + 1 if index else 0
+        end = self.newlines[index] if index < len(self.newlines) else len(self.text)
+        if end > start and self.text[end - 1] == "\r":
+            end -= 1
+        return start, end
 
 
 def line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -92,12 +145,24 @@ def line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return line_start, line_end
 
 
-def classify(text: str, start: int, end: int) -> tuple[Verdict, str] | None:
-    """Port, review, or None for a clear non-port, judged from the number's line."""
-    line_start, line_end = line_bounds(text, start, end)
-    prefix, suffix = text[line_start:start], text[end:line_end]
-    not_port = _not_a_port(prefix, suffix)
-    if not_port:
+def classify(
+    text: str, start: int, end: int, line_start: int, line_end: int
+) -> tuple[Verdict, str] | None:
+    """Port, review, or None for a clear non-port, judged from a window of the number's line."""
+    window_start = max(line_start, start - _WINDOW)
+    prefix = text[window_start:start]
+    if window_start > line_start:
+        prefix = _TRUNCATED + prefix
+    suffix = text[end : min(line_end, end + 64)]
+    if _not_a_port(prefix, suffix):
+        return None
+    tail = prefix[-48:]
+    if tail.endswith(":") or "line" in tail.lower():
+        if _FILE_LINE.search(tail):
+            return None
+        if _MAYBE_FILE_LINE.search(tail):
+            return "review", "file:line or host:port"
+    if _LINE_WORD.search(prefix[-16:]):
         return None
     reason = _port_context(text, line_start, prefix)
     if reason:
@@ -128,21 +193,28 @@ def _weak_non_port(prefix: str, suffix: str) -> bool:
 
 
 def _port_context(text: str, line_start: int, prefix: str) -> str | None:
-    """Why the number at the end of `prefix` is a port, or None."""
-    host = _HOST_PORT.search(prefix)
+    """Why the number at the end of `prefix` is a port, or None.
+
+    Cheap tests on the prefix's last characters come first: most numbers in a file are
+    not ports, and the regexes below are the costly part of a scan.
+    """
+    colon = prefix.endswith(":")
+    host = _HOST_PORT.search(prefix[-_HOST_WINDOW:]) if colon else None
     if host and re.split(r"[._-]", host.group("name") or "")[-1] not in _HOST_DENY:
         return "host:port"
-    if _KEYED.search(prefix) or _KEYED_LIST.search(prefix):
+    near = prefix[-_KEY_WINDOW:]
+    keyed = any(hint in near for hint in _KEY_HINTS)
+    if keyed and (_KEYED.search(near[-96:]) or _KEYED_LIST.search(near)):
         return "port key or flag"
-    if _HOST_TUPLE.search(prefix):
+    if "," in prefix[-4:] and _HOST_TUPLE.search(prefix[-64:]):
         return "(host, port)"
     if "port-forward" in prefix:
         return "port-forward"
-    if _EXPOSE_LIST.match(prefix):
+    if "EXPOSE" in prefix and _EXPOSE_LIST.match(prefix):
         return "EXPOSE"
-    if _BARE_COLON.search(prefix):
+    if colon and _BARE_COLON.search(prefix[-3:]):
         return ":port"
-    if _HOST_SPACE.search(prefix):
+    if prefix.endswith((" ", "\t")) and _HOST_SPACE.search(prefix[-64:]):
         return "host port"
     if _VALUE_KEY.match(prefix) and _NAME_PORT.match(_previous_line(text, line_start)):
         return "value of a *PORT variable"

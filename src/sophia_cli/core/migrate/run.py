@@ -8,10 +8,12 @@ from sophia_cli.core.migrate.history import history
 from sophia_cli.core.migrate.plan import Plan, load_plan, parse_plan, ports_plan, preset_names
 from sophia_cli.core.migrate.rollback import rollback
 from sophia_cli.core.migrate.scan import scan_ports
+from sophia_cli.core.migrate.verify import apply_verified
 
 __all__ = [
     "Plan",
     "apply_preview",
+    "apply_verified",
     "compute_plan",
     "history",
     "load_plan",

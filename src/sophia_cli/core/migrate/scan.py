@@ -12,7 +12,7 @@ from sophia_cli.core.errors import NotFoundError
 from sophia_cli.core.migrate.files import Skipped, candidate_files, glob_matcher, read_source
 from sophia_cli.core.migrate.models import LegacyReport, PortScan, PortSummary, PortUse
 from sophia_cli.core.migrate.plan import DEFAULT_GLOBS
-from sophia_cli.core.migrate.ports import find_port_uses, line_bounds
+from sophia_cli.core.migrate.ports import LineIndex, find_port_uses
 
 _PROBE_TIMEOUT_S = 0.3
 _SERVICE = re.compile(r"^  ([\w.-]+):\s*$")
@@ -29,9 +29,9 @@ def is_listening(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def _owner(rel: str, text: str, start: int) -> str | None:
+def _owner(rel: str, text: str, start: int, lines: LineIndex) -> str | None:
     """Who claims the port at `start`: an env variable, or a compose service's host port."""
-    line_start, line_end = line_bounds(text, start, start)
+    line_start, line_end = lines.bounds(start)
     line = text[line_start:line_end]
     name = rel.rsplit("/", 1)[-1]
     if name.startswith(".env") or name.endswith(".env"):
@@ -40,10 +40,13 @@ def _owner(rel: str, text: str, start: int) -> str | None:
     if "compose" in name:
         mapping = _MAPPING.match(line)
         if mapping and mapping.start(1) == start - line_start:
-            for previous in reversed(text[:line_start].splitlines()):
-                service = _SERVICE.match(previous)
+            end = line_start - 1
+            while end > 0:
+                begin = text.rfind("\n", 0, end) + 1
+                service = _SERVICE.match(text[begin:end])
                 if service:
                     return f"service {service.group(1)}"
+                end = begin - 1
     return None
 
 
@@ -62,17 +65,19 @@ def scan_ports(root: Path) -> PortScan:
         if source is None or isinstance(source, Skipped):
             continue
         scanned += 1
+        lines = LineIndex(source.text)
         for spot in find_port_uses(source.text):
             if spot.verdict != "port":
                 continue
-            line_start, line_end = line_bounds(source.text, spot.start, spot.end)
+            line_start, line_end = lines.bounds(spot.start)
+            excerpt_start = max(line_start, spot.start - 100)
             uses.append(
                 PortUse(
                     port=spot.port,
                     path=rel,
-                    line=source.text.count("\n", 0, spot.start) + 1,
-                    text=source.text[line_start:line_end].strip()[:200],
-                    owner=_owner(rel, source.text, spot.start),
+                    line=lines.number(spot.start),
+                    text=source.text[excerpt_start : min(line_end, spot.end + 100)].strip(),
+                    owner=_owner(rel, source.text, spot.start, lines),
                 )
             )
     return PortScan(root=str(root), files_scanned=scanned, ports=_summaries(uses), uses=uses)

@@ -76,11 +76,15 @@ def candidate_files(root: Path) -> Iterator[Path]:
     listed = _git_files(root)
     paths = listed if listed is not None else _walk(root)
     for path in paths:
-        if path.name in LOCK_FILES or path.suffix.lower() in _BINARY_SUFFIXES:
-            continue
-        if path.name.endswith(".min.js"):
-            continue
-        yield path
+        if scannable_name(path):
+            yield path
+
+
+def scannable_name(path: Path) -> bool:
+    """False for lock files, minified bundles and binary formats (judged by name)."""
+    if path.name in LOCK_FILES or path.suffix.lower() in _BINARY_SUFFIXES:
+        return False
+    return not path.name.endswith(".min.js")
 
 
 def read_text(path: Path) -> str | None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sophia_cli.core.env.entropy import shannon_entropy
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -25,6 +23,8 @@ class Rule:
     # Case-insensitive rules run on the lowercased text (4x faster than re.IGNORECASE);
     # `pattern` is then the IGNORECASE form, used when lowercasing changes the length.
     lowercase: re.Pattern[str] | None = None
+    # The match may stop inside the value (generic rules): a display masks to the value's end.
+    runs_on: bool = False
 
 
 def _rule(
@@ -34,6 +34,7 @@ def _rule(
     *keywords: str,
     min_entropy: float = 3.0,
     ignore_case: bool = False,
+    runs_on: bool = False,
 ) -> Rule:
     if ignore_case:
         return Rule(
@@ -43,12 +44,18 @@ def _rule(
             min_entropy,
             keywords,
             lowercase=re.compile(regex),
+            runs_on=runs_on,
         )
-    return Rule(id, description, re.compile(regex), min_entropy, keywords)
+    return Rule(id, description, re.compile(regex), min_entropy, keywords, runs_on=runs_on)
 
 
 _B = r"(?<![A-Za-z0-9_\-])"  # token boundary on the left
 _E = r"(?![A-Za-z0-9_\-])"  # and on the right
+
+_GENERIC_VALUE = (
+    r"(?P<secret>(?<=[\"'`])[^\s\"'`\\]{8,200}+(?=\\?[\"'`])"
+    r"|(?<![\"'`])[^\s\"'`,;\\]{8,200}+(?![(\[]))"
+)
 
 RULES: tuple[Rule, ...] = (
     _rule(
@@ -65,8 +72,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "slack-webhook",
-        "Slack incoming webhook URL",
-        r"(?P<secret>https://hooks\.slack\.com/services/T[A-Z0-9]{8,}/B[A-Z0-9]{8,}/[A-Za-z0-9]{20,})",
+        "Slack incoming, workflow or trigger webhook URL",
+        r"(?P<secret>https://hooks\.slack\.com/(?:services/T[A-Z0-9]{8,}/B[A-Z0-9]{8,}/[A-Za-z0-9]{20,}"
+        r"|workflows/T[A-Z0-9]{8,}/A[A-Z0-9]{8,}/\d{8,}/[A-Za-z0-9]{20,}"
+        r"|triggers/T[A-Z0-9]{8,}/\d{8,}/[a-f0-9]{24,}))",
         "hooks.slack.com",
     ),
     _rule(
@@ -74,6 +83,18 @@ RULES: tuple[Rule, ...] = (
         "Anthropic API key",
         _B + r"(?P<secret>sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{40,})" + _E,
         "sk-ant-",
+    ),
+    _rule(
+        "openrouter-api-key",
+        "OpenRouter API key",
+        _B + r"(?P<secret>sk-or-v1-[0-9a-f]{64})" + _E,
+        "sk-or-",
+    ),
+    _rule(
+        "sendgrid-api-key",
+        "SendGrid API key",
+        _B + r"(?P<secret>SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43})" + _E,
+        "SG.",
     ),
     _rule(
         "openai-api-key",
@@ -93,7 +114,8 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "asana-pat",
         "Asana personal access token",
-        _B + r"(?P<secret>[0-2]/\d{12,17}/\d{12,17}:[0-9a-f]{32}|0/[0-9a-f]{32})" + _E,
+        _B + r"(?P<secret>[0-2]/\d{12,17}/\d{12,17}:[0-9a-f]{32}|1/\d{12,17}:[0-9a-f]{32}"
+        r"|0/[0-9a-f]{32})" + _E,
         "/",
     ),
     _rule(
@@ -107,8 +129,61 @@ RULES: tuple[Rule, ...] = (
         "github-token",
         "GitHub token",
         _B + r"(?P<secret>gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})" + _E,
-        "gh",
+        *(f"gh{kind}_" for kind in "pousr"),
         "github_pat_",
+    ),
+    _rule(
+        "gitlab-token",
+        "GitLab personal, deploy, runner or pipeline trigger token",
+        _B + r"(?P<secret>gl(?:pat|dt|rt|soat|ft|imt|agent|oas|cbt)-[A-Za-z0-9_\-]{20,}"
+        r"|glptt-[0-9a-f]{40})" + _E,
+        *(f"gl{kind}-" for kind in "pat dt rt soat ft imt agent oas cbt ptt".split()),
+    ),
+    _rule(
+        "stripe-key",
+        "Stripe secret or restricted key, or webhook signing secret",
+        _B + r"(?P<secret>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,}|whsec_[A-Za-z0-9]{32,})" + _E,
+        "sk_",
+        "rk_",
+        "whsec_",
+    ),
+    _rule(
+        "twilio-api-key",
+        "Twilio API key SID",
+        _B + r"(?P<secret>SK[0-9a-f]{32})" + _E,
+        "SK",
+    ),
+    _rule(
+        "google-api-key",
+        "Google API key",
+        _B + r"(?P<secret>AIza[0-9A-Za-z_\-]{35})" + _E,
+        "AIza",
+    ),
+    _rule(
+        "npm-token",
+        "npm access token",
+        _B + r"(?P<secret>npm_[A-Za-z0-9]{36})" + _E,
+        "npm_",
+    ),
+    _rule(
+        "pypi-token",
+        "PyPI upload token",
+        _B + r"(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})" + _E,
+        "pypi-",
+    ),
+    _rule(
+        "django-secret-key",
+        "Django SECRET_KEY as startproject writes it",
+        r"(?P<secret>django-insecure-[a-z0-9!@#$%^&*(\-_=+)]{40,})",
+        "django-insecure-",
+        runs_on=True,
+    ),
+    _rule(
+        "hubspot-api-key",
+        "HubSpot legacy API key (a UUID under a HubSpot name)",
+        r"(?:hubspot[\w.\-]*key|hapikey)[\w.\-]*[\"']?\s*(?::=|=>|[:=])\s*\\?[\"'`]?"
+        r"(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![\w\-])",
+        ignore_case=True,
     ),
     _rule(
         "jwt",
@@ -121,98 +196,58 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "private-key",
         "Private key block",
+        # The body may follow real newlines (indented in YAML), escaped ones (`\n` inside a
+        # service-account JSON) or string concatenation; 40 base64 characters make it real.
         r"(?P<secret>-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?"
-        r"PRIVATE KEY(?: BLOCK)?-----\s*\n(?:[A-Za-z0-9+/=:\- ]*\n)*?[A-Za-z0-9+/=]{40,})",
+        r"PRIVATE KEY(?: BLOCK)?-----(?:\\r|\\n|[\s\"'+,|>])+"
+        r"(?:[A-Za-z0-9+/=:\-]{1,76}(?:\\r|\\n|[\s\"'+,|>])+){0,6}?[A-Za-z0-9+/]{40,})",
         "PRIVATE KEY",
         min_entropy=0.0,
+        runs_on=True,  # the match ends inside the block; a display masks all of it
     ),
     _rule(
         "database-url-password",
-        "PostgreSQL or Redis URL with a password",
-        r"(?:postgres(?:ql)?(?:\+\w+)?|rediss?)://[^\s:/@'\"]*:(?P<secret>[^\s@/'\"]{3,})@[^\s/'\"]+",
+        "Database, cache or broker URL with a password",
+        r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)(?:\+\w+)?://"
+        r"[^\s:/@'\"]*:(?P<secret>[^\s@/'\"]{3,})@[^\s/'\"]+",
         "://",
         min_entropy=0.0,
     ),
     # Starts at the keyword (not at the start of the name) so the regex engine stays fast.
     _rule(
         "secret-assignment",
-        "High-entropy value assigned to a secret-looking name",
-        r"(?:secret|token|passw(?:or)?d|api[_\-]?key|access[_\-]?key|private[_\-]?key"
-        r"|credential|auth[_\-]?key)[A-Za-z0-9_.\-]*[\"']?\s*(?::=|=>|[:=])\s*"
-        r"[\"'`]?(?P<secret>[A-Za-z0-9+/=_\-.~]{16,200}+)(?![(\[])",
+        "Random value assigned to a secret-looking name",
+        # A quoted value runs to its quote, punctuation included (Django keys, passwords);
+        # a bare one stops at `,` or `;`. `??`, `||` and `,` cover fallbacks and defaults:
+        # `process.env.X ?? "…"`, `os.environ.get("SECRET_KEY", "…")`.
+        r"(?:secret|token|passw(?:or)?d|pwd|api[_\-]?key|access[_\-]?key|private[_\-]?key"
+        r"|credential|auth[_\-]?key)[A-Za-z0-9_.\-]*"
+        r"(?:\\?[\"']?\s*(?::=|=>|\?\?|\|\||[:=])|\\?[\"']\s*,)\s*\\?[\"'`]?" + _GENERIC_VALUE,
         min_entropy=3.5,
         ignore_case=True,
+        runs_on=True,
+    ),
+    _rule(
+        "secret-flag",
+        "Random value passed to a password or token flag",
+        r"--(?:requirepass|masterauth|password|passwd|token|api[_\-]?key|secret)"
+        r"(?:=|[ \t]+|[\"'][ \t]*,[ \t]*)[\"'`]?" + _GENERIC_VALUE,
+        "--",
+        min_entropy=3.5,
+        runs_on=True,
+    ),
+    _rule(
+        "secret-env-value",
+        "Random value of a Kubernetes env entry with a secret-looking name",
+        r"name:[ \t]*[\"']?[\w.\-]*(?:secret|token|passw(?:or)?d|api_?key|access_?key"
+        r"|private_?key|credential)[\w.\-]*[\"']?[ \t]*\r?\n[ \t]*value:[ \t]*[\"']?"
+        + _GENERIC_VALUE,
+        "value:",
+        min_entropy=3.5,
+        ignore_case=True,
+        runs_on=True,
     ),
 )
+# Rules whose value is judged by randomness and context, not by a provider's format.
+GENERIC_RULES = frozenset({"secret-assignment", "secret-flag", "secret-env-value"})
 RULES_BY_ID = {rule.id: rule for rule in RULES}
-
-# Values that are obviously not real: templates, documentation examples, test fixtures.
-_TEMPLATED = re.compile(
-    r"\$\{|\{|<[^>]*>|%\(|%s|CHANGEME|•|\$[A-Z_]{3,}|os\.environ|process\.env|getenv"
-)
-_DOC_LINE = re.compile(r"example|e\.g\.|for instance|sample", re.IGNORECASE)
-_SEGMENTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-MAX_GENERIC_LINE = 1000  # longer lines are minified or generated code
-_EXAMPLE_WORDS = re.compile(
-    r"example|dummy|fake|sample|placeholder|redacted|your[_\-]|xxxx|0{10}|1234567890",
-    re.IGNORECASE,
-)
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_IDENTIFIER = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*)(?:[.\-][A-Za-z_][A-Za-z0-9_]*)*$")
-_DUMMY_PASSWORDS = frozenset(
-    {
-        "password",
-        "pass",
-        "passwd",
-        "secret",
-        "changeme",
-        "postgres",
-        "redis",
-        "admin",
-        "user",
-        "test",
-        "example",
-        "xxx",
-        "***",
-        "****",
-        "pw",
-        "root",
-    }
-)
-
-
-def accept(rule: Rule, secret: str, line: str = "") -> bool:
-    """Whether a matched value is plausibly a real secret (rejects look-alikes)."""
-    if _TEMPLATED.search(secret) or _EXAMPLE_WORDS.search(secret):
-        return False
-    if rule.id == "secret-assignment" and (len(line) > MAX_GENERIC_LINE or _DOC_LINE.search(line)):
-        return False
-    if rule.id == "database-url-password":
-        return secret.lower() not in _DUMMY_PASSWORDS and not set(secret) <= {"*", "x", "X"}
-    if rule.id == "secret-assignment" and not _random_looking(secret):
-        return False
-    return shannon_entropy(_body(secret)) >= rule.min_entropy
-
-
-def _random_looking(value: str) -> bool:
-    # Generated secrets mix letters and digits; identifiers, UUIDs and words do not count.
-    if _UUID.match(value):
-        return False
-    if _IDENTIFIER.match(value) and ("." in value or not any(c.isdigit() for c in value)):
-        return False  # a name in code (`settings.api_key`, `base64.b64encode`), not a value
-    if re.fullmatch(r"[A-Za-z0-9_\-]+", value):
-        # Names are made of words (`oauth2_token_exchange`, `CohereV2ChatUsage`); random
-        # strings break into short runs.
-        segments = _SEGMENTS.findall(value)
-        if segments and sum(map(len, segments)) / len(segments) >= 3.5:
-            return False
-    if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
-        return False
-    return not re.fullmatch(r"[a-z]+(?:[_\-][a-z0-9]+)+|[A-Z]+(?:_[A-Z0-9]+)+", value)
-
-
-def _body(secret: str) -> str:
-    # Entropy of what follows a known prefix, so `xoxb-000…` is judged by its zeros.
-    return re.sub(
-        r"^(?:xox[a-z]-|xapp-|sk-(?:ant-)?(?:proj-|api\d\d-)?|pat-\w+-|gh\w_|AKIA|ASIA)", "", secret
-    )

@@ -9,9 +9,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from sophia_cli.core.env.mask import mask_secret
-from sophia_cli.core.env.scan.baseline import Baseline, BaselineEntry
+from sophia_cli.core.env.scan.baseline import Baseline, BaselineEntry, accepted_by
 from sophia_cli.core.env.scan.files import candidate_files, read_text
-from sophia_cli.core.env.scan.rules import RULES, accept
+from sophia_cli.core.env.scan.judge import accept
+from sophia_cli.core.env.scan.rules import RULES, RULES_BY_ID
 from sophia_cli.core.errors import InputError
 
 ALLOW_MARKER = "sophia: allow-secret"
@@ -26,6 +27,7 @@ class SecretFinding(BaseModel):
     rule: str
     excerpt: str
     fingerprint: str
+    commit: str | None = None  # with --history: the commit that added it
 
 
 class ScanReport(BaseModel):
@@ -61,29 +63,38 @@ def scan_tree(root: Path, baseline: Baseline | None = None) -> ScanReport:
     if not root.exists():
         raise InputError(f"{root} does not exist", hint="Pass a folder or a file to scan.")
     started = time.perf_counter()
-    accepted = baseline.fingerprints() if baseline else set()
     paths = [root] if root.is_file() else list(candidate_files(root))
-    findings: list[SecretFinding] = []
-    counts = {"files": 0, "baselined": 0, "allowed": 0}
+    found: list[SecretFinding] = []
+    files = allowed = 0
     for path in paths:
         text = read_text(path)
         if text is None:
             continue
-        counts["files"] += 1
+        files += 1
         relative = path.name if root.is_file() else path.relative_to(root).as_posix()
-        for finding, allowed in _file_findings(relative, text):
-            if allowed:
-                counts["allowed"] += 1
-            elif finding.fingerprint in accepted:
-                counts["baselined"] += 1
-            else:
-                findings.append(finding)
+        for finding, inline in file_findings(relative, text):
+            allowed += inline
+            if not inline:
+                found.append(finding)
+    return report_of(str(root), files, found, allowed, baseline, started)
+
+
+def report_of(
+    root: str,
+    files: int,
+    found: list[SecretFinding],
+    allowed: int,
+    baseline: Baseline | None,
+    started: float,
+) -> ScanReport:
+    """The report of a scan: findings the baseline does not accept, and the counts."""
+    verdicts = accepted_by(baseline, found) if baseline else [False] * len(found)
     return ScanReport(
-        root=str(root),
-        files_scanned=counts["files"],
-        findings=findings,
-        baselined=counts["baselined"],
-        allowed=counts["allowed"],
+        root=root,
+        files_scanned=files,
+        findings=[f for f, ok in zip(found, verdicts, strict=True) if not ok],
+        baselined=sum(verdicts),
+        allowed=allowed,
         duration_s=round(time.perf_counter() - started, 3),
     )
 
@@ -98,34 +109,53 @@ def baseline_of(report: ScanReport) -> Baseline:
     )
 
 
-def fingerprint(rule: str, file: str, secret: str) -> str:
-    """Stable across line moves: rule, file and a salted hash of the secret, never the secret."""
-    digest = hashlib.sha256(f"sophia-scan\0{rule}\0{file}\0{secret}".encode()).hexdigest()
+def fingerprint(rule: str, secret: str) -> str:
+    """Stable across line moves and renames: a salted hash of rule and secret, never the secret."""
+    digest = hashlib.sha256(f"sophia-scan/v2\0{rule}\0{secret}".encode()).hexdigest()
     return digest[:20]
 
 
-def _file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]:
+def file_findings(relative: str, text: str) -> list[tuple[SecretFinding, bool]]:
+    """Every finding of one file's text, and whether its line allows it inline."""
     matches = _matches(text)
     if not matches:
         return []
     lines = text.split("\n")
+    line_starts = _line_starts(lines)
     results = []
     for match in matches:
         line_text = lines[match.line - 1]
-        same_line = [m.secret for m in matches if m.line == match.line]
+        offset = line_starts[match.line - 1]
+        same_line = [
+            (m.start - offset, min(m.end - offset, len(line_text)), m.secret, _extends(m.rule))
+            for m in matches
+            if m.line == match.line
+        ]
         results.append(
             (
                 SecretFinding(
                     file=relative,
                     line=match.line,
                     rule=match.rule,
-                    excerpt=_redact(line_text, same_line),
-                    fingerprint=fingerprint(match.rule, relative, match.secret),
+                    excerpt=redact_line(line_text, same_line),
+                    fingerprint=fingerprint(match.rule, match.secret),
                 ),
                 ALLOW_MARKER in line_text,
             )
         )
     return results
+
+
+def _extends(rule: str) -> bool:
+    return RULES_BY_ID[rule].runs_on
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    starts, position = [], 0
+    for line in lines:
+        starts.append(position)
+        position += len(line) + 1
+    return starts
 
 
 def _matches(text: str) -> list[_Match]:
@@ -156,9 +186,60 @@ def _line_at(text: str, offset: int) -> str:
     return text[start : end if end != -1 else len(text)]
 
 
-def _redact(line: str, secrets: list[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        first = secret.split("\n", 1)[0]
-        line = line.replace(first, mask_secret(first))
-    line = line.strip()
-    return line if len(line) <= _EXCERPT_WIDTH else line[: _EXCERPT_WIDTH - 1] + "…"
+_QUOTES = "\"'`"
+
+
+Span = tuple[int, int, str, bool]  # start, end, secret, whether the value may run on
+
+
+def redact_line(
+    line: str, spans: list[Span], *, strip: bool = True, width: int | None = None
+) -> str:
+    """The line with each secret span masked to a fixed `•••` (after a known public prefix).
+
+    A generic rule's match may stop short of the value (at a `$` or `!` inside a password),
+    so for those the mask runs on to the value's closing quote, or to the next whitespace
+    when unquoted: no character of the secret survives.
+    """
+    pieces: list[str] = []
+    last = 0
+    for start, end, secret, runs_on in sorted(spans):
+        if start < last:
+            continue
+        pieces += [line[last:start], mask_secret(secret.split("\n", 1)[0])]
+        last = _value_end(line, start, end) if runs_on else end
+    pieces.append(line[last:])
+    excerpt = "".join(pieces)
+    excerpt = excerpt.strip() if strip else excerpt
+    limit = width or _EXCERPT_WIDTH
+    if width is None and not strip:
+        return excerpt
+    return excerpt if len(excerpt) <= limit else excerpt[: limit - 1] + "…"
+
+
+def _value_end(line: str, start: int, end: int) -> int:
+    """Where the value holding line[start:end] ends: its closing quote, else whitespace."""
+    opener = line[start - 1] if start > 0 else ""
+    if opener in _QUOTES and opener:
+        close = line.find(opener, end)
+        while close > 0 and line[close - 1] == "\\":
+            close = line.find(opener, close + 1)
+        return len(line) if close == -1 else close
+    position = end
+    while position < len(line) and not line[position].isspace():
+        position += 1
+    return position
+
+
+def redact_secrets(text: str) -> str:
+    """`text` for display, every secret the rules find on a line masked (diffs, excerpts)."""
+    if not text:
+        return text
+    out = []
+    for line in text.split("\n"):
+        found = _matches(line)
+        if found:
+            spans = [(m.start, m.end, m.secret, _extends(m.rule)) for m in found]
+            line = redact_line(line, spans, strip=False, width=None)
+        out.append(line)
+    return "\n".join(out)

@@ -5,13 +5,21 @@ from __future__ import annotations
 from sophia_cli.core.migrate.models import StepReport
 from sophia_cli.core.migrate.plan import (
     DeleteStep,
+    FlagStep,
     MoveStep,
     RenameEnvStep,
     ReplacePortStep,
     ReplaceTextStep,
     Step,
 )
-from sophia_cli.core.migrate.steps import delete, move, rename_env, replace_port, replace_text
+from sophia_cli.core.migrate.steps import (
+    delete,
+    flag,
+    move,
+    rename_env,
+    replace_port,
+    replace_text,
+)
 from sophia_cli.core.migrate.workspace import Workspace
 
 
@@ -27,4 +35,6 @@ def run_step(step: Step, index: int, globs: tuple[str, ...], ws: Workspace) -> S
         return rename_env.run(step, index, globs, ws)
     if isinstance(step, ReplaceTextStep):
         return replace_text.run(step, index, globs, ws)
+    if isinstance(step, FlagStep):
+        return flag.run(step, index, globs, ws)
     raise TypeError(f"unknown step {step!r}")

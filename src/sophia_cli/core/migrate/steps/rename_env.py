@@ -1,12 +1,26 @@
-"""`rename_env {old, new}`: rename an environment variable everywhere it is set or read."""
+"""`rename_env {old, new}`: rename an environment variable everywhere it is set or read.
+
+A secret's value is never carried over to the new name: a key for one service is not a key
+for another, and copying it silently would hide that. Where a file assigns the old secret a
+real value, the assignment stays as it is and the plan says "set NEW here"; references
+(`os.getenv("OLD")`, `${OLD}`, `secrets.OLD` in CI) are renamed and listed for review.
+"""
 
 from __future__ import annotations
 
 import re
 
-from sophia_cli.core.migrate.models import StepReport
+from sophia_cli.core.env.mask import name_looks_secret
+from sophia_cli.core.migrate.models import Rewrite, StepReport
 from sophia_cli.core.migrate.plan import RenameEnvStep
 from sophia_cli.core.migrate.workspace import WorkFile, Workspace
+
+# What follows a name that is being assigned: `=v`, `: v`, `"]  = "v"`, `": "v"`.
+_ASSIGNED = re.compile(r"""["']?\]?[ \t]*(?:=|:(?!-))[ \t]*["']?(?P<value>[^\s"'#,}]*)""")
+_PLACEHOLDER = re.compile(
+    r"^(?:|changeme|change[-_]?me|xxx+|\.\.\.|<.*>|your[-_].*|todo|none|null|replace[-_]?me)$",
+    re.IGNORECASE,
+)
 
 
 def _defines(text: str, name: str) -> re.Match[str] | None:
@@ -19,6 +33,17 @@ def _is_env_file(wf: WorkFile) -> bool:
     return name.startswith(".env") or name.endswith(".env")
 
 
+def _literal_value(text: str, start: int, end: int) -> bool:
+    """Whether the name at text[start:end] is assigned a real value (not a reference)."""
+    if text[max(0, start - 2) : start].endswith(("${", "$")):
+        return False
+    assigned = _ASSIGNED.match(text, end)
+    if assigned is None:
+        return False
+    value = assigned.group("value")
+    return not (value.startswith(("$", "{", "<")) or _PLACEHOLDER.match(value))
+
+
 def run(step: RenameEnvStep, index: int, globs: tuple[str, ...], ws: Workspace) -> StepReport:
     """Rename the whole identifier `old` (never `old_X` or `X_old`); values stay untouched.
 
@@ -27,6 +52,7 @@ def run(step: RenameEnvStep, index: int, globs: tuple[str, ...], ws: Workspace) 
     too is left alone and reported, since keeping one value would be a guess.
     """
     result = StepReport(index=index, kind=step.kind, summary=f"{step.old} -> {step.new}")
+    secret = step.secret if step.secret is not None else name_looks_secret(step.old)
     pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(step.old)}(?![A-Za-z0-9_])")
     for wf in ws.live(globs):
         if step.old not in wf.text:
@@ -34,17 +60,49 @@ def run(step: RenameEnvStep, index: int, globs: tuple[str, ...], ws: Workspace) 
         if _is_env_file(wf) and _defines(wf.text, step.new):
             found = _defines(wf.text, step.old)
             if found:
-                ws.add_spot(
-                    wf,
-                    found.start(),
-                    found.end(),
-                    f"sets both {step.old} and {step.new}; merge by hand",
-                    index,
-                )
+                reason = f"sets both {step.old} and {step.new}; merge by hand"
+                ws.add_spot(wf, found.start(), found.end(), reason, index)
                 continue
-        new_text, edits = pattern.subn(step.new, wf.text)
+        edits = _rename_in(wf, pattern, step, index, ws, secret=secret)
         if edits:
-            wf.text, wf.edits = new_text, wf.edits + edits
+            wf.edits += edits
             result.files += 1
             result.edits += edits
+    ws.note_outside(index, globs, lambda text: len(pattern.findall(text)))
     return result
+
+
+def _rename_in(
+    wf: WorkFile,
+    pattern: re.Pattern[str],
+    step: RenameEnvStep,
+    index: int,
+    ws: Workspace,
+    *,
+    secret: bool,
+) -> int:
+    pieces: list[str] = []
+    last = edits = 0
+    for match in pattern.finditer(wf.text):
+        line = ws.line_of(wf, match.start())
+        if secret and _literal_value(wf.text, match.start(), match.end()):
+            reason = f"secret value not moved: set {step.new} here by hand"
+            shown = f"{step.old}=•••"
+            ws.add_spot(wf, match.start(), match.end(), reason, index, text=shown)
+            ws.follow_ups.append(
+                f"set {step.new} in {wf.path}:{line} ({step.old}'s value is a credential for "
+                f"another service and was not copied); remove {step.old} once {step.new} works"
+            )
+            continue
+        note = None
+        if wf.text[max(0, match.start() - 8) : match.start()] == "secrets.":
+            note = f"create the CI secret {step.new} before merging"
+            ws.follow_ups.append(f"create the CI secret {step.new} ({wf.path}:{line} reads it)")
+        ws.rewrites.append(
+            Rewrite(step=index, path=wf.path, line=line, old=step.old, new=step.new, note=note)
+        )
+        pieces += [wf.text[last : match.start()], step.new]
+        last, edits = match.end(), edits + 1
+    if edits:
+        wf.text = "".join(pieces) + wf.text[last:]
+    return edits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sophia_cli.core.migrate.models import StepReport
+from sophia_cli.core.migrate.models import Rewrite, StepReport
 from sophia_cli.core.migrate.plan import ReplaceTextStep
 from sophia_cli.core.migrate.workspace import Workspace
 
@@ -33,10 +33,24 @@ def run(step: ReplaceTextStep, index: int, globs: tuple[str, ...], ws: Workspace
     def replacement(match: re.Match[str]) -> str:
         return match.expand(step.replacement) if step.regex else step.replacement
 
-    for wf in ws.live(step.globs or globs):
-        new_text, edits = pattern.subn(replacement, wf.text)
-        if edits and new_text != wf.text:
-            wf.text, wf.edits = new_text, wf.edits + edits
-            result.files += 1
-            result.edits += edits
+    selected = step.globs or globs
+    for wf in ws.live(selected):
+        matches = [m for m in pattern.finditer(wf.text) if replacement(m) != m.group()]
+        if not matches:
+            continue
+        for match in matches:
+            ws.rewrites.append(
+                Rewrite(
+                    step=index,
+                    path=wf.path,
+                    line=ws.line_of(wf, match.start()),
+                    old=match.group()[:120],
+                    new=replacement(match)[:120],
+                )
+            )
+        wf.text = pattern.sub(replacement, wf.text)
+        wf.edits += len(matches)
+        result.files += 1
+        result.edits += len(matches)
+    ws.note_outside(index, selected, lambda text: len(pattern.findall(text)))
     return result

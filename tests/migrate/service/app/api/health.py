@@ -1,0 +1,5 @@
+"""The health endpoint."""
+
+
+def check() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,3 @@
+"""Default settings."""
+
+DEFAULTS = {"port": 8003, "debug": False}

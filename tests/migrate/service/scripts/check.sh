@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+python -m config.manager --check
+echo "config/manager.py is fine"
