@@ -90,7 +90,7 @@ def setup_stores(home: Path) -> Callable[[], None]:
 def bench_calls(fake: FakeServer, calls: int) -> None:
     from sophia_cli.core.settings import load_settings
     from sophia_cli.core.squad import pricing, router
-    from sophia_cli.core.squad.models import CompletionRequest
+    from sophia_cli.core.squad.request import CompletionRequest
 
     pricing.litellm_env()
     import litellm

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fake_llm import FakeServer
 from squad_helpers import deployments
@@ -9,11 +11,12 @@ from squad_helpers import deployments
 from sophia_cli.core.errors import ConfigError, UpstreamError, UsageError
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.squad import router
-from sophia_cli.core.squad.models import CompletionRequest
+from sophia_cli.core.squad.request import CompletionRequest
 
 
-def ask(text: str = "hello", **fields: object) -> CompletionRequest:
-    return CompletionRequest(messages=[{"role": "user", "content": text}], max_tokens=20, **fields)  # type: ignore[arg-type]
+def ask(text: str = "hello", **fields: Any) -> CompletionRequest:
+    values = {"max_tokens": 20, **fields}
+    return CompletionRequest(messages=[{"role": "user", "content": text}], **values)
 
 
 def test_cheapest_capable_deployment_answers(settings: Settings, fake: FakeServer) -> None:
@@ -28,7 +31,7 @@ def test_cheapest_capable_deployment_answers(settings: Settings, fake: FakeServe
 
 def test_cost_is_usage_times_config_price(settings: Settings, fake: FakeServer) -> None:
     fake.script("cheap", {"prompt_tokens": 1000, "completion_tokens": 500})
-    answer = router.complete(settings, ask())
+    answer = router.complete(settings, ask(max_tokens=1000))
     assert (answer.tokens_in, answer.tokens_out) == (1000, 500)
     assert answer.cost_usd == pytest.approx((1000 * 1.0 + 500 * 2.0) / 1e6)
 
@@ -51,16 +54,26 @@ def test_route_orders_eligible_candidates_by_estimated_cost(settings: Settings) 
     assert all(c.reserve_usd >= c.estimated_cost_usd for c in record.candidates)  # type: ignore[operator]
 
 
-def test_fallback_goes_to_next_cheapest_on_500_then_429(
+def test_a_transient_error_is_retried_once_on_the_same_deployment(
     settings: Settings, fake: FakeServer
 ) -> None:
     fake.script("cheap", {"status": 500})
+    answer = router.complete(settings, ask())
+    assert answer.deployment == "cheap" and fake.calls("cheap") == 2
+    assert answer.routing.candidates[0].attempts == 2
+
+
+def test_fallback_goes_to_next_cheapest_after_the_retry_then_on_429(
+    settings: Settings, fake: FakeServer
+) -> None:
+    fake.script("cheap", {"status": 500}, {"status": 502})
     fake.script("mid", {"status": 429, "retry_after": 30})
     answer = router.complete(settings, ask())
     assert answer.deployment == "pricey"
-    statuses = [(c.deployment, c.status) for c in answer.routing.candidates]
-    assert statuses == [("cheap", "failed"), ("mid", "failed"), ("pricey", "chosen")]
+    statuses = [(c.deployment, c.status, c.attempts) for c in answer.routing.candidates]
+    assert statuses == [("cheap", "failed", 2), ("mid", "failed", 1), ("pricey", "chosen", 1)]
     assert "429" in answer.routing.candidates[1].reason
+    assert fake.calls("mid") == 1  # a Retry-After is a cooldown, not a retry
 
 
 def test_timeout_falls_back(settings: Settings, fake: FakeServer, write_squads) -> None:  # type: ignore[no-untyped-def]
@@ -78,14 +91,21 @@ def test_timeout_falls_back(settings: Settings, fake: FakeServer, write_squads) 
 
 def test_bad_request_stops_without_fallback(settings: Settings, fake: FakeServer) -> None:
     fake.script("cheap", {"status": 400})
-    with pytest.raises(UpstreamError, match="litellm/cheap refused the request"):
+    with pytest.raises(UsageError, match="litellm/cheap rejected the request"):
         router.complete(settings, ask())
-    assert fake.calls("mid") == 0
+    assert fake.calls("mid") == 0 and fake.calls("cheap") == 1
+
+
+def test_rejected_key_stops_with_the_variable_named(settings: Settings, fake: FakeServer) -> None:
+    fake.script("cheap", {"status": 401})
+    with pytest.raises(UpstreamError, match="refused the request") as caught:
+        router.complete(settings, ask())
+    assert "OPENAI_API_KEY" in caught.value.hint
 
 
 def test_all_deployments_failing_is_an_upstream_error(settings: Settings, fake: FakeServer) -> None:
     for name in ("cheap", "mid", "pricey"):
-        fake.script(name, {"status": 503})
+        fake.script(name, {"status": 503}, {"status": 503})
     with pytest.raises(UpstreamError, match="every capable deployment failed"):
         router.complete(settings, ask())
 
