@@ -92,6 +92,13 @@ def gateway_server(pg_admin_url: str, warehouse_template: str, redis_url: str) -
 
 @pytest.fixture
 def gateway(gateway_server: Gateway) -> Gateway:
-    """The module's gateway with the provider's scripts and counters cleared."""
+    """The module's gateway with the provider's scripts, counters and cooldowns cleared."""
+    import redis
+
     gateway_server.provider.state.reset()
+    client = redis.Redis.from_url(gateway_server.env["REDIS_URL"])
+    for kind in ("cooldown", "fails"):
+        for key in client.scan_iter(f"{gateway_server.prefix}squad:{kind}:*"):
+            client.delete(key)
+    client.close()
     return gateway_server

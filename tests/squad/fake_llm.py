@@ -12,8 +12,10 @@ steps are consumed one call at a time, then the default applies. A step may set 
 generating, and bills the call even if the caller gave up), `chunk_delay_s`, `prompt_tokens`,
 `completion_tokens`, `cached_tokens`, `text`, `finish_reason`, `tool_calls`, `cut_after`
 (a stream drops the connection after that many chunks) and `no_usage` (a stream never sends
-usage). Prompt tokens default to a deterministic count of the request (4 characters a token),
-completion tokens are capped by `max_tokens` (then `finish_reason` is "length").
+usage). A step with `mix: [{"weight": w, ...step}, ...]` picks one of its steps at random per
+call (seeded), for chaos runs with many concurrent callers. Prompt tokens default to a
+deterministic count of the request (4 characters a token), completion tokens are capped by
+`max_tokens` (then `finish_reason` is "length").
 
 The bill: every generation is a line of `ledger` at the provider's own prices (`prices`,
 USD per million tokens), whether or not the caller stayed to read it, exactly like a real
@@ -27,6 +29,7 @@ import base64
 import hashlib
 import json
 import math
+import random
 import socket
 import struct
 import threading
@@ -52,6 +55,7 @@ class FakeState:
         self.ledger: list[dict[str, Any]] = []
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.random = random.Random(7)
 
     def next_step(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -59,7 +63,10 @@ class FakeState:
             self.last_body[model] = body
             queue = self.steps.get(model) or []
             step = queue.pop(0) if queue else self.defaults.get(model, {})
-            return {**DEFAULT_STEP, **step}
+            if "mix" in step:
+                options = step["mix"]
+                step = self.random.choices(options, [o.get("weight", 1) for o in options])[0]
+            return {**DEFAULT_STEP, **{k: v for k, v in step.items() if k != "weight"}}
 
     def bill(self, model: str, tokens_in: int, tokens_out: int, cached: int, kind: str) -> None:
         price_in, price_out, price_cached = self.prices.get(model, DEFAULT_PRICE)
@@ -81,6 +88,7 @@ class FakeState:
 
     def reset(self) -> None:
         with self.lock:
+            self.random = random.Random(7)
             self.steps.clear()
             self.defaults.clear()
             self.calls.clear()

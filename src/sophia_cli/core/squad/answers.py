@@ -39,6 +39,16 @@ def plain(value: Any) -> Any:
     return value
 
 
+def compact(value: Any) -> Any:
+    """Plain data without null fields (LiteLLM pads usage with every detail it knows of)."""
+    value = plain(value)
+    if isinstance(value, dict):
+        return {k: compact(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    return value
+
+
 def baseline_units(config: SquadsConfig, tokens_in: int, tokens_out: int) -> int | None:
     """What the call would have cost at the savings baseline's price."""
     price = baseline_price(config.savings)
@@ -133,7 +143,7 @@ def from_response(
         tokens_out=tokens_out,
         finish_reason=finish,
         choices=choices,
-        usage=plain(usage) if usage is not None else {},
+        usage=compact(usage) if usage is not None else {},
         upstream_model=getattr(response, "model", None),
         raw_message=message,
     )

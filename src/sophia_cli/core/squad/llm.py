@@ -159,6 +159,16 @@ async def astream(
     return stream
 
 
+def provider_reported_usage(upstream: Any) -> bool:
+    """Whether the usage LiteLLM just relayed came from the provider, not its own count.
+
+    When a provider sends no usage, LiteLLM (1.105) counts tokens itself and emits a usage
+    chunk anyway; a provider's own usage chunk is the last one it recorded in `chunks`.
+    """
+    chunks = getattr(upstream, "chunks", None)
+    return bool(chunks) and getattr(chunks[-1], "usage", None) is not None
+
+
 async def aembed(
     target: Endpoint, inputs: list[str], params: dict[str, Any], timeout_s: float
 ) -> Any:

@@ -101,7 +101,10 @@ class CompletionStream:
         data = chunk if isinstance(chunk, dict) else answers.plain(chunk)
         self.upstream_model = data.get("model") or self.upstream_model
         usage = data.get("usage") if isinstance(chunk, dict) else getattr(chunk, "usage", None)
-        if usage:
+        reported = bool(usage) and (
+            isinstance(chunk, dict) or llm.provider_reported_usage(self.upstream)
+        )
+        if reported:
             self.usage = usage
         choices = []
         for choice in data.get("choices") or []:
@@ -121,8 +124,10 @@ class CompletionStream:
         out = {k: data[k] for k in ("id", "created", "model", "system_fingerprint") if k in data}
         out.update(object="chat.completion.chunk", choices=choices)
         if usage and self.request.include_usage:
-            out["usage"] = answers.plain(usage) if not isinstance(usage, dict) else usage
-            return {**out, "choices": choices}
+            out["usage"] = answers.compact(usage)
+            if not reported:  # LiteLLM counted it: say so rather than pass it off as billed
+                out["usage"]["sophia_estimated"] = True
+            return out
         return out if choices else None
 
     def finish(self) -> None:
@@ -170,7 +175,7 @@ class CompletionStream:
                 model=deployment.model, tokens_in=tokens_in, tokens_out=tokens_out,
                 finish_reason=self.finish_reason,
                 choices=[{"index": 0, "message": message, "finish_reason": self.finish_reason}],
-                usage=answers.plain(self.usage) if not isinstance(self.usage, dict) else self.usage,
+                usage=answers.compact(self.usage),
                 upstream_model=self.upstream_model, raw_message=message,
             ),
         )  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.requests import ClientDisconnect
 
 from sophia_cli.core.auth.tokens import Scope, TokenClaims
 from sophia_cli.core.errors import SophiaError
@@ -93,6 +94,8 @@ def _documented(model: type[BaseModel]) -> dict[str, Any]:
 async def _body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.body())
+    except ClientDisconnect as exc:  # the caller gave up while its request was queued
+        raise ParameterError("body", "the client went away before sending its body") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParameterError("body", "the request body is not valid JSON") from exc
     if not isinstance(body, dict):
@@ -156,7 +159,6 @@ def _as_openai(completion: Completion) -> dict[str, Any]:
                 "logprobs": choice.get("logprobs"),
             }
         )
-    usage = {k: v for k, v in completion.usage.items() if v is not None}
     return {
         "id": f"chatcmpl-{completion.request_id}",
         "object": "chat.completion",
@@ -164,7 +166,7 @@ def _as_openai(completion: Completion) -> dict[str, Any]:
         "model": completion.upstream_model or completion.model,
         "system_fingerprint": completion.system_fingerprint,
         "choices": choices,
-        "usage": usage,
+        "usage": completion.usage,
         "sophia": {
             "squad": completion.squad,
             "deployment": completion.deployment,
