@@ -165,7 +165,7 @@ def provider_reported_usage(upstream: Any) -> bool:
     When a provider sends no usage, LiteLLM (1.105) counts tokens itself and emits a usage
     chunk anyway; a provider's own usage chunk is the last one it recorded in `chunks`.
     """
-    chunks = getattr(upstream, "chunks", None)
+    chunks: list[Any] = getattr(upstream, "chunks", None) or []
     return bool(chunks) and getattr(chunks[-1], "usage", None) is not None
 
 
