@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sophia_cli.core.sandbox.dataset import build_dataset
-from sophia_cli.server.sandbox.app import bind, start_sandbox
+from sophia_cli.sandbox.api.app import bind, start_sandbox
+from sophia_cli.sandbox.dataset import build_dataset
 
 TODAY = date(2026, 3, 31)
 REQUESTS = 300

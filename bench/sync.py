@@ -129,7 +129,7 @@ def bench_upsert(url: str, count: int, batch: int) -> None:
 
 def bench_sandbox(url: str, scale: float) -> None:
     from sophia_cli.core.sync.run import run_sync
-    from sophia_cli.server.sandbox.app import start_sandbox
+    from sophia_cli.sandbox.api.app import start_sandbox
 
     print(
         f"full sandbox sync: scale {scale:g}, rate limits off (sandbox and client), no text index"

@@ -31,7 +31,7 @@ def demo_settings(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Settings]:
     from sophia_cli.core.sync.demo import run_demo
-    from sophia_cli.server.sandbox.app import start_sandbox
+    from sophia_cli.sandbox.api.app import start_sandbox
 
     url = clone_database(pg_admin_url, warehouse_template)
     home: Path = tmp_path_factory.mktemp("demo-home")

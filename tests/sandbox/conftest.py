@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sophia_cli.server.sandbox.app import SandboxHandle, start_sandbox
+from sophia_cli.sandbox.api.app import SandboxHandle, start_sandbox
 
 TODAY = date(2026, 3, 31)
 

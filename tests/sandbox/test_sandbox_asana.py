@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from sophia_cli.server.sandbox.app import SandboxHandle
+from sophia_cli.sandbox.api.app import SandboxHandle
 
 WORKSPACE = "1200000000000001"
 

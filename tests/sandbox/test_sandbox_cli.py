@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sophia_cli.server.sandbox.app import bind
+from sophia_cli.sandbox.api.app import bind
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sophia_cli.core.sandbox import expected
-from sophia_cli.core.sandbox.clock import parse_iso
-from sophia_cli.core.sandbox.dataset import build_dataset
+from sophia_cli.sandbox import expected
+from sophia_cli.sandbox.clock import parse_iso
+from sophia_cli.sandbox.dataset import build_dataset
 
 TODAY = date(2026, 3, 31)
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sophia_cli.server.sandbox.app import SandboxHandle
+from sophia_cli.sandbox.api.app import SandboxHandle
 
 CALLS = {
     "slack": ("GET", "/conversations.list", None),

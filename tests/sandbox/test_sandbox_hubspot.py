@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from sophia_cli.server.sandbox.app import SandboxHandle
+from sophia_cli.sandbox.api.app import SandboxHandle
 
 
 def _list_all(client: httpx.Client, path: str, **params: Any) -> list[list[dict[str, Any]]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sophia_cli.core.sandbox.ratelimit import LIMITS, Limit, RateLimiter
+from sophia_cli.sandbox.ratelimit import LIMITS, Limit, RateLimiter
 
 
 def _max_in_window(times: list[float], window: float) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sophia_cli.core.sandbox.clock import parse_iso
+from sophia_cli.sandbox.clock import parse_iso
 
 
 def _changes(sb: Any) -> dict[str, dict[str, list[str]]]:

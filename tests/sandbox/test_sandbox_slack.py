@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from sophia_cli.server.sandbox.app import SandboxHandle
+from sophia_cli.sandbox.api.app import SandboxHandle
 
 
 def _all_pages(client: httpx.Client, method: str, key: str, **params: Any) -> list[list[Any]]:

@@ -11,7 +11,7 @@ from sync_helpers import SMALL
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.sync.models import SyncReport
 from sophia_cli.core.sync.run import run_sync
-from sophia_cli.server.sandbox.app import SandboxHandle, start_sandbox
+from sophia_cli.sandbox.api.app import SandboxHandle, start_sandbox
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from sophia_cli.core.sync.models import SyncReport
-from sophia_cli.server.sandbox.app import SandboxHandle
+from sophia_cli.sandbox.api.app import SandboxHandle
 
 SMALL = 0.05
 TABLES = (

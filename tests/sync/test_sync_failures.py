@@ -8,9 +8,9 @@ import httpx
 import psycopg
 from sync_helpers import mismatches, stream_counts
 
-from sophia_cli.core.sandbox.ratelimit import buckets_for
 from sophia_cli.core.sync.run import run_sync
-from sophia_cli.server.sandbox.app import start_sandbox
+from sophia_cli.sandbox.api.app import start_sandbox
+from sophia_cli.sandbox.ratelimit import buckets_for
 
 
 def _windows_exceeded(requests: list[dict], limits: dict[str, dict]) -> dict[str, int]:

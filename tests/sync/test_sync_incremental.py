@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sync_helpers import mismatches, stream_counts, warehouse_rows
 
-from sophia_cli.server.sandbox.app import start_sandbox
+from sophia_cli.sandbox.api.app import start_sandbox
 
 
 def _changed(changes: dict, table: str, kind: str) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
-from sophia_cli.core.sandbox import expected
 from sophia_cli.core.settings import load_settings
+from sophia_cli.sandbox import expected
 from sophia_cli.store import milvus
 
 

@@ -30,7 +30,7 @@ def demo(
     Example: sophia demo
     """
     from sophia_cli.core.sync.demo import run_demo
-    from sophia_cli.server.sandbox.app import start_sandbox
+    from sophia_cli.sandbox.api.app import start_sandbox
 
     as_json = wants_json(ctx, json_output)
     if not as_json:

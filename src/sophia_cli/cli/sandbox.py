@@ -59,14 +59,14 @@ def serve(
 
     Example: sophia sandbox serve --scale 0.1 > sandbox.env &  then  . ./sandbox.env && sophia sync
     """
-    from sophia_cli.core.sandbox.state import Sandbox
-    from sophia_cli.server.sandbox.app import SandboxHandle
+    from sophia_cli.sandbox.api.app import SandboxHandle
+    from sophia_cli.sandbox.state import Sandbox
 
     if rate_limits not in ("real", "fast", "off"):
         raise UsageError(f"--rate-limits {rate_limits!r} is not one of real, fast, off")
     if scenario not in ("default", "hubspot_bulk_import"):
         raise UsageError(f"--scenario {scenario!r} is not one of default, hubspot_bulk_import")
-    from sophia_cli.core.sandbox.dataset import MAX_SCALE
+    from sophia_cli.sandbox.dataset import MAX_SCALE
 
     if not 0 < scale <= MAX_SCALE:  # checked before any export line is printed
         raise UsageError(f"--scale must be above 0 and at most {MAX_SCALE:g}")
@@ -113,7 +113,7 @@ def mutate(
 
     Example: sophia sandbox mutate --port 8765
     """
-    from sophia_cli.core.sandbox import control
+    from sophia_cli.sandbox import control
 
     if not 1 <= count <= 100:
         raise UsageError("--count must be between 1 and 100")
@@ -142,7 +142,7 @@ def counts(
 
     Example: sophia sandbox counts --port 8765 --json
     """
-    from sophia_cli.core.sandbox import control
+    from sophia_cli.sandbox import control
 
     data = control.counts(host, port)
     if wants_json(ctx, json_output):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sophia_cli.core.sandbox.clock import epoch_ms, parse_iso
-from sophia_cli.core.sandbox.dataset import Record
+from sophia_cli.sandbox.clock import epoch_ms, parse_iso
+from sophia_cli.sandbox.dataset import Record
 
 SEARCH_CAP = 10_000
 OPERATORS = (

@@ -11,11 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sophia_cli.core.sandbox.dataset import Record
-from sophia_cli.core.sandbox.hubspot_search import SearchError, search
-from sophia_cli.core.sandbox.state import Sandbox
-from sophia_cli.server.sandbox.hubspot_batch import associations_read, batch_read
-from sophia_cli.server.sandbox.hubspot_records import (
+from sophia_cli.sandbox.api.hubspot_batch import associations_read, batch_read
+from sophia_cli.sandbox.api.hubspot_records import (
     OBJECT_TYPES,
     HubspotError,
     csv,
@@ -23,6 +20,9 @@ from sophia_cli.server.sandbox.hubspot_records import (
     object_type,
     render,
 )
+from sophia_cli.sandbox.dataset import Record
+from sophia_cli.sandbox.hubspot_search import SearchError, search
+from sophia_cli.sandbox.state import Sandbox
 
 
 def fault_response(kind: str, retry_after: int) -> Response:

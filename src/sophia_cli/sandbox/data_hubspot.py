@@ -6,9 +6,9 @@ import random
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sophia_cli.core.sandbox import names
-from sophia_cli.core.sandbox.clock import days_ago, iso_ms
-from sophia_cli.core.sandbox.dataset import HubspotData, Person, Record, scaled
+from sophia_cli.sandbox import names
+from sophia_cli.sandbox.clock import days_ago, iso_ms
+from sophia_cli.sandbox.dataset import HubspotData, Person, Record, scaled
 
 EPOCH = "1970-01-01T00:00:00Z"
 # pipeline id, label, stages as (id, label, probability, closed)

@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sophia_cli.core.sandbox.clock import parse_iso
-from sophia_cli.core.sandbox.dataset import Record
-from sophia_cli.core.sandbox.expected import transcript_ready, visible_calls
-from sophia_cli.core.sandbox.state import Sandbox
+from sophia_cli.sandbox.clock import parse_iso
+from sophia_cli.sandbox.dataset import Record
+from sophia_cli.sandbox.expected import transcript_ready, visible_calls
+from sophia_cli.sandbox.state import Sandbox
 
 NO_CALLS = "No calls found corresponding to the provided filters"
 EXTRA = {"note": "an undocumented field: clients must ignore what they do not know"}

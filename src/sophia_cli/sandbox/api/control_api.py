@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sophia_cli.core.sandbox.faults import validate_fault
-from sophia_cli.core.sandbox.state import Sandbox
+from sophia_cli.sandbox.faults import validate_fault
+from sophia_cli.sandbox.state import Sandbox
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def routes(sb: Sandbox) -> list[Route]:
             rows = sb.expected(table)
         except KeyError:
             return _bad(f"unknown table {table!r}", 404)
-        from sophia_cli.core.sandbox.expected import KEYS
+        from sophia_cli.sandbox.expected import KEYS
 
         return JSONResponse({"table": table, "key": list(KEYS[table]), "rows": rows})
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sophia_cli.core.sandbox import names
-from sophia_cli.core.sandbox.clock import days_ago, iso_ms
-from sophia_cli.core.sandbox.dataset import AsanaData, Person, Record, scaled
+from sophia_cli.sandbox import names
+from sophia_cli.sandbox.clock import days_ago, iso_ms
+from sophia_cli.sandbox.dataset import AsanaData, Person, Record, scaled
 
 WORKSPACE_GID = "1200000000000001"
 TASK_GID_BASE = 1_204_500_000_000_000

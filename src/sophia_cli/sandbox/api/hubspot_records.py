@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sophia_cli.core.sandbox.dataset import Record
+from sophia_cli.sandbox.dataset import Record
 
 OBJECT_TYPES = {
     "deals": "deals",

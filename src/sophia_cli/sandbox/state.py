@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sophia_cli.core.sandbox import expected
-from sophia_cli.core.sandbox.clock import SandboxClock
-from sophia_cli.core.sandbox.dataset import Dataset, Scenario, build_dataset
-from sophia_cli.core.sandbox.faults import FaultQueue, RequestLog
-from sophia_cli.core.sandbox.ratelimit import Limit, RateLimiter, RateLimitMode
+from sophia_cli.sandbox import expected
+from sophia_cli.sandbox.clock import SandboxClock
+from sophia_cli.sandbox.dataset import Dataset, Scenario, build_dataset
+from sophia_cli.sandbox.faults import FaultQueue, RequestLog
+from sophia_cli.sandbox.ratelimit import Limit, RateLimiter, RateLimitMode
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class Sandbox:
 
     def mutate(self) -> dict[str, Any]:
         """Apply one mutation; outstanding Asana offsets expire."""
-        from sophia_cli.core.sandbox.mutate import apply_mutation
+        from sophia_cli.sandbox.mutate import apply_mutation
 
         with self.lock:
             self.offset_generation += 1
@@ -98,7 +98,7 @@ class Sandbox:
 
     def late_reply(self, max_age_hours: float = 48.0) -> dict[str, Any]:
         """Add a late reply to an old thread."""
-        from sophia_cli.core.sandbox.mutate import add_late_reply
+        from sophia_cli.sandbox.mutate import add_late_reply
 
         with self.lock:
             return add_late_reply(self.data, self.clock.now(), max_age_hours)

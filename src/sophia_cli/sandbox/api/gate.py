@@ -10,8 +10,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sophia_cli.core.sandbox.ratelimit import buckets_for
-from sophia_cli.core.sandbox.state import Sandbox
+from sophia_cli.sandbox.ratelimit import buckets_for
+from sophia_cli.sandbox.state import Sandbox
 
 PREFIXES = {
     "slack": "/slack/api",

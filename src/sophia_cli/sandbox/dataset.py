@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from sophia_cli.core.errors import UsageError
-from sophia_cli.core.sandbox import names
-from sophia_cli.core.sandbox.clock import anchor_for
+from sophia_cli.sandbox import names
+from sophia_cli.sandbox.clock import anchor_for
 
 Record = dict[str, Any]
 Scenario = Literal["default", "hubspot_bulk_import"]
@@ -146,7 +146,7 @@ def build_dataset(
     *, seed: int = 7, scale: float = 1.0, today: date, scenario: Scenario = "default"
 ) -> Dataset:
     """Generate the whole company for (seed, scale, today, scenario); same inputs, same data."""
-    from sophia_cli.core.sandbox import data_asana, data_gong, data_hubspot, data_slack
+    from sophia_cli.sandbox import data_asana, data_gong, data_hubspot, data_slack
 
     if not 0 < scale <= MAX_SCALE:
         raise UsageError(f"--scale must be above 0 and at most {MAX_SCALE:g} (got {scale:g})")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sophia_cli.core.sandbox import names
-from sophia_cli.core.sandbox.clock import days_ago, slack_ts
-from sophia_cli.core.sandbox.dataset import HubspotData, Person, Record, SlackData, scaled
+from sophia_cli.sandbox import names
+from sophia_cli.sandbox.clock import days_ago, slack_ts
+from sophia_cli.sandbox.dataset import HubspotData, Person, Record, SlackData, scaled
 
 TEAM_ID = "T0BRIGHTLN"
 BOT_USER_ID = "U0SOPHIABOT"
@@ -181,7 +181,8 @@ def _member(
 def build_channels(data: SlackData, anchor: datetime, staff: list[Person]) -> None:
     """The channels of names.CHANNELS."""
     for i, (name, private, member, archived) in enumerate(names.CHANNELS):
-        cid = ("G0" if private else "C0") + _base36(900_000_000 + i * 7_919).upper()
+        # Slack channel ids are a letter and 8+ more characters (docs/api-facts).
+        cid = ("G0" if private else "C0") + _base36(3_000_000_000 + i * 7_919).upper()
         created = int(days_ago(anchor, 760 - i * 3).timestamp())
         data.channels[cid] = {
             "id": cid,

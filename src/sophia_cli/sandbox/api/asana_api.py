@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sophia_cli.core.sandbox.clock import parse_iso
-from sophia_cli.core.sandbox.dataset import Record
-from sophia_cli.core.sandbox.state import Sandbox
+from sophia_cli.sandbox.clock import parse_iso
+from sophia_cli.sandbox.dataset import Record
+from sophia_cli.sandbox.state import Sandbox
 
 HELP = (
     "For more information on API status codes and how to handle them, read the docs on "

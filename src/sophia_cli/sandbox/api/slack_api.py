@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sophia_cli.core.sandbox.dataset import Record
-from sophia_cli.core.sandbox.state import Sandbox
+from sophia_cli.sandbox.dataset import Record
+from sophia_cli.sandbox.state import Sandbox
 
 Handler = Callable[[Sandbox, dict[str, str]], Response]
 CHANNEL_TYPES = ("public_channel", "private_channel", "mpim", "im")

@@ -19,12 +19,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
-from sophia_cli.core.sandbox.dataset import Scenario
-from sophia_cli.core.sandbox.faults import Fault, validate_fault
-from sophia_cli.core.sandbox.ratelimit import RateLimitMode
-from sophia_cli.core.sandbox.state import Sandbox
-from sophia_cli.server.sandbox import asana_api, control_api, gong_api, hubspot_api, slack_api
-from sophia_cli.server.sandbox.gate import PREFIXES, GateMiddleware
+from sophia_cli.sandbox.api import asana_api, control_api, gong_api, hubspot_api, slack_api
+from sophia_cli.sandbox.api.gate import PREFIXES, GateMiddleware
+from sophia_cli.sandbox.dataset import Scenario
+from sophia_cli.sandbox.faults import Fault, validate_fault
+from sophia_cli.sandbox.ratelimit import RateLimitMode
+from sophia_cli.sandbox.state import Sandbox
 
 HOST = "127.0.0.1"
 

@@ -10,10 +10,10 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sophia_cli.core.sandbox import data_asana, data_gong, data_hubspot, data_slack
-from sophia_cli.core.sandbox.clock import iso_ms, ts_moment
-from sophia_cli.core.sandbox.dataset import Dataset, rng_for
-from sophia_cli.core.sandbox.expected import TABLES
+from sophia_cli.sandbox import data_asana, data_gong, data_hubspot, data_slack
+from sophia_cli.sandbox.clock import iso_ms, ts_moment
+from sophia_cli.sandbox.dataset import Dataset, rng_for
+from sophia_cli.sandbox.expected import TABLES
 
 Changes = dict[str, dict[str, list[str]]]
 MODIFIED_KEY = {

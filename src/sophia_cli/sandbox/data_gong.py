@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sophia_cli.core.sandbox import names
-from sophia_cli.core.sandbox.clock import days_ago, iso_s
-from sophia_cli.core.sandbox.data_hubspot import sales_people
-from sophia_cli.core.sandbox.dataset import GongData, HubspotData, Person, Record, scaled
+from sophia_cli.sandbox import names
+from sophia_cli.sandbox.clock import days_ago, iso_s
+from sophia_cli.sandbox.data_hubspot import sales_people
+from sophia_cli.sandbox.dataset import GongData, HubspotData, Person, Record, scaled
 
 WORKSPACE_ID = "623457276584334"
 CALL_ID_BASE = 7_782_342_274_025_900_000

@@ -5,16 +5,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sophia_cli.core.sandbox.clock import iso_ms
-from sophia_cli.core.sandbox.dataset import Record
-from sophia_cli.core.sandbox.state import Sandbox
-from sophia_cli.server.sandbox.hubspot_records import (
+from sophia_cli.sandbox.api.hubspot_records import (
     ASSOC_TYPE,
     OBJECT_TYPES,
     HubspotError,
     object_type,
     render,
 )
+from sophia_cli.sandbox.clock import iso_ms
+from sophia_cli.sandbox.dataset import Record
+from sophia_cli.sandbox.state import Sandbox
 
 
 def batch_read(sb: Sandbox, request: Request, body: Record) -> Response:

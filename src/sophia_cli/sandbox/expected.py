@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sophia_cli.core.sandbox.clock import iso_ms, parse_iso, ts_moment
-from sophia_cli.core.sandbox.dataset import Dataset, Record
+from sophia_cli.sandbox.clock import iso_ms, parse_iso, ts_moment
+from sophia_cli.sandbox.dataset import Dataset, Record
 
 Row = dict[str, Any]
 KEYS: dict[str, tuple[str, ...]] = {

@@ -1,1 +1,0 @@
-"""The sandbox's HTTP face: fake Slack, Asana, HubSpot and Gong APIs over the core dataset."""
