@@ -10,9 +10,11 @@ import asyncio
 import base64
 import struct
 import uuid
+from typing import Any
 
 import httpx
 import openai
+import psycopg
 import pytest
 from fake_llm import count_tokens
 from gateway_helpers import Gateway
@@ -268,3 +270,84 @@ def test_embedding_dimensions_are_forwarded(gateway: Gateway) -> None:
     assert len(reply.data[0].embedding) == 4
     vector = base64.b64encode(struct.pack("<4f", *reply.data[0].embedding))
     assert vector  # round-trips as float32, as the official client decodes it
+
+
+def test_an_exhausted_budget_is_a_402_and_a_busy_one_a_429_with_retry_after(
+    gateway: Gateway,
+) -> None:
+    from sophia_cli.core.squad import budget
+    from sophia_cli.core.squad.budget import Reservation, Scope
+
+    settings = gateway_settings(gateway)
+    day = Scope("*", 100.0, "today's")
+    room = budget.budget_status(settings).remaining_usd - 1e-6
+    held = budget.reserve(settings, uuid.uuid4().hex, room, [day], 60)
+    assert isinstance(held, Reservation)
+    try:
+        raw = httpx.post(
+            gateway.base_url + "/chat/completions",
+            json={"model": "big", "messages": say("busy")},
+            headers={"Authorization": f"Bearer {gateway.token()}"},
+            timeout=30,
+        )
+        assert raw.status_code == 429 and raw.json()["error"]["code"] == "budget_busy"
+        assert int(raw.headers["retry-after"]) >= 1
+        budget.settle(settings, held, room)  # now it is spent, not held
+        with pytest.raises(openai.APIStatusError) as spent:
+            client(gateway).chat.completions.create(model="big", messages=say("spent"))
+        assert spent.value.status_code == 402
+        assert spent.value.body["code"] == "budget_exceeded"  # type: ignore[index]
+    finally:
+        _clear_budget(gateway)
+
+
+def test_everything_cooling_down_is_a_503_with_the_shortest_wait(gateway: Gateway) -> None:
+    from sophia_cli.core.squad import cooldown
+    from sophia_cli.core.squad.models import RouterOptions
+
+    settings = gateway_settings(gateway)
+    cooldown.record_failure(settings, RouterOptions(), "aimlapi", "bargain", retry_after_s=40)
+    raw = httpx.post(
+        gateway.base_url + "/chat/completions",
+        json={"model": "bargain", "messages": say("cooling")},
+        headers={"Authorization": f"Bearer {gateway.token()}"},
+        timeout=30,
+    )
+    assert raw.status_code == 503 and raw.json()["error"]["code"] == "cooling_down"
+    assert 35 <= int(raw.headers["retry-after"]) <= 40
+
+
+def test_metrics_count_attempts_fallbacks_cooldowns_and_budget_left(gateway: Gateway) -> None:
+    gateway.provider.script("bargain", {"status": 429, "retry_after": 30})
+    client(gateway).chat.completions.create(model="auto", messages=say("metrics"))
+    text = httpx.get(gateway.server.url + "/metrics", timeout=10).text
+    assert (
+        'sophia_squad_attempts_total{deployment="bargain",outcome="rate_limited",squad="aimlapi"}'
+        in text
+    )
+    assert 'sophia_squad_fallbacks_total{deployment="bargain",squad="aimlapi"}' in text
+    assert 'sophia_squad_cooldowns_total{deployment="bargain",squad="aimlapi"}' in text
+    assert 'sophia_squad_attempt_duration_seconds_count{deployment="mini",squad="litellm"}' in text
+    assert "sophia_squad_budget_remaining_usd" in text
+
+
+def gateway_settings(gateway: Gateway) -> Any:
+    from sophia_cli.core.settings import Settings
+
+    return Settings(
+        database_url=gateway.database_url,  # type: ignore[arg-type]
+        redis_url=gateway.env["REDIS_URL"],  # type: ignore[arg-type]
+        redis_key_prefix=gateway.prefix,
+    )
+
+
+def _clear_budget(gateway: Gateway) -> None:
+    import redis
+
+    from sophia_cli.core.squad import budget
+
+    connection = redis.Redis.from_url(gateway.env["REDIS_URL"])
+    connection.delete(*budget.day_keys(gateway_settings(gateway), budget.today()))
+    with psycopg.connect(gateway.database_url) as conn:
+        conn.execute("DELETE FROM sophia.llm_calls")
+    connection.close()

@@ -170,7 +170,7 @@ def reconcile(
     """Compare the spend log with each provider's usage report, per model and UTC day.
 
     Deployments need `usage_api: openai` and `admin_key_env` in the squads file. Without
-    --apply nothing is written; exits 1 when any day differs by more than a cent.
+    --apply nothing is written; exits 1 when any model and day differ (by $0.000001 or more).
 
     Example: sophia squad reconcile --days 7 --apply
     """
@@ -208,5 +208,5 @@ def reconcile(
         )
         for where, reason in sorted(report.skipped.items()):
             output.say(f"[dim]{where}: {reason}[/]")
-    if not apply and any(abs(r.difference_usd) >= 0.01 for r in report.rows):
+    if not apply and any(abs(r.difference_usd) >= 1e-6 for r in report.rows):
         raise typer.Exit(1)

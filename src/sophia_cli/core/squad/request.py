@@ -144,7 +144,7 @@ def from_openai(body: dict[str, Any]) -> CompletionRequest:
                 "parameter it lists except audio output and web search.",
             )
     messages = _messages(body.get("messages"))
-    params = {k: v for k, v in body.items() if k in FORWARDED and v is not None}
+    params = _checked({k: v for k, v in body.items() if k in FORWARDED and v is not None})
     limit_field: Literal["max_tokens", "max_completion_tokens"] = (
         "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     )
@@ -158,7 +158,7 @@ def from_openai(body: dict[str, Any]) -> CompletionRequest:
         temperature=params.pop("temperature", None),
         response_format=params.pop("response_format", None),
         tools=params.pop("tools", None),
-        params=_checked(params),
+        params=params,
         stream=_flag(body.get("stream"), "stream"),
         include_usage=_flag(stream_options.get("include_usage"), "stream_options.include_usage"),
         use_cache=_flag(body.get("use_cache", True), "use_cache"),
