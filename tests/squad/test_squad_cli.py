@@ -263,3 +263,39 @@ def test_unreachable_redis_is_one_clear_error(  # type: ignore[no-untyped-def]
         assert r.exit_code == 1, args
         assert f"Redis at 127.0.0.1:{port}/0 is unreachable" in r.stderr
     assert fake.calls("cheap") == 0
+
+
+def test_complete_pins_a_model_and_tags_caller_and_feature(  # type: ignore[no-untyped-def]
+    sophia, squad_env: dict[str, str], fake: FakeServer
+) -> None:
+    import getpass
+
+    r = sophia("squad", "complete", "hi", "--model", "pricey", "--feature", "nightly", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["deployment"] == "pricey"
+    by_caller = json.loads(sophia("squad", "spend", "--by", "caller", "--json").stdout)
+    assert [row["key"] for row in by_caller["rows"]] == [f"cli:{getpass.getuser()}"]
+    by_feature = json.loads(sophia("squad", "spend", "--by", "feature", "--json").stdout)
+    assert [row["key"] for row in by_feature["rows"]] == ["nightly"]
+    status = json.loads(sophia("squad", "budget", "--json").stdout)
+    assert set(status["features"]) == {"nightly"} and status["in_flight"] == 0
+    table = sophia("squad", "budget").stdout
+    assert "feature" in table and "nightly" in table
+
+
+def test_complete_says_when_the_provider_cut_the_answer(  # type: ignore[no-untyped-def]
+    sophia, squad_env: dict[str, str], fake: FakeServer
+) -> None:
+    fake.script("cheap", {"completion_tokens": 100})
+    r = sophia("squad", "complete", "tell me everything", "--max-tokens", "5")
+    assert r.exit_code == 0 and "stopped: length" in r.stderr
+
+
+def test_complete_refuses_a_bad_feature_tag_and_an_unknown_model(  # type: ignore[no-untyped-def]
+    sophia, squad_env: dict[str, str], fake: FakeServer
+) -> None:
+    r = sophia("squad", "complete", "hi", "--feature", "has spaces")
+    assert r.exit_code == 2 and "not a valid tag" in r.stderr
+    r = sophia("squad", "complete", "hi", "--model", "ghost")
+    assert r.exit_code == 1 and "model `ghost` is not served here" in r.stderr
+    assert fake.calls("cheap") == 0
