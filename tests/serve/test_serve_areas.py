@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from serve_helpers import Api
 
 from sophia_cli.core.bi.ask import ask
-from sophia_cli.core.settings import Settings, load_settings
+from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.status import sync_status
 
 TESTS = Path(__file__).parent.parent
 sys.path.insert(0, str(TESTS / "ask"))
-sys.path.insert(0, str(TESTS / "squad"))
 
 from ask_fixture_data import AS_OF, load  # noqa: E402
-from fake_llm import FakeServer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -34,46 +31,6 @@ def company_loaded(module_warehouse_url: str) -> str:
 @pytest.fixture
 def company(company_loaded: str, api_settings: Settings) -> Settings:
     return api_settings
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeServer]:
-    server = FakeServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def squad_settings(
-    monkeypatch: pytest.MonkeyPatch, api_settings: Settings, fake_llm: FakeServer, tmp_path: Path
-) -> Iterator[Settings]:
-    """Settings whose squad is one cheap deployment on the fake OpenAI-compatible server."""
-    from sophia_cli.store import pooled
-
-    squads = {
-        "squads": {
-            "litellm": {
-                "primary": True,
-                "deployments": [
-                    {
-                        "name": "cheap",
-                        "model": "openai/cheap",
-                        "api_base": fake_llm.url,
-                        "api_key_env": "OPENAI_API_KEY",
-                        "capabilities": ["chat"],
-                        "input_cost_per_mtok": 1.0,
-                        "output_cost_per_mtok": 2.0,
-                    }
-                ],
-            }
-        }
-    }
-    path = tmp_path / "squads.yaml"
-    path.write_text(yaml.safe_dump(squads))
-    monkeypatch.setenv("SOPHIA_SQUADS_FILE", str(path))
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-fake")
-    yield load_settings()
-    pooled.close_all()
 
 
 def test_ask_route_returns_what_core_ask_returns(
@@ -195,36 +152,3 @@ def test_sync_status_route_returns_core_sync_status(
     assert response.status_code == 200, response.text
     expected = sync_status(api_settings).model_dump(mode="json")
     assert without_lag(response.json()) == without_lag(expected)  # lag_s moves with the clock
-
-
-def test_chat_completions_route_through_the_squad(
-    squad_settings: Settings,
-    make_api: Callable[..., Api],
-    token: Callable[..., str],
-    fake_llm: FakeServer,
-) -> None:
-    api = make_api(squad_settings)
-    body = {"model": "auto", "messages": [{"role": "user", "content": "hello"}]}
-    first = api.post("/v1/chat/completions", token=token("squad"), json=body)
-    assert first.status_code == 200, first.text
-    reply = first.json()
-    assert reply["object"] == "chat.completion"
-    assert reply["choices"][0]["message"] == {
-        "role": "assistant",
-        "content": "answer from cheap",
-        "tool_calls": None,
-    }
-    assert reply["usage"] == {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-    second = api.post("/v1/chat/completions", token=token("squad"), json=body).json()
-    assert second["sophia"]["cache_hit"] is True
-    metrics = api.get("/metrics").text
-    assert "sophia_squad_completions_total 2.0" in metrics
-    assert "sophia_squad_cache_hits_total 1.0" in metrics
-    assert 'sophia_squad_spend_usd_total{model="openai/cheap"}' in metrics
-
-
-def test_chat_streaming_is_refused_clearly(api: Api, token: Callable[..., str]) -> None:
-    body = {"model": "auto", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
-    response = api.post("/v1/chat/completions", token=token("squad"), json=body)
-    assert response.status_code == 422
-    assert "stream" in response.json()["error"]["message"]

@@ -45,6 +45,7 @@ def server(
                         "capabilities": ["chat", "tools"],
                         "input_cost_per_mtok": 1.0,
                         "output_cost_per_mtok": 2.0,
+                        "max_output_tokens": 4096,
                     }
                 ],
             }

@@ -13,18 +13,21 @@ TIERS: list[dict[str, Any]] = [
         "capabilities": ["chat"],
         "input_cost_per_mtok": 1.0,
         "output_cost_per_mtok": 2.0,
+        "max_output_tokens": 4096,
     },
     {
         "name": "mid",
         "capabilities": ["chat", "code"],
         "input_cost_per_mtok": 5.0,
         "output_cost_per_mtok": 10.0,
+        "max_output_tokens": 4096,
     },
     {
         "name": "pricey",
         "capabilities": ["chat", "code", "reasoning"],
         "input_cost_per_mtok": 50.0,
         "output_cost_per_mtok": 100.0,
+        "max_output_tokens": 4096,
     },
 ]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from sophia_cli.core.errors import SophiaError
 from sophia_cli.core.settings import load_settings
 from sophia_cli.core.squad import router
-from sophia_cli.core.squad.models import CompletionRequest
+from sophia_cli.core.squad.request import CompletionRequest
 
 
 def request(text: str) -> CompletionRequest:

@@ -1,11 +1,10 @@
-"""The daily budget: reservation and settlement arithmetic, refusals, alerts, rebuild."""
+"""Budgets: holds and settlement, the day, squad, caller and feature scopes, 402 versus 429."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,56 +16,102 @@ from squad_helpers import deployments
 from sophia_cli.core.errors import BudgetExceededError
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.squad import budget, router
-from sophia_cli.core.squad.models import CompletionRequest
+from sophia_cli.core.squad.budget import BudgetBusyError, Refusal, Reservation, Scope
+from sophia_cli.core.squad.request import CallContext, CompletionRequest
 from sophia_cli.store import embedded_redis, pooled
 
+DAY = Scope("*", 1.0, "today's")
 
-def ask(text: str = "hello") -> CompletionRequest:
-    return CompletionRequest(
-        messages=[{"role": "user", "content": text}], max_tokens=20, use_cache=False
-    )
+
+def ask(text: str = "hello", **fields: Any) -> CompletionRequest:
+    values = {"max_tokens": 20, "use_cache": False, **fields}
+    return CompletionRequest(messages=[{"role": "user", "content": text}], **values)
+
+
+def hold(settings: Settings, usd: float, *scopes: Scope, hold_s: float = 60) -> Reservation:
+    held = budget.reserve(settings, uuid.uuid4().hex, usd, list(scopes or (DAY,)), hold_s)
+    assert isinstance(held, Reservation), held
+    return held
+
+
+def refusal(settings: Settings, usd: float, *scopes: Scope) -> Refusal:
+    refused = budget.reserve(settings, uuid.uuid4().hex, usd, list(scopes or (DAY,)), 60)
+    assert isinstance(refused, Refusal), refused
+    return refused
 
 
 def test_reservation_holds_then_settles_to_real_cost(settings: Settings) -> None:
-    held = budget.reserve(settings, "litellm", 0.30, None)
+    held = hold(settings, 0.30, Scope("*", 100, "today's"), Scope("squad:litellm", None, "s"))
     status = budget.budget_status(settings)
-    assert (status.spent_usd, status.reserved_usd) == (0.0, pytest.approx(0.30))
+    assert (status.spent_usd, status.reserved_usd, status.in_flight) == (0.0, 0.30, 1)
     assert status.remaining_usd == pytest.approx(100 - 0.30)
     budget.settle(settings, held, 0.125)
     status = budget.budget_status(settings)
-    assert (status.spent_usd, status.reserved_usd) == (pytest.approx(0.125), 0.0)
-    assert status.remaining_usd == pytest.approx(100 - 0.125)
-    assert status.squads["litellm"] == {"spent_usd": pytest.approx(0.125), "reserved_usd": 0.0}
+    assert (status.spent_usd, status.reserved_usd, status.in_flight) == (0.125, 0.0, 0)
+    assert status.squads["litellm"] == {"spent_usd": 0.125, "reserved_usd": 0.0}
 
 
-def test_reservation_that_does_not_fit_is_refused(
-    monkeypatch: pytest.MonkeyPatch, settings: Settings
-) -> None:
-    monkeypatch.setenv("SQUAD_DAILY_BUDGET_USD", "1")
-    small = load_settings()
-    budget.reserve(small, "litellm", 0.70, None)
-    with pytest.raises(BudgetExceededError, match=r"\$0.300000 left of \$1.00"):
-        budget.reserve(small, "litellm", 0.31, None)
-    budget.reserve(small, "litellm", 0.30, None)  # exactly what is left still fits
-    assert budget.budget_status(small).remaining_usd == 0.0
+def test_spent_budget_refuses_with_402(settings: Settings) -> None:
+    budget.settle(settings, hold(settings, 0.70), 0.70)
+    refused = refusal(settings, 0.31)
+    assert isinstance(refused.error, BudgetExceededError)
+    assert not isinstance(refused.error, BudgetBusyError)
+    assert "$0.300000 left of $1.00" in refused.error.message
+    hold(settings, 0.30)  # exactly what is left still fits
+
+
+def test_budget_held_only_by_calls_in_flight_refuses_with_429(settings: Settings) -> None:
+    hold(settings, 0.80)
+    refused = refusal(settings, 0.30)
+    assert isinstance(refused.error, BudgetBusyError)
+    assert refused.error.http_status == 429 and refused.error.retry_after_s > 0
+    assert "held by calls in flight" in refused.error.message
+
+
+def test_first_refusal_of_the_day_fires_the_100_percent_alert_once(settings: Settings) -> None:
+    hold(settings, 0.90)
+    assert refusal(settings, 0.50).alerted
+    assert not refusal(settings, 0.50).alerted
+    assert 100 in budget.budget_status(settings).alerts_crossed
 
 
 def test_release_returns_the_whole_reservation(settings: Settings) -> None:
-    held = budget.reserve(settings, "litellm", 2.0, None)
-    budget.release(settings, held)
+    budget.release(settings, hold(settings, 0.5))
     status = budget.budget_status(settings)
     assert (status.spent_usd, status.reserved_usd) == (0.0, 0.0)
 
 
-def test_squad_budget_limits_one_squad(settings: Settings) -> None:
-    budget.reserve(settings, "aimlapi", 0.5, 0.6)
-    with pytest.raises(BudgetExceededError, match="squad aimlapi's budget"):
-        budget.reserve(settings, "aimlapi", 0.2, 0.6)
-    budget.reserve(settings, "litellm", 0.2, None)  # the other squad is unaffected
+def test_squad_caller_and_feature_budgets_limit_only_their_own_scope(settings: Settings) -> None:
+    day = Scope("*", 100, "today's")
+    alice = Scope("caller:alice", 0.5, "caller alice's")
+    reports = Scope("feature:reports", 0.7, "feature reports's")
+    budget.settle(settings, hold(settings, 0.4, day, alice, reports), 0.4)
+    assert "caller alice's" in refusal(settings, 0.2, day, alice).error.message
+    hold(settings, 0.2, day, Scope("caller:bob", 0.5, "caller bob's"), reports)
+    assert "feature reports's" in refusal(settings, 0.2, day, reports).error.message
+    status = budget.budget_status(settings)
+    assert status.callers["alice"]["spent_usd"] == pytest.approx(0.4)
+    assert status.callers["bob"]["reserved_usd"] == pytest.approx(0.2)
+    assert status.features["reports"] == {"spent_usd": 0.4, "reserved_usd": 0.2}
 
 
-def test_day_counter_is_namespaced_by_key_prefix(settings: Settings, redis_prefix: str) -> None:
-    assert budget.day_key(settings, budget.today()).startswith(f"{redis_prefix}squad:budget:")
+def test_a_hold_nobody_settles_is_charged_in_full_when_it_expires(settings: Settings) -> None:
+    forgotten = hold(settings, 0.25, hold_s=0.05)  # a killed process never settles this
+    time.sleep(0.1)
+    hold(settings, 0.01)  # any reservation reaps expired holds first
+    status = budget.budget_status(settings)
+    assert (status.spent_usd, status.reserved_usd) == (0.25, 0.01)
+    budget.settle(settings, forgotten, 0.05)  # it did settle, late: the estimate is corrected
+    assert budget.budget_status(settings).spent_usd == pytest.approx(0.05)
+
+
+def test_day_counter_keys_share_one_hash_tag_under_the_prefix(
+    settings: Settings, redis_prefix: str
+) -> None:
+    counter, holds = budget.day_keys(settings, budget.today())
+    assert counter.startswith(f"{redis_prefix}squad:budget:")
+    tag = counter[counter.index("{") : counter.index("}") + 1]
+    assert tag == holds[holds.index("{") : holds.index("}") + 1] and redis_prefix in tag
 
 
 def test_call_that_does_not_fit_is_refused_and_logged(
@@ -81,6 +126,21 @@ def test_call_that_does_not_fit_is_refused_and_logged(
     with psycopg.connect(squad_env["DATABASE_URL"]) as conn:
         rows = conn.execute("SELECT outcome, cost_usd FROM sophia.llm_calls").fetchall()
     assert [(outcome, float(cost)) for outcome, cost in rows] == [("budget_exceeded", 0.0)]
+
+
+def test_caller_over_budget_is_refused_while_others_are_served(
+    fake: FakeServer, squad_env: dict[str, str], write_squads: Callable[[dict[str, Any]], Path]
+) -> None:
+    write_squads(
+        {
+            "budgets": {"callers": {"default": 1.0, "greedy": 1e-6}},
+            "squads": {"litellm": {"primary": True, "deployments": deployments(fake)[:1]}},
+        }
+    )
+    settings = load_settings()
+    with pytest.raises(BudgetExceededError, match="caller greedy's budget"):
+        router.complete(settings, ask(), CallContext(caller="greedy"))
+    assert router.complete(settings, ask(), CallContext(caller="modest")).deployment == "cheap"
 
 
 def test_over_budget_squad_falls_back_to_secondary_squad(
@@ -118,74 +178,6 @@ def test_spend_recorded_matches_settled_counter(
         ).fetchall()
     assert float(total) == pytest.approx(status.spent_usd)
     assert float(reserved) >= float(total)
-
-
-class Receiver(ThreadingHTTPServer):
-    """A tiny webhook receiver that keeps every JSON body it is sent."""
-
-    def __init__(self) -> None:
-        bodies: list[dict[str, Any]] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.bodies = bodies
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/services/T000/B000/XXXX"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def test_alerts_fire_once_per_level_and_post_slack_shape(
-    monkeypatch: pytest.MonkeyPatch, squad_env: dict[str, str], receiver: Receiver
-) -> None:
-    monkeypatch.setenv("SQUAD_DAILY_BUDGET_USD", "10")
-    monkeypatch.setenv("SQUAD_ALERT_WEBHOOK", receiver.url)
-    settings = load_settings()
-    levels = []
-    for amount in (4.0, 1.5, 0.5, 2.5, 0.5, 1.0):  # 4, 5.5, 6, 8.5, 9, 10
-        held = budget.reserve(settings, "litellm", amount, None)
-        crossed = budget.settle(settings, held, amount).crossed
-        levels.append(crossed)
-    assert levels == [[], [50], [], [80], [], [100]]
-
-
-def test_alert_webhook_body_from_a_real_call(
-    monkeypatch: pytest.MonkeyPatch, fake: FakeServer, squad_env: dict[str, str], receiver: Receiver
-) -> None:
-    reserve = router.route(load_settings(), ask()).candidates[0].reserve_usd
-    assert reserve is not None
-    budget_usd = reserve * 1.5
-    monkeypatch.setenv("SQUAD_DAILY_BUDGET_USD", repr(budget_usd))
-    monkeypatch.setenv("SQUAD_ALERT_WEBHOOK", receiver.url)
-    # Cheap costs $1 per million input tokens: spend 60 % of the budget in one call.
-    fake.script("cheap", {"prompt_tokens": round(budget_usd * 0.6 * 1e6), "completion_tokens": 0})
-    router.complete(load_settings(), ask())
-    assert len(receiver.bodies) == 1
-    body = receiver.bodies[0]
-    assert body["text"].startswith("sophia squad: 50% of today's LLM budget used")
-    assert body["blocks"][0]["type"] == "section"
-    assert body["sophia"]["level"] == 50
 
 
 def test_counter_is_rebuilt_from_spend_log_after_flushall(

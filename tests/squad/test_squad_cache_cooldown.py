@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,13 +16,14 @@ from fake_llm import FakeServer
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.squad import budget, cooldown, router
 from sophia_cli.core.squad.config import load_squads
-from sophia_cli.core.squad.models import CompletionRequest
+from sophia_cli.core.squad.request import CompletionRequest
 
 WORKER = Path(__file__).with_name("squad_worker.py")
 
 
-def ask(text: str = "hello", **fields: object) -> CompletionRequest:
-    return CompletionRequest(messages=[{"role": "user", "content": text}], max_tokens=20, **fields)  # type: ignore[arg-type]
+def ask(text: str = "hello", **fields: Any) -> CompletionRequest:
+    values = {"max_tokens": 20, "temperature": 0, **fields}
+    return CompletionRequest(messages=[{"role": "user", "content": text}], **values)
 
 
 def worker(*args: str) -> dict[str, object]:
@@ -61,11 +63,24 @@ def test_no_cache_calls_the_model_again(settings: Settings, fake: FakeServer) ->
     assert not again.cache_hit and fake.calls("cheap") == 2
 
 
-def test_cache_key_depends_on_temperature_and_format(settings: Settings, fake: FakeServer) -> None:
+def test_only_temperature_zero_answers_are_cached(settings: Settings, fake: FakeServer) -> None:
+    for _ in range(2):
+        router.complete(settings, ask(temperature=0.7))
+        router.complete(settings, ask(temperature=None))  # the provider's default is 1
+    assert fake.calls("cheap") == 4
     router.complete(settings, ask())
-    router.complete(settings, ask(temperature=0.7))
-    router.complete(settings, ask(response_format={"type": "json_object"}))
-    assert fake.calls("cheap") == 3
+    assert router.complete(settings, ask()).cache_hit and fake.calls("cheap") == 5
+
+
+def test_cache_key_depends_on_parameters_squad_and_pinned_model(
+    settings: Settings, fake: FakeServer
+) -> None:
+    router.complete(settings, ask())
+    router.complete(settings, ask(params={"stop": ["\n"]}))
+    router.complete(settings, ask(params={"seed": 7}))
+    router.complete(settings, ask(model="cheap"))
+    router.complete(settings, ask(squad="litellm"))
+    assert fake.calls("cheap") == 5
 
 
 def test_retry_after_cools_deployment_down_for_that_long(
@@ -82,10 +97,11 @@ def test_retry_after_cools_deployment_down_for_that_long(
 
 def test_repeated_failures_start_a_cooldown(settings: Settings, fake: FakeServer) -> None:
     options = load_squads(settings).router  # allowed_fails 2 by default
-    fake.script("cheap", {"status": 500}, {"status": 500})
-    router.complete(settings, ask("a", use_cache=False))
+    fake.script("cheap", {"status": 500})
+    router.complete(settings, ask("a", use_cache=False))  # one failure, then the retry answers
     assert cooldown.remaining_s(settings, "litellm", "cheap") == 0
-    router.complete(settings, ask("b", use_cache=False))
+    fake.script("cheap", {"status": 500}, {"status": 500})
+    assert router.complete(settings, ask("b", use_cache=False)).deployment == "mid"
     assert cooldown.remaining_s(settings, "litellm", "cheap") == pytest.approx(
         options.cooldown_s, abs=1
     )

@@ -53,7 +53,9 @@ def test_models_marks_deprecated_openrouter(  # type: ignore[no-untyped-def]
 
 
 def test_complete_json_has_the_documented_fields(sophia, squad_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    r = sophia("squad", "complete", "hello there", "--max-tokens", "20", "--json")
+    r = sophia(
+        "squad", "complete", "hello there", "--max-tokens", "20", "--temperature", "0", "--json"
+    )
     assert r.exit_code == 0, r.stdout + r.stderr
     body = json.loads(r.stdout)
     assert {
@@ -68,7 +70,9 @@ def test_complete_json_has_the_documented_fields(sophia, squad_env: dict[str, st
     } <= set(body)
     assert (body["deployment"], body["cache_hit"]) == ("cheap", False)
     again = json.loads(
-        sophia("squad", "complete", "hello there", "--max-tokens", "20", "--json").stdout
+        sophia(
+            "squad", "complete", "hello there", "--max-tokens", "20", "--temperature", "0", "--json"
+        ).stdout
     )
     assert (again["cache_hit"], again["cost_usd"]) == (True, 0.0)
 
@@ -131,7 +135,7 @@ def test_route_explain_dry_run_calls_no_model(
 def test_route_explain_without_dry_run_shows_fallbacks(  # type: ignore[no-untyped-def]
     sophia, squad_env: dict[str, str], fake: FakeServer
 ) -> None:
-    fake.script("cheap", {"status": 500})
+    fake.script("cheap", {"status": 500}, {"status": 500})
     r = sophia("squad", "route", "hello", "--explain")
     assert r.exit_code == 0
     assert "failed" in r.stdout and "chosen" in r.stdout
@@ -150,8 +154,8 @@ def test_budget_json_reports_spent_reserved_remaining(sophia, squad_env: dict[st
 
 
 def test_spend_groups_by_model_squad_and_day(sophia, squad_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    sophia("squad", "complete", "one")
-    sophia("squad", "complete", "one")  # a cache hit
+    sophia("squad", "complete", "one", "--temperature", "0")
+    sophia("squad", "complete", "one", "--temperature", "0")  # a cache hit
     sophia("squad", "complete", "two", "-c", "code")
     by_model = json.loads(sophia("squad", "spend", "--json").stdout)
     assert {row["key"]: (row["calls"], row["cache_hits"]) for row in by_model["rows"]} == {
@@ -242,7 +246,7 @@ def test_warehouse_without_spend_log_says_to_run_db_init(  # type: ignore[no-unt
     monkeypatch.setenv("DATABASE_URL", fresh_database_url)
     r = sophia("squad", "budget")
     assert r.exit_code == 1
-    assert "sophia.llm_calls does not exist" in r.stderr and "sophia db init" in r.stderr
+    assert "sophia.llm_calls is missing" in r.stderr and "sophia db upgrade" in r.stderr
 
 
 def test_unreachable_redis_is_one_clear_error(  # type: ignore[no-untyped-def]
@@ -258,4 +262,40 @@ def test_unreachable_redis_is_one_clear_error(  # type: ignore[no-untyped-def]
         r = sophia("squad", *args)
         assert r.exit_code == 1, args
         assert f"Redis at 127.0.0.1:{port}/0 is unreachable" in r.stderr
+    assert fake.calls("cheap") == 0
+
+
+def test_complete_pins_a_model_and_tags_caller_and_feature(  # type: ignore[no-untyped-def]
+    sophia, squad_env: dict[str, str], fake: FakeServer
+) -> None:
+    import getpass
+
+    r = sophia("squad", "complete", "hi", "--model", "pricey", "--feature", "nightly", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["deployment"] == "pricey"
+    by_caller = json.loads(sophia("squad", "spend", "--by", "caller", "--json").stdout)
+    assert [row["key"] for row in by_caller["rows"]] == [f"cli:{getpass.getuser()}"]
+    by_feature = json.loads(sophia("squad", "spend", "--by", "feature", "--json").stdout)
+    assert [row["key"] for row in by_feature["rows"]] == ["nightly"]
+    status = json.loads(sophia("squad", "budget", "--json").stdout)
+    assert set(status["features"]) == {"nightly"} and status["in_flight"] == 0
+    table = sophia("squad", "budget").stdout
+    assert "feature" in table and "nightly" in table
+
+
+def test_complete_says_when_the_provider_cut_the_answer(  # type: ignore[no-untyped-def]
+    sophia, squad_env: dict[str, str], fake: FakeServer
+) -> None:
+    fake.script("cheap", {"completion_tokens": 100})
+    r = sophia("squad", "complete", "tell me everything", "--max-tokens", "5")
+    assert r.exit_code == 0 and "stopped: length" in r.stderr
+
+
+def test_complete_refuses_a_bad_feature_tag_and_an_unknown_model(  # type: ignore[no-untyped-def]
+    sophia, squad_env: dict[str, str], fake: FakeServer
+) -> None:
+    r = sophia("squad", "complete", "hi", "--feature", "has spaces")
+    assert r.exit_code == 2 and "not a valid tag" in r.stderr
+    r = sophia("squad", "complete", "hi", "--model", "ghost")
+    assert r.exit_code == 1 and "model `ghost` is not served here" in r.stderr
     assert fake.calls("cheap") == 0

@@ -15,7 +15,7 @@ from fake_llm import FakeServer
 
 from sophia_cli.core.settings import load_settings
 from sophia_cli.core.squad import budget, router
-from sophia_cli.core.squad.models import CompletionRequest
+from sophia_cli.core.squad.request import CompletionRequest
 
 WORKER = Path(__file__).with_name("squad_worker.py")
 PROCESSES, THREADS = 4, 50
@@ -52,8 +52,10 @@ def test_concurrent_calls_from_many_processes_never_overspend(
         outcomes.update(json.loads(out.strip().splitlines()[-1])["outcomes"])
 
     assert sum(outcomes.values()) == PROCESSES * THREADS
-    assert set(outcomes) == {"ok", "budget_exceeded"}, outcomes
-    assert outcomes["ok"] >= 30 and outcomes["budget_exceeded"] > 0
+    assert set(outcomes) <= {"ok", "budget_busy", "budget_exceeded"}, outcomes
+    # Real costs are a fraction of the worst case: far more than 30 calls fit, because
+    # refused calls wait for in-flight ones to settle instead of failing at once.
+    assert outcomes["ok"] > 60, outcomes
     with psycopg.connect(squad_env["DATABASE_URL"]) as conn:
         rows = dict(
             conn.execute("SELECT outcome, count(*) FROM sophia.llm_calls GROUP BY 1").fetchall()
@@ -62,7 +64,7 @@ def test_concurrent_calls_from_many_processes_never_overspend(
             "SELECT coalesce(sum(cost_usd), 0) FROM sophia.llm_calls"
         ).fetchall()
     assert float(spent) <= budget_usd
-    assert rows == {"ok": outcomes["ok"], "budget_exceeded": outcomes["budget_exceeded"]}
+    assert rows == {outcome: count for outcome, count in outcomes.items() if count}
     status = budget.budget_status(load_settings())
     assert status.spent_usd == pytest.approx(float(spent)) and status.reserved_usd == 0.0
     assert fake.calls("cheap") == outcomes["ok"]

@@ -8,20 +8,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from sophia_cli.cli import chart, output
+from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
 from sophia_cli.core.errors import UsageError
 from sophia_cli.core.squad.capabilities import CAPABILITIES
 
 if TYPE_CHECKING:
-    from sophia_cli.core.squad.models import CompletionRequest, RoutingRecord
+    from sophia_cli.core.squad.request import CallContext, CompletionRequest
+    from sophia_cli.core.squad.results import RoutingRecord
 
 app = typer.Typer(
     help=(
-        "Route LLM calls to the cheapest capable model, with fallbacks, a Redis cache and a "
-        "daily budget that can't be overspent. Squads come from SOPHIA_SQUADS_FILE (or the "
-        "built-in file); PRIMARY_SQUAD picks the first one tried."
+        "Route LLM calls to the cheapest capable model, with fallbacks, a Redis cache and "
+        "daily budgets that can't be overspent; books that match the provider's invoice. "
+        "Squads come from SOPHIA_SQUADS_FILE (or the built-in file). `sophia serve` offers "
+        "the same router as an OpenAI-compatible API at /v1."
     ),
     no_args_is_help=True,
 )
@@ -35,10 +37,23 @@ CapabilityOption = Annotated[
     ),
 ]
 MaxTokensOption = Annotated[
-    int, typer.Option("--max-tokens", min=1, help="Most output tokens; sets the worst-case cost.")
+    int | None,
+    typer.Option(
+        "--max-tokens",
+        min=1,
+        help="Most output tokens (default: the model's own limit, which the budget reserves).",
+    ),
 ]
 SquadOption = Annotated[
-    str | None, typer.Option("--squad", help="Use only this squad (default: primary, then others).")
+    str | None, typer.Option("--squad", help="Use only this squad (default: every squad).")
+]
+ModelOption = Annotated[
+    str,
+    typer.Option("--model", "-m", help="auto, a squad, a deployment (squad/name) or a model id."),
+]
+FeatureOption = Annotated[
+    str | None,
+    typer.Option("--feature", help="Feature tag for the spend log and its budget."),
 ]
 PromptArgument = Annotated[str, typer.Argument(help="The prompt; `-` reads it from stdin.")]
 
@@ -46,13 +61,14 @@ PromptArgument = Annotated[str, typer.Argument(help="The prompt; `-` reads it fr
 def _request(
     prompt: str,
     capability: list[str] | None,
-    max_tokens: int,
+    max_tokens: int | None,
     squad: str | None,
+    model: str = "auto",
     system: str | None = None,
     temperature: float | None = None,
     use_cache: bool = True,
 ) -> CompletionRequest:
-    from sophia_cli.core.squad.models import CompletionRequest
+    from sophia_cli.core.squad.request import CompletionRequest
 
     text = sys.stdin.read() if prompt == "-" else prompt
     if not text.strip():
@@ -63,12 +79,30 @@ def _request(
     messages.append({"role": "user", "content": text})
     return CompletionRequest(
         messages=messages,
+        model=model,
         capabilities=capability or ["chat"],
         max_tokens=max_tokens,
         temperature=temperature,
         use_cache=use_cache,
         squad=squad,
     )
+
+
+def _context(feature: str | None) -> CallContext:
+    """The CLI's caller is `cli:<login>`, so its calls are charged back like a token's."""
+    import getpass
+
+    from pydantic import ValidationError
+
+    from sophia_cli.core.squad.request import CallContext
+
+    try:
+        return CallContext(caller=f"cli:{getpass.getuser()}", feature=feature)
+    except ValidationError as exc:
+        raise UsageError(
+            f"--feature {feature!r} is not a valid tag",
+            hint="Use 1-64 letters, digits, dots, colons, dashes or underscores.",
+        ) from exc
 
 
 def _warn_config(ctx: typer.Context) -> None:
@@ -101,6 +135,7 @@ def models(ctx: typer.Context, json_output: JsonOption = False) -> None:
             row.model,
             ",".join(row.capabilities),
             _count(row.context_window),
+            _count(row.max_output_tokens),
             _money(row.input_cost_per_mtok),
             _money(row.output_cost_per_mtok),
             row.price_source,
@@ -117,6 +152,7 @@ def models(ctx: typer.Context, json_output: JsonOption = False) -> None:
                 "model",
                 "capabilities",
                 "context",
+                "max out",
                 "$in/M",
                 "$out/M",
                 "price",
@@ -133,33 +169,41 @@ def complete(
     ctx: typer.Context,
     prompt: PromptArgument,
     capability: CapabilityOption = None,
-    max_tokens: MaxTokensOption = 512,
+    max_tokens: MaxTokensOption = None,
     system: Annotated[str | None, typer.Option("--system", help="A system message.")] = None,
     temperature: Annotated[float | None, typer.Option("--temperature", min=0, max=2)] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Skip the response cache.")] = False,
+    model: ModelOption = "auto",
     squad: SquadOption = None,
+    feature: FeatureOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Answer a prompt with the cheapest capable model; the answer goes to stdout.
 
-    A call the budget cannot cover exits 4 (error code budget_exceeded).
+    Only --temperature 0 answers are cached (and replayed). A call the budget cannot cover
+    exits 4 (budget_exceeded); one that waits on calls in flight says when to retry.
 
-    Example: sophia squad complete "Summarise our Q3 pipeline" --capability code --max-tokens 200
+    Example: sophia squad complete "Summarise our Q3 pipeline" -c code --max-tokens 200
     """
+    from sophia_cli.core.squad.alerts import deliver_due
     from sophia_cli.core.squad.router import complete as run_complete
 
-    request = _request(prompt, capability, max_tokens, squad, system, temperature, not no_cache)
-    _warn_config(ctx)
-    answer = run_complete(settings(ctx), request)
-    if wants_json(ctx, json_output):
-        output.emit_json(answer.model_dump(mode="json", exclude={"raw_message"}))
-        return
-    sys.stdout.write(answer.text.rstrip("\n") + "\n")
-    source = "cache" if answer.cache_hit else f"{answer.squad}/{answer.deployment}"
-    output.say(
-        f"[dim]{source} · {answer.tokens_in}+{answer.tokens_out} tokens · "
-        f"${answer.cost_usd:.6f} · {answer.latency_ms} ms[/]"
+    request = _request(
+        prompt, capability, max_tokens, squad, model, system, temperature, not no_cache
     )
+    _warn_config(ctx)
+    answer = run_complete(settings(ctx), request, _context(feature))
+    if wants_json(ctx, json_output):
+        output.emit_json(answer.model_dump(mode="json", exclude={"raw_message", "choices"}))
+    else:
+        sys.stdout.write(answer.text.rstrip("\n") + "\n")
+        source = "cache" if answer.cache_hit else f"{answer.squad}/{answer.deployment}"
+        finish = f" · stopped: {answer.finish_reason}" if answer.finish_reason != "stop" else ""
+        output.say(
+            f"[dim]{source} · {answer.tokens_in}+{answer.tokens_out} tokens · "
+            f"${answer.cost_usd:.6f} · {answer.latency_ms} ms{escape(finish)}[/]"
+        )
+    deliver_due(settings(ctx))  # budget alerts this call queued, now that it has answered
 
 
 @app.command()
@@ -167,11 +211,12 @@ def route(
     ctx: typer.Context,
     prompt: PromptArgument,
     capability: CapabilityOption = None,
-    max_tokens: MaxTokensOption = 512,
+    max_tokens: MaxTokensOption = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show every candidate and why.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: call no model.")] = False,
+    model: ModelOption = "auto",
     squad: SquadOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -183,12 +228,12 @@ def route(
     """
     from sophia_cli.core.squad import router
 
-    request = _request(prompt, capability, max_tokens, squad, use_cache=False)
+    request = _request(prompt, capability, max_tokens, squad, model, use_cache=False)
     _warn_config(ctx)
     record = (
         router.route(settings(ctx), request)
         if dry_run
-        else router.complete(settings(ctx), request).routing
+        else router.complete(settings(ctx), request, _context(None)).routing
     )
     if wants_json(ctx, json_output):
         output.emit_json(record)
@@ -198,9 +243,15 @@ def route(
     )
     if explain:
         _print_record(record)
+    if explain and record.quality is not None:
+        quality = record.quality
+        why = quality.rule or f"score {quality.score:.2f}"
+        parts = ", ".join(f"{name} {value:.2f}" for name, value in quality.features.items())
+        output.say(f"quality router: {quality.tier} tier ({why}; {parts})")
+    limit = record.max_tokens if record.max_tokens is not None else "the model's limit"
     output.say(
         f"{'would route to' if dry_run else 'answered by'} {chosen or 'nobody'} "
-        f"(~{record.estimated_tokens_in} prompt tokens, max {record.max_tokens} out)"
+        f"(~{record.estimated_tokens_in} prompt tokens, max {limit} out)"
     )
 
 
@@ -213,89 +264,17 @@ def _print_record(record: RoutingRecord) -> None:
             _money(c.estimated_cost_usd, 6),
             _money(c.reserve_usd, 6),
             c.status,
+            str(c.attempts) if c.attempts else "",
             escape(c.reason),
         ]
         for index, c in enumerate(record.candidates, 1)
     ]
     output.stdout().print(
         output.table(
-            None, ["#", "deployment", "model", "est. $", "reserve $", "status", "reason"], rows
-        )
-    )
-
-
-@app.command()
-def budget(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Today's budget (UTC day): spent, reserved by calls in flight, remaining, alerts crossed.
-
-    Example: sophia squad budget --json
-    """
-    from sophia_cli.core.squad.budget import budget_status
-
-    status = budget_status(settings(ctx))
-    if wants_json(ctx, json_output):
-        output.emit_json(status)
-        return
-    if status.rebuilt:
-        output.say("rebuilt today's counter from the spend log")
-    rows = [
-        [
-            status.day,
-            _money(status.budget_usd),
-            _money(status.spent_usd, 6),
-            _money(status.reserved_usd, 6),
-            _money(status.remaining_usd, 6),
-            f"{status.percent_used:.1f}%",
-            ", ".join(f"{level}%" for level in status.alerts_crossed) or "none",
-        ]
-    ]
-    output.stdout().print(
-        output.table(
             None,
-            ["day", "budget", "spent", "reserved", "remaining", "used", "alerts crossed"],
+            ["#", "deployment", "model", "est. $", "reserve $", "status", "tries", "reason"],
             rows,
         )
-    )
-
-
-@app.command()
-def spend(
-    ctx: typer.Context,
-    days: Annotated[int, typer.Option("--days", min=1, help="How many UTC days back.")] = 7,
-    by: Annotated[str, typer.Option("--by", help="Group by model, squad or day.")] = "model",
-    json_output: JsonOption = False,
-) -> None:
-    """Spend from the log in PostgreSQL: calls, cache hits, failures, tokens, cost; with a chart.
-
-    Example: sophia squad spend --days 30 --by day
-    """
-    from sophia_cli.core.squad.spend import spend_report
-
-    report = spend_report(settings(ctx), days=days, by=by)
-    if wants_json(ctx, json_output):
-        output.emit_json(report)
-        return
-    rows = [
-        [r.key, r.calls, r.cache_hits, r.failures, r.tokens_in, r.tokens_out, _money(r.cost_usd, 6)]
-        for r in report.rows
-    ]
-    console = output.stdout()
-    console.print(
-        output.table(
-            f"last {report.days} day(s) by {report.by}: {report.total_calls} calls, "
-            f"${report.total_usd:.6f}",
-            [report.by, "calls", "cache hits", "failures", "tokens in", "tokens out", "cost"],
-            rows,
-        )
-    )
-    console.print(
-        chart.bars(
-            f"cost by {report.by}",
-            [r.key for r in report.rows],
-            [r.cost_usd for r in report.rows],
-            [_money(r.cost_usd, 6) for r in report.rows],
-        ),
-        highlight=False,
     )
 
 
@@ -338,3 +317,18 @@ def _money(value: float | None, digits: int = 2) -> str:
 
 def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
+
+
+def _register_books() -> None:
+    from sophia_cli.cli import squad_books
+
+    for command in (
+        squad_books.budget,
+        squad_books.spend,
+        squad_books.savings,
+        squad_books.reconcile,
+    ):
+        app.command()(command)
+
+
+_register_books()

@@ -77,6 +77,10 @@ def check_startup(settings: Settings) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from sophia_cli.core.squad.alerts import sender
+
+    started: ServerState = app.state.sophia
+    started.spawn(sender(started.settings, started.stopping), "squad-alerts")
     yield
     # Graceful shutdown: uvicorn has stopped accepting and drained in-flight requests;
     # background jobs are told to stop at a safe point and given a grace period.

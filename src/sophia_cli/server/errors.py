@@ -13,7 +13,6 @@ from sophia_cli.core.errors import (
     InputError,
     MigrationError,
     NotFoundError,
-    RateLimitedError,
     ServiceUnavailableError,
     SophiaError,
     UsageError,
@@ -39,8 +38,10 @@ def error_response(exc: SophiaError) -> JSONResponse:
     from fastapi.responses import JSONResponse
 
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimitedError):
-        headers["Retry-After"] = str(max(1, int(-(-exc.retry_after_s // 1))))
+    # Rate limits, and errors such as "every deployment is cooling down", say when to retry.
+    retry_after_s = getattr(exc, "retry_after_s", None)
+    if isinstance(retry_after_s, int | float):
+        headers["Retry-After"] = str(max(1, int(-(-retry_after_s // 1))))
     if exc.http_status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="sophia"'
     return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from sophia_cli import __version__
+from sophia_cli.server.squad_metrics import SquadMetrics
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -75,22 +76,7 @@ class Metrics:
             ["reason"],
             registry=r,
         )
-        self.squad_spend = Counter(
-            "sophia_squad_spend_usd",
-            "LLM spend of completions served, in US dollars.",
-            ["model"],
-            registry=r,
-        )
-        self.squad_cache_hits = Counter(
-            "sophia_squad_cache_hits",
-            "Completions served from the squad cache.",
-            registry=r,
-        )
-        self.squad_calls = Counter(
-            "sophia_squad_completions",
-            "Completions served through the squad.",
-            registry=r,
-        )
+        self.squad = SquadMetrics(r)
         self.sync_rows = Counter(
             "sophia_sync_rows",
             "Rows written by syncs started through the API.",

@@ -1,15 +1,24 @@
-"""The response cache in Redis, keyed by the deployment-independent inputs of a request."""
+"""The response cache in Redis, keyed by everything that decides the answer.
+
+The key covers the messages, every forwarded parameter, the output limit, the capabilities,
+and the squad or model the caller pinned (an answer from the cheap tier is not an answer
+from the model someone asked for by name). Only deterministic requests are cached by
+default (temperature 0): replaying a sampled answer for an hour is not what a caller of
+`temperature: 0.8` expects. A request can always bypass the cache.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+from typing import Any
 
 from pydantic import BaseModel
 
 from sophia_cli.core.settings import Settings
-from sophia_cli.core.squad.models import CompletionRequest
+from sophia_cli.core.squad.models import RouterOptions
+from sophia_cli.core.squad.request import CompletionRequest
 from sophia_cli.store import pooled
 from sophia_cli.store import redis as redis_store
 
@@ -25,18 +34,29 @@ class CachedAnswer(BaseModel):
     model: str
     tokens_in: int
     tokens_out: int
-    raw_message: dict[str, object] = {}
+    finish_reason: str | None = None
+    choices: list[dict[str, Any]] = []
+    usage: dict[str, Any] = {}
+    upstream_model: str | None = None
+    raw_message: dict[str, Any] = {}
+
+
+def cacheable(settings: Settings, options: RouterOptions, request: CompletionRequest) -> bool:
+    """Whether this request may be answered from, and stored in, the cache."""
+    if not request.use_cache or settings.squad_cache_ttl_s <= 0:
+        return False
+    return request.temperature == 0 or options.cache_any_temperature
 
 
 def cache_key(settings: Settings, request: CompletionRequest) -> str:
-    """A key from what decides the answer: messages, temperature, tools, format, max tokens."""
+    """A key from what decides the answer, including a pinned squad or model."""
     inputs = {
         "messages": request.messages,
-        "temperature": request.temperature,
-        "tools": request.tools,
-        "response_format": request.response_format,
+        "model": request.model,
+        "squad": request.squad,
+        "params": request.forwarded(),
         "max_tokens": request.max_tokens,
-        "capabilities": sorted(request.capabilities),
+        "capabilities": sorted(request.needed_capabilities()),
     }
     digest = hashlib.sha256(
         json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str).encode()
@@ -61,8 +81,6 @@ def lookup(settings: Settings, request: CompletionRequest) -> CachedAnswer | Non
 
 def store(settings: Settings, request: CompletionRequest, answer: CachedAnswer) -> None:
     """Keep an answer for SQUAD_CACHE_TTL_S seconds."""
-    if settings.squad_cache_ttl_s <= 0:
-        return
     try:
         pooled.redis_client(settings).set(
             cache_key(settings, request), answer.model_dump_json(), ex=settings.squad_cache_ttl_s

@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-Capability = Literal["chat", "code", "reasoning", "long_context", "tools", "vision", "json"]
+Capability = Literal[
+    "chat", "code", "reasoning", "long_context", "tools", "vision", "json", "embedding"
+]
 CAPABILITIES: tuple[str, ...] = get_args(Capability)

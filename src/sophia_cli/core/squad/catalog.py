@@ -7,7 +7,8 @@ import time
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.squad import llm, pricing
 from sophia_cli.core.squad.config import load_squads
-from sophia_cli.core.squad.models import CompletionRequest, DeploymentInfo, PingResult
+from sophia_cli.core.squad.request import CompletionRequest
+from sophia_cli.core.squad.results import DeploymentInfo, PingResult
 
 PING = CompletionRequest(messages=[{"role": "user", "content": "ping"}], max_tokens=1)
 
@@ -27,6 +28,7 @@ def list_deployments(settings: Settings) -> list[DeploymentInfo]:
                     model=dep.model,
                     capabilities=list(dep.capabilities),
                     context_window=pricing.context_window(dep),
+                    max_output_tokens=pricing.output_limit(dep),
                     input_cost_per_mtok=price.input_per_mtok if price else None,
                     output_cost_per_mtok=price.output_per_mtok if price else None,
                     price_source=price.source if price else "unknown",
@@ -52,6 +54,8 @@ def ping_all(settings: Settings, squad: str | None = None) -> list[PingResult]:
             continue
         for dep in group.deployments:
             target = llm.endpoint(settings, name, dep)
+            if "chat" not in dep.capabilities:
+                continue  # an embedding model cannot answer a chat ping
             if not target.configured:
                 results.append(
                     PingResult(
@@ -82,3 +86,16 @@ def _ping(squad: str, deployment: str, target: llm.Endpoint, timeout_s: float) -
         )
     latency = int((time.perf_counter() - started) * 1000)
     return PingResult(squad=squad, deployment=deployment, ok=True, latency_ms=latency, detail="ok")
+
+
+def model_ids(settings: Settings) -> list[tuple[str, str]]:
+    """What `model` may name, with who owns it: auto, each squad, each deployment."""
+    config = load_squads(settings)
+    ids = [("auto", "sophia")]
+    ids += [(name, "sophia") for name, squad in config.squads.items() if not squad.deprecated]
+    for name, squad in config.squads.items():
+        for dep in squad.deployments:
+            ids.append((f"{name}/{dep.name}", name))
+            if not any(dep.name == other for other, _ in ids):
+                ids.append((dep.name, name))
+    return ids

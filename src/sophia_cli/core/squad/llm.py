@@ -1,7 +1,9 @@
-"""The one place LiteLLM is called: endpoints, keys, the call itself and error classes.
+"""The one place LiteLLM is called: endpoints, keys, the calls themselves and error classes.
 
-LiteLLM is imported inside `call()` only: importing it costs seconds, and commands such as
-`sophia squad models` or `sophia --help` must not pay for it.
+LiteLLM is imported inside the functions that call it: importing it costs seconds, and
+commands such as `sophia squad models` or `sophia --help` must not pay for it. Calls are
+asynchronous (`acompletion`, `aembedding`), so a server worker waiting on providers holds
+no thread per call.
 """
 
 from __future__ import annotations
@@ -9,17 +11,26 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from sophia_cli.core.settings import Settings
-from sophia_cli.core.squad.models import CompletionRequest, Deployment
-from sophia_cli.core.squad.pricing import litellm_env
+from sophia_cli.core.squad.models import Deployment
+from sophia_cli.core.squad.pricing import litellm_env, provider_of
+from sophia_cli.core.squad.request import UNIVERSAL, CompletionRequest
 
 PROXY_SQUAD = "litellm"
 # LiteLLM repeats the class names in front of the provider's message.
 _PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)(?::\s*|\s+-\s+))+")
+# OpenAI takes these, but LiteLLM's OpenAI route keeps them for itself: they go in the body.
+_OPENAI_BODY_ONLY = ("user", "metadata")
+_TRANSIENT = (
+    "Timeout", "APIConnectionError", "APITimeoutError", "ServiceUnavailableError",
+    "InternalServerError", "RateLimitError", "BadGatewayError", "MidStreamFallbackError",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,13 +49,15 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class CallFailure:
-    """A failed call, classified: may the router fall back, and for how long to cool down."""
+    """A failed call, classified: may the router retry or fall back, and cool down."""
 
     message: str
     retryable: bool
     cool_down: bool
     status: int | None
     retry_after_s: float | None
+    timed_out: bool = False
+    client_error: bool = False
 
 
 def key_value(settings: Settings, env_name: str) -> str | None:
@@ -83,32 +96,102 @@ def load_litellm() -> Any:
     return litellm
 
 
-def call(target: Endpoint, request: CompletionRequest, timeout_s: float) -> Any:
-    """One chat completion through LiteLLM, with no retries of its own (the router decides)."""
+@lru_cache(maxsize=256)
+def supported_params(model: str) -> frozenset[str]:
+    """The OpenAI parameters LiteLLM can send to this model's provider."""
     litellm = load_litellm()
+    provider = provider_of(model)
+    name = model.split("/", 1)[1] if "/" in model else model
+    found = litellm.get_supported_openai_params(model=name, custom_llm_provider=provider) or []
+    extra = _OPENAI_BODY_ONLY if provider in ("openai", "litellm_proxy") else ()
+    return frozenset([*found, *extra, *UNIVERSAL])
+
+
+def unsupported(target: Endpoint, request: CompletionRequest) -> list[str]:
+    """Forwarded parameters this deployment's provider cannot take (none are dropped)."""
+    asked = [name for name in request.forwarded() if name not in UNIVERSAL]
+    if not asked:
+        return []
+    known = supported_params(target.model)
+    return [name for name in asked if name not in known]
+
+
+def _kwargs(target: Endpoint, request: CompletionRequest, timeout_s: float) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "model": target.model,
         "messages": request.messages,
-        "max_tokens": request.max_tokens,
         "timeout": timeout_s,
         "num_retries": 0,
         "max_retries": 0,
     }
+    body: dict[str, Any] = {}
+    for name, value in request.forwarded().items():
+        openai_like = provider_of(target.model) in ("openai", "litellm_proxy")
+        if name in _OPENAI_BODY_ONLY and openai_like:
+            body[name] = value
+        else:
+            kwargs[name] = value
+    if body:
+        kwargs["extra_body"] = body
+    if request.max_tokens is not None:
+        kwargs[request.max_tokens_field] = request.max_tokens
     if target.api_base:
         kwargs["api_base"] = target.api_base
     if target.api_key:
         kwargs["api_key"] = target.api_key
-    if request.temperature is not None:
-        kwargs["temperature"] = request.temperature
-    if request.response_format is not None:
-        kwargs["response_format"] = request.response_format
-    if request.tools:
-        kwargs["tools"] = request.tools
-    return litellm.completion(**kwargs)
+    return kwargs
 
 
-def classify(exc: Exception) -> CallFailure:
-    """Sort a LiteLLM/OpenAI error into fall-back-and-cool-down, fall-back, or stop."""
+async def acall(target: Endpoint, request: CompletionRequest, timeout_s: float) -> Any:
+    """One chat completion, with no retries of LiteLLM's own (the router decides)."""
+    litellm = load_litellm()
+    return await litellm.acompletion(**_kwargs(target, request, timeout_s))
+
+
+async def astream(
+    target: Endpoint, request: CompletionRequest, timeout_s: float
+) -> AsyncIterator[Any]:
+    """A streamed chat completion; usage is always asked for, to settle the real cost."""
+    litellm = load_litellm()
+    kwargs = _kwargs(target, request, timeout_s)
+    kwargs.update(stream=True, stream_options={"include_usage": True})
+    stream: AsyncIterator[Any] = await litellm.acompletion(**kwargs)
+    return stream
+
+
+def provider_reported_usage(upstream: Any) -> bool:
+    """Whether the usage LiteLLM just relayed came from the provider, not its own count.
+
+    When a provider sends no usage, LiteLLM (1.105) counts tokens itself and emits a usage
+    chunk anyway; a provider's own usage chunk is the last one it recorded in `chunks`.
+    """
+    chunks: list[Any] = getattr(upstream, "chunks", None) or []
+    return bool(chunks) and getattr(chunks[-1], "usage", None) is not None
+
+
+async def aembed(
+    target: Endpoint, inputs: list[str], params: dict[str, Any], timeout_s: float
+) -> Any:
+    """One embedding call for every input."""
+    litellm = load_litellm()
+    kwargs: dict[str, Any] = {
+        "model": target.model, "input": inputs, "timeout": timeout_s, "max_retries": 0, **params,
+    }  # fmt: skip
+    if target.api_base:
+        kwargs["api_base"] = target.api_base
+    if target.api_key:
+        kwargs["api_key"] = target.api_key
+    return await litellm.aembedding(**kwargs)
+
+
+def call(target: Endpoint, request: CompletionRequest, timeout_s: float) -> Any:
+    """One synchronous chat completion (the `squad test` ping)."""
+    litellm = load_litellm()
+    return litellm.completion(**_kwargs(target, request, timeout_s))
+
+
+def classify(exc: BaseException) -> CallFailure:
+    """Sort a LiteLLM/OpenAI error into retry-or-fall-back (cooling down) or stop."""
     status = getattr(exc, "status_code", None)
     status = int(status) if isinstance(status, int) else None
     name = type(exc).__name__
@@ -116,27 +199,19 @@ def classify(exc: Exception) -> CallFailure:
     message = f"{name}{f' {status}' if status else ''}: {text[:200]}"
     if name == "ContextWindowExceededError":
         # Another deployment may have a larger window; this one is healthy.
-        return CallFailure(
-            message, retryable=True, cool_down=False, status=status, retry_after_s=None
-        )
-    transient = name in (
-        "Timeout",
-        "APIConnectionError",
-        "APITimeoutError",
-        "ServiceUnavailableError",
-        "InternalServerError",
-        "RateLimitError",
-        "BadGatewayError",
-    )
-    if transient or (status is not None and (status == 429 or status >= 500 or status == 408)):
+        return CallFailure(message, True, False, status, None)
+    timed_out = name in ("Timeout", "APITimeoutError", "TimeoutError") or status == 408
+    transient = name in _TRANSIENT or isinstance(exc, TimeoutError | ConnectionError)
+    if transient or timed_out or (status is not None and (status == 429 or status >= 500)):
         wait = retry_after(exc)
         if wait is not None:
             message += f" (Retry-After {wait:.0f}s)"
-        return CallFailure(message, True, True, status, wait)
-    return CallFailure(message, retryable=False, cool_down=False, status=status, retry_after_s=None)
+        return CallFailure(message, True, True, status, wait, timed_out=timed_out)
+    client_error = status in (400, 404, 413, 422) or name in ("BadRequestError", "NotFoundError")
+    return CallFailure(message, False, False, status, None, client_error=client_error)
 
 
-def retry_after(exc: Exception) -> float | None:
+def retry_after(exc: BaseException) -> float | None:
     """Seconds from a Retry-After header on the error's response (delta or HTTP date)."""
     headers = getattr(exc, "litellm_response_headers", None)
     if headers is None:
@@ -153,23 +228,3 @@ def retry_after(exc: Exception) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
-
-
-def usage_of(response: Any) -> tuple[int | None, int | None]:
-    """Prompt and completion tokens from a response's usage, None when not reported."""
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return None, None
-    prompt = getattr(usage, "prompt_tokens", None)
-    completion = getattr(usage, "completion_tokens", None)
-    return (
-        int(prompt) if prompt is not None else None,
-        int(completion) if completion is not None else None,
-    )
-
-
-def message_of(response: Any) -> tuple[str, dict[str, Any]]:
-    """The answer's text and the whole assistant message (tool calls included)."""
-    message = response.choices[0].message
-    raw = message.model_dump() if hasattr(message, "model_dump") else dict(message)
-    return message.content or "", raw
