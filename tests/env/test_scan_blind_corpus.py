@@ -88,8 +88,8 @@ def test_leak_check_finds_the_tail_of_a_secret_and_ignores_its_public_prefix(
 def test_scoring_counts_a_lookalike_as_a_false_positive_and_a_label_once(corpus: Corpus) -> None:
     label, decoy = corpus.labels[0], corpus.decoys[0]
     findings = [
-        Finding(label.file, label.line),
-        Finding(label.file, label.line),
+        Finding(label.file, label.line, "rule-a"),
+        Finding(label.file, label.line, "rule-b"),
         Finding(decoy.file, decoy.line),
     ]
     result = score("probe", findings, corpus)
