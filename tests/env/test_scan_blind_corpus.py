@@ -1,6 +1,6 @@
 """`sophia env scan` against a labelled corpus written by someone who never read the scanner.
 
-The corpus (bench/scan_corpus) plants fresh secrets of 22 families in realistic files, next
+The corpus (bench/secret_corpus) plants fresh secrets of 22 families in realistic files, next
 to look-alikes that must not be reported. These tests hold the scanner to the bar of
 issue 18: no fragment of a secret beyond its public prefix in any output format, and
 recall and precision of at least 0.95 on the in-sample forms. The last tests check the
@@ -18,11 +18,11 @@ import pytest
 # The corpus lives under bench/ at the repository root, which pytest does not import from.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.scan_corpus.compare import SophiaRun, run_sophia, sophia_leaks  # noqa: E402
-from bench.scan_corpus.generate import Corpus, generate  # noqa: E402
-from bench.scan_corpus.leaks import find_leaks, windows  # noqa: E402
-from bench.scan_corpus.score import Finding, score  # noqa: E402
-from bench.scan_corpus.tokens import FAMILIES  # noqa: E402
+from bench.secret_corpus.compare import SophiaRun, run_sophia, sophia_leaks  # noqa: E402
+from bench.secret_corpus.generate import Corpus, generate  # noqa: E402
+from bench.secret_corpus.leaks import find_leaks, windows  # noqa: E402
+from bench.secret_corpus.score import Finding, score  # noqa: E402
+from bench.secret_corpus.tokens import FAMILIES  # noqa: E402
 
 SEED = 1
 pytestmark = pytest.mark.slow
@@ -88,8 +88,8 @@ def test_leak_check_finds_the_tail_of_a_secret_and_ignores_its_public_prefix(
 def test_scoring_counts_a_lookalike_as_a_false_positive_and_a_label_once(corpus: Corpus) -> None:
     label, decoy = corpus.labels[0], corpus.decoys[0]
     findings = [
-        Finding(label.file, label.line),
-        Finding(label.file, label.line),
+        Finding(label.file, label.line, "rule-a"),
+        Finding(label.file, label.line, "rule-b"),
         Finding(decoy.file, decoy.line),
     ]
     result = score("probe", findings, corpus)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from bench.scan_corpus.builder import FileBuilder, FormContext
-from bench.scan_corpus.planting import Render, fake, mixed, plant
-from bench.scan_corpus.syntax import dq, env_value, escaped_pem, hcl_string, indent, yaml_value
+from bench.secret_corpus.builder import FileBuilder, FormContext
+from bench.secret_corpus.planting import Render, fake, mixed, plant
+from bench.secret_corpus.syntax import dq, env_value, escaped_pem, hcl_string, indent, yaml_value
 
 
 def _sha256_of(value: str) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 import json
 
-from bench.scan_corpus.builder import FileBuilder, FormContext
-from bench.scan_corpus.planting import Render, fake, mixed
-from bench.scan_corpus.syntax import dq, env_value, split_token
+from bench.secret_corpus.builder import FileBuilder, FormContext
+from bench.secret_corpus.planting import Render, fake, mixed
+from bench.secret_corpus.syntax import dq, env_value, split_token
 
 
 def python_settings(ctx: FormContext) -> FileBuilder:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bench.scan_corpus.builder import Label
+from bench.secret_corpus.builder import Label
 
 SCOPED_MIN = 6
 GLOBAL_MIN = 12

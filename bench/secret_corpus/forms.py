@@ -7,8 +7,8 @@ tells them apart. The held-out set (outside the repository) has different templa
 
 from __future__ import annotations
 
-from bench.scan_corpus.builder import Form
-from bench.scan_corpus.forms_code import (
+from bench.secret_corpus.builder import Form
+from bench.secret_corpus.forms_code import (
     django_settings,
     dockerfile,
     js_config,
@@ -20,7 +20,7 @@ from bench.scan_corpus.forms_code import (
     python_settings,
     shell_script,
 )
-from bench.scan_corpus.forms_config import (
+from bench.secret_corpus.forms_config import (
     docker_compose,
     dotenv,
     env_example,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench.scan_corpus.builder import FileBuilder, FormContext
-from bench.scan_corpus.tokens import Token
+from bench.secret_corpus.builder import FileBuilder, FormContext
+from bench.secret_corpus.tokens import Token
 
 Render = Callable[[str, str], str]
 

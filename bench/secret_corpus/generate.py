@@ -1,6 +1,6 @@
 """Write a labelled secret corpus.
 
-    python -m bench.scan_corpus.generate OUT [--seed N] [--forms PATH]
+    python -m bench.secret_corpus.generate OUT [--seed N] [--forms PATH]
 
 
 The tree goes to OUT/tree; OUT/labels.json lists every planted secret, OUT/decoys.json every
@@ -19,9 +19,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.scan_corpus import forms as in_sample
-from bench.scan_corpus.builder import Decoy, FileBuilder, Form, FormContext, Label
-from bench.scan_corpus.tokens import FAMILIES
+from bench.secret_corpus import forms as in_sample
+from bench.secret_corpus.builder import Decoy, FileBuilder, Form, FormContext, Label
+from bench.secret_corpus.tokens import FAMILIES
 
 PER_FAMILY = 28
 
@@ -47,7 +47,7 @@ def load_forms(path: Path | None) -> tuple[str, list[Form]]:
     """The in-sample forms, or the FORMS list of a module loaded from `path`."""
     if path is None:
         return "in-sample", in_sample.FORMS
-    spec = importlib.util.spec_from_file_location("scan_corpus_forms_external", path)
+    spec = importlib.util.spec_from_file_location("secret_corpus_forms_external", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot load forms from {path}: not a Python module")
     module = importlib.util.module_from_spec(spec)

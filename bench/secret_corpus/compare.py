@@ -1,6 +1,6 @@
 """Score `sophia env scan` (and detect-secrets, gitleaks when present) on a fresh corpus.
 
-    python -m bench.scan_corpus.compare [--seed N] [--forms PATH] [--keep DIR] [--report FILE]
+    python -m bench.secret_corpus.compare [--seed N] [--forms PATH] [--keep DIR] [--report FILE]
 
 Generates the labelled tree in a temporary folder, runs each tool on it, matches findings
 to labels by file and line, and prints precision and recall per family and overall, the
@@ -24,10 +24,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.scan_corpus.generate import Corpus, generate
-from bench.scan_corpus.leaks import Leak, find_leaks, windows
-from bench.scan_corpus.score import Finding, Score, score
-from bench.scan_corpus.tokens import FAMILIES
+from bench.secret_corpus.generate import Corpus, generate
+from bench.secret_corpus.leaks import Leak, find_leaks, windows
+from bench.secret_corpus.score import Finding, Score, score
+from bench.secret_corpus.tokens import FAMILIES
 
 FORMATS = ("text", "json", "sarif")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from bench.scan_corpus.builder import Decoy, Label
-from bench.scan_corpus.generate import Corpus
+from bench.secret_corpus.builder import Decoy, Label
+from bench.secret_corpus.generate import Corpus
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-from bench.scan_corpus.decoys import Lookalike, lookalike
-from bench.scan_corpus.tokens import FAMILIES, Token, aws_key_id, aws_secret_key
+from bench.secret_corpus.decoys import Lookalike, lookalike
+from bench.secret_corpus.tokens import FAMILIES, Token, aws_key_id, aws_secret_key
 
 
 @dataclass(frozen=True)
