@@ -2,11 +2,11 @@
 
 Run: .venv/bin/python bench/scan.py [--seed N] [--files N]
 
-1. The blind corpus (bench/scan_corpus/, written by someone who had not read the scanner,
+1. The blind corpus (bench/secret_corpus/, written by someone who had not read the scanner,
    from gitleaks', detect-secrets' and trufflehog's public test data and documented token
    formats): per-family precision and recall of sophia, detect-secrets and, when a binary is
    on PATH, gitleaks, on the same generated tree; leaks of any secret fragment in sophia's
-   output. This reuses `bench.scan_corpus.compare` (its generator and scorer).
+   output. This reuses `bench.secret_corpus.compare` (its generator and scorer).
 2. The tests' own corpus (tests/env/scan_corpus.py): in-sample, written with the scanner.
 3. Throughput on a generated tree against a baseline measured in the same run: reading and
    decoding every file without matching, the floor any scanner pays.
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "env"))
 sys.path.insert(0, str(ROOT))
 
-from bench.scan_corpus import compare  # noqa: E402
+from bench.secret_corpus import compare  # noqa: E402
 
 from scan_corpus import CORPUS  # noqa: E402
 from sophia_cli.core.env.scan.files import candidate_files, read_text  # noqa: E402
@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the blind corpus")
     parser.add_argument("--files", type=int, default=5000)
     args = parser.parse_args()
-    print("== blind corpus (bench/scan_corpus), same tree for every tool")
+    print("== blind corpus (bench/secret_corpus), same tree for every tool")
     compare.main(["--seed", str(args.seed)])
     print("\n== the tests' own corpus (tests/env/scan_corpus.py, in-sample)")
     precision_recall()
