@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "tests" / "env"))
 sys.path.insert(0, str(ROOT))
 
 from bench.secret_corpus import compare  # noqa: E402
-
 from scan_corpus import CORPUS  # noqa: E402
+
 from sophia_cli.core.env.scan.files import candidate_files, read_text  # noqa: E402
 from sophia_cli.core.env.scan.scanner import scan_text, scan_tree  # noqa: E402
 
