@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -144,3 +146,48 @@ def test_the_legacy_link_reflects_neither_host_header_nor_query(
     assert response.headers["link"] == (
         f'<http://127.0.0.1:{server.port}/health>; rel="successor-version"'
     )
+
+
+def test_concurrent_queries_share_a_bounded_pool_of_connections(
+    secret: str,
+    stores_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    make_api: Callable[..., Api],
+    token: Callable[..., str],
+) -> None:
+    import psycopg
+
+    monkeypatch.setenv("DATABASE_POOL_MAX", "2")
+    monkeypatch.setenv("SOPHIA_TOKEN_CONCURRENCY", "0")
+    api = make_api(load_settings())
+    bearer = {"Authorization": f"Bearer {token('query')}"}
+    slow = (
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 100000)"
+        " SELECT count(*) AS n FROM r"
+    )
+    url = stores_env["DATABASE_URL"]
+    seen: list[int] = []
+
+    def sample(stop: threading.Event) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while not stop.is_set():
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND application_name = 'sophia' AND pid <> pg_backend_pid()"
+                ).fetchone()
+                seen.append(int(row[0]) if row else 0)
+                time.sleep(0.02)
+
+    async def scenario() -> list[int]:
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(asyncio.to_thread(sample, stop))
+        calls = [
+            api.client.post("/v1/query", json={"sql": slow}, headers=bearer) for _ in range(12)
+        ]
+        responses = await asyncio.gather(*calls)
+        stop.set()
+        await sampler
+        return [response.status_code for response in responses]
+
+    assert api.run(scenario()) == [200] * 12
+    assert 1 <= max(seen) <= 2, seen  # busy, and never more than the pool

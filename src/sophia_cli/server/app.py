@@ -132,12 +132,24 @@ def _include_routers(app: FastAPI) -> None:
 
 
 def _log_to_stderr() -> None:
-    """Access and server logs as plain lines on stderr (JSON for access), once per process."""
+    """Access and server logs as plain lines on stderr (JSON for access), once per process.
+
+    Requests only put records on a queue; a thread writes them, so no request waits on a
+    write to stderr (a pipe to a log collector can block). Flushed at exit.
+    """
+    import atexit
+    import queue
+    from logging.handlers import QueueHandler, QueueListener
+
     logger = logging.getLogger("sophia")
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        listener = QueueListener(records, handler)
+        listener.start()
+        atexit.register(listener.stop)
+        logger.addHandler(QueueHandler(records))
         logger.setLevel(logging.INFO)
         logger.propagate = False
 
