@@ -79,7 +79,8 @@ def llm_settings(
     squads = {"squads": {"litellm": {"primary": True, "deployments": [{
         "name": "fake", "model": "openai/fake-model", "api_base": fake_llm.url,
         "api_key_env": "OPENAI_API_KEY", "capabilities": ["chat", "json"],
-        "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0}]}}}  # fmt: skip
+        "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0,
+        "max_output_tokens": 4096}]}}}  # fmt: skip
     path = tmp_path / "squads.yaml"
     path.write_text(yaml.safe_dump(squads))
     monkeypatch.setenv("SOPHIA_SQUADS_FILE", str(path))

@@ -134,6 +134,8 @@ def running_gateway(
         "OPENAI_API_KEY": "sk-provider-key",
         "SOPHIA_SQUADS_FILE": str(path),
         "RATE_LIMIT_PER_MINUTE": "1000000",
+        # One test token stands for many callers here; the per-token cap has tests of its own.
+        "SOPHIA_TOKEN_CONCURRENCY": "0",
         **env,
     }
     port = free_port()
