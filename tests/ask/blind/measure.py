@@ -310,6 +310,8 @@ def table_matches(gold: Table, answer: Table, mode: MatchMode, percent: bool) ->
         return _values_contained(gold, answer, percent)
     if mode == "first":
         answer = answer[: len(gold)]
+    elif mode == "rows":
+        gold, answer = _without_empty_groups(gold), _without_empty_groups(answer)
     if len(gold) != len(answer):
         return False
     if not gold:
@@ -323,6 +325,21 @@ def table_matches(gold: Table, answer: Table, mode: MatchMode, percent: bool) ->
         if _rows_equal(gold, projected, ordered, percent):
             return True
     return False
+
+
+def _without_empty_groups(table: Table) -> Table:
+    """A breakdown's groups that hold nothing (every number 0 or missing) carry no answer.
+
+    A series filled with zero months, or a channel listed with 0 messages, says the same as
+    leaving the group out; a single-value answer (no text key) is kept whatever its value.
+    """
+
+    def empty(row: tuple[Any, ...]) -> bool:
+        keyed = any(isinstance(cell, str) for cell in row)
+        numbers = [cell for cell in row if not isinstance(cell, str)]
+        return keyed and all(cell is None or cell == 0.0 for cell in numbers)
+
+    return [row for row in table if not empty(row)]
 
 
 def _values_contained(gold: Table, answer: Table, percent: bool) -> bool:
@@ -366,8 +383,10 @@ def judge(
         if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
             message = str(payload["error"].get("message", ""))
         return outcome("oos_refused" if question.out_of_scope else "refused", message)
-    if code != 0 or not isinstance(payload, dict) or "rows" not in payload:
+    if code != 0 or not isinstance(payload, dict):
         return outcome("error", f"exit {code}: {stdout.strip()[:200]}")
+    if "rows" not in payload:  # a clarifying question instead of an answer: not a number
+        return outcome("oos_refused" if question.out_of_scope else "refused", str(payload)[:200])
     if question.out_of_scope:
         return outcome("oos_answered", str(payload.get("answer", ""))[:200])
     answer = [tuple(normal(v) for v in row) for row in payload.get("rows") or []]
@@ -451,6 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--subprocess", action="store_true", help="run `sophia ask` as a process")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--only", default="", help="run only the questions whose id contains this")
     args = parser.parse_args(argv)
     if not args.database_url:
         print("error: no warehouse: pass --database-url or set DATABASE_URL", file=sys.stderr)
@@ -462,6 +482,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as problem:
         print(f"error: cannot read the question set: {problem}", file=sys.stderr)
         return 2
+    if args.only:
+        qset.questions = [q for q in qset.questions if args.only in q.id]
     if args.setup:
         build_warehouse(qset)
     summary = measure(qset, args.database_url, file=str(args.file), subprocess_mode=args.subprocess)

@@ -75,6 +75,14 @@ def test_an_extra_row_does_not_match_unless_only_the_first_rows_are_asked() -> N
     assert not table_matches(gold, list(reversed(answer)), "first", percent=False)
 
 
+def test_groups_that_hold_nothing_are_the_same_as_groups_left_out() -> None:
+    gold = [("2026-01-01", 5.0), ("2026-02-01", 7.0)]
+    zero_filled = [("2026-01-01", 5.0), ("2026-02-01", 7.0), ("2026-03-01", 0.0)]
+    assert table_matches(gold, zero_filled, "rows", percent=False)
+    assert not table_matches([(0.0,)], [(3.0,)], "rows", percent=False)
+    assert not table_matches(gold, [*zero_filled, ("2026-04-01", 1.0)], "rows", percent=False)
+
+
 def test_a_ratio_matches_as_a_fraction_or_a_percentage_only_when_it_is_one() -> None:
     assert table_matches([(0.25,)], [(25.0,)], "rows", percent=True)
     assert not table_matches([(0.25,)], [(25.0,)], "rows", percent=False)
