@@ -407,6 +407,9 @@ def measure(
     outcomes = []
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
+        problem = warehouse_mismatch(conn, qset)
+        if problem:
+            print(f"warning: {problem}", file=sys.stderr)
         for question in qset.questions:
             gold = gold_table(conn, question.gold) if question.gold else None
             code, stdout = asker(question.q, qset.as_of)
@@ -422,6 +425,25 @@ def measure(
         silent_wrong=counts["silent_wrong"] + counts["oos_answered"],
         outcomes=outcomes,
     )
+
+
+def warehouse_mismatch(conn: psycopg.Connection[Any], qset: QuestionSet) -> str | None:
+    """Why the warehouse is not the sandbox the set was written against, if it is not.
+
+    The sandbox's history ends at its "today"; a warehouse synced on another day holds other
+    names, so its figures would measure the data, not `ask`.
+    """
+    row = conn.execute("SELECT max(created_at) FROM hubspot.deals").fetchone()
+    latest = row[0] if row else None
+    if latest is None:
+        return "the warehouse has no HubSpot deals"
+    lag = (qset.as_of - latest.astimezone(UTC).date()).days
+    if not 0 <= lag <= 7:
+        return (
+            f"its latest deal was created on {latest.date()}, not in the week before "
+            f"{qset.as_of}: it was not synced from the sandbox of that day (use --setup)"
+        )
+    return None
 
 
 def build_warehouse(qset: QuestionSet) -> None:
