@@ -23,7 +23,7 @@ from sophia_cli.core.sync.connectors.hubspot_rows import (
     listed_company,
     owner_row,
 )
-from sophia_cli.core.sync.connectors.hubspot_search import Position, search_changes
+from sophia_cli.core.sync.connectors.hubspot_search import Position, later, search_changes
 from sophia_cli.core.sync.connectors.registry import register
 from sophia_cli.core.sync.errors import TokenMissingError
 from sophia_cli.core.sync.http import ApiClient, client_for, decode
@@ -47,15 +47,19 @@ def object_fetch(kind: str) -> Fetch:
     table, prop, properties, _ = OBJECTS[kind]
 
     async def fetch(ctx: StreamContext) -> AsyncIterator[Page]:
-        start = Position.from_state(ctx.state)
+        bookmark = Position.from_state(ctx.state)
+        lookback_ms = round(ctx.settings.hubspot_lookback_minutes * 60_000)
+        start = bookmark.looked_back(lookback_ms)
         if ctx.since is not None:
             since = datetime.combine(ctx.since, time(0), tzinfo=UTC)
-            start = Position(to_epoch_ms(since) - 1, 0)
-        upper = to_epoch_ms(ctx.run_start)
+            bookmark = start = Position(to_epoch_ms(since) - 1)
+        # Writes newer than the index lag may not be searchable yet: leave them to next run.
+        upper = to_epoch_ms(ctx.run_start) - round(ctx.settings.hubspot_index_lag_s * 1000)
         changes = search_changes(ctx.client, kind, prop, properties, start, upper)
         async for records, position in changes:
             rows = await _rows(ctx.client, kind, records)
-            yield Page(rows=[(table, rows)], state=position.to_state())
+            # Re-reading the look-back never moves the bookmark back.
+            yield Page(rows=[(table, rows)], state=later(position, bookmark).to_state())
         params = {"archived": "true", "properties": ",".join(properties)}
         if kind == "deals":
             params["associations"] = "companies"
