@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 from sync_helpers import mismatches
 
 from sophia_cli.sandbox.adversity import Adversities
@@ -42,3 +43,25 @@ def test_search_requests_never_page_by_offset(synced):
         assert synced(handle, ["hubspot"]).ok
         assert handle.sandbox.search_pages > 3
         assert set(handle.sandbox.search_offsets) == {0}
+
+
+def test_every_deal_stage_and_pipeline_reads_as_its_label(sandbox, synced, stores_env):
+    assert synced(sandbox, ["hubspot"]).ok
+    with psycopg.connect(stores_env["DATABASE_URL"]) as conn:
+        unlabelled = conn.execute(
+            "SELECT count(*) FROM hubspot.deals d"
+            " LEFT JOIN hubspot.pipelines p ON p.id = d.pipeline"
+            " LEFT JOIN hubspot.pipeline_stages s ON s.pipeline_id = d.pipeline AND s.id = d.stage"
+            " WHERE p.label IS NULL OR s.label IS NULL"
+        ).fetchone()
+        won = conn.execute(
+            "SELECT label FROM hubspot.pipeline_stages WHERE is_won AND pipeline_id = 'enterprise'"
+        ).fetchall()
+    assert unlabelled == (0,)
+    assert won == [("Closed Won",)]
+    assert (
+        mismatches(
+            stores_env["DATABASE_URL"], sandbox, ("hubspot.pipelines", "hubspot.pipeline_stages")
+        )
+        == {}
+    )

@@ -121,6 +121,7 @@ SOURCES: tuple[SourceDecl, ...] = (
         ),
         streams=(
             StreamDecl("owners", "hubspot.owners", paginator="after"),
+            StreamDecl("pipelines", "hubspot.pipelines", paginator="none"),
             StreamDecl("companies", "hubspot.companies", paginator="keyset"),
             StreamDecl("contacts", "hubspot.contacts", paginator="keyset"),
             StreamDecl("deals", "hubspot.deals", paginator="keyset"),

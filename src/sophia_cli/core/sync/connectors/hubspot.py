@@ -20,15 +20,19 @@ from sophia_cli.core.sync.connectors.hubspot_api import (
 from sophia_cli.core.sync.connectors.hubspot_rows import (
     OBJECTS,
     OWNERS,
+    PIPELINE_STAGES,
+    PIPELINES,
     listed_company,
     owner_row,
+    pipeline_row,
+    stage_rows,
 )
 from sophia_cli.core.sync.connectors.hubspot_search import Position, later, search_changes
 from sophia_cli.core.sync.connectors.registry import register
 from sophia_cli.core.sync.errors import TokenMissingError
-from sophia_cli.core.sync.http import ApiClient, client_for, decode
+from sophia_cli.core.sync.http import ApiClient, client_for, decode, shape_error
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
-from sophia_cli.core.sync.streams import Fetch, Page, Row, Stream, StreamContext
+from sophia_cli.core.sync.streams import Conn, Fetch, Finish, Page, Row, Stream, StreamContext
 from sophia_cli.core.sync.values import to_epoch_ms
 
 
@@ -73,6 +77,39 @@ def object_fetch(kind: str) -> Fetch:
     return fetch
 
 
+def _archive_unlisted(listed: list[str]) -> Finish:
+    """Pipelines the API no longer lists (deleted) stay, marked archived with their stages."""
+
+    async def finish(conn: Conn) -> int:
+        gone = await conn.execute(
+            "UPDATE hubspot.pipelines SET archived = true WHERE NOT archived AND id <> ALL(%s)",
+            (listed,),
+        )
+        await conn.execute(
+            "UPDATE hubspot.pipeline_stages SET archived = true"
+            " WHERE NOT archived AND pipeline_id <> ALL(%s)",
+            (listed,),
+        )
+        return gone.rowcount
+
+    return finish
+
+
+async def fetch_pipelines(ctx: StreamContext) -> AsyncIterator[Page]:
+    """Deal pipelines and their stages: one small list, read whole every run."""
+    body = decode(await ctx.client.request("GET", "/crm/v3/pipelines/deals"), "HubSpot")
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise shape_error("HubSpot", "/crm/v3/pipelines/deals", "no `results` list", body)
+    pipelines = body["results"]
+    yield Page(
+        rows=[
+            (PIPELINES, [pipeline_row(p) for p in pipelines]),
+            (PIPELINE_STAGES, [row for p in pipelines for row in stage_rows(p)]),
+        ],
+        finish=_archive_unlisted([str(p["id"]) for p in pipelines]),
+    )
+
+
 async def fetch_owners(ctx: StreamContext) -> AsyncIterator[Page]:
     for archived in ("false", "true"):
         async for owners in listed(ctx.client, "/crm/v3/owners", {"archived": archived}):
@@ -86,7 +123,10 @@ class HubspotConnector:
     token_variables: tuple[str, ...] = (TOKEN,)
 
     def streams(self) -> list[Stream]:
-        return [Stream("owners", OWNERS, None, fetch_owners)] + [
+        return [
+            Stream("owners", OWNERS, None, fetch_owners),
+            Stream("pipelines", PIPELINES, None, fetch_pipelines),
+        ] + [
             Stream(kind, OBJECTS[kind][0], OBJECTS[kind][1], object_fetch(kind))
             for kind in ("companies", "contacts", "deals")
         ]
