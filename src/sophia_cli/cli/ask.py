@@ -13,6 +13,7 @@ from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
 from sophia_cli.core.errors import UsageError
+from sophia_cli.core.sync.sources import SEARCHABLE, spoken
 
 TABLE_ROWS = 25
 
@@ -152,7 +153,7 @@ def search_command(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Words to look for.")],
     source: Annotated[
-        str | None, typer.Option("--source", help="Only this source: slack, gong or asana.")
+        str | None, typer.Option("--source", help=f"Only this source: {spoken(SEARCHABLE, 'or')}.")
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Only texts from this day on.")

@@ -405,6 +405,20 @@ class Settings(BaseSettings):
         description="Days of Gong calls re-read each run, for late calls and transcripts.",
         example="3",
     )
+    hubspot_index_lag_s: float = setting(
+        60.0,
+        section=Section.SOURCES,
+        description="Seconds HubSpot's search index may lag writes: each run reads changes "
+        "up to its start minus this.",
+        example="60",
+    )
+    hubspot_lookback_minutes: float = setting(
+        5.0,
+        section=Section.SOURCES,
+        description="Minutes before the bookmark each HubSpot run re-reads, for writes the "
+        "search index showed late.",
+        example="5",
+    )
     asana_sweep_hours: float = setting(
         24.0,
         section=Section.SOURCES,

@@ -30,6 +30,7 @@ from sophia_cli.core.bi.vocabulary import (
     repair,
     stem,
 )
+from sophia_cli.core.sync.sources import NAMES as SOURCE_NAMES
 
 
 @dataclass
@@ -262,7 +263,7 @@ class RulesParser:
     def _refuse_leftovers(self, words: Words, question: str, metrics: list[str]) -> None:
         allowed = {stem(w) for m in metrics for syn in self.layer.metrics[m].synonyms
                    for w in syn.split()}  # fmt: skip
-        allowed |= {"deal", "task", "call", "message", "slack", "gong", "hubspot", "asana"}
+        allowed |= {"deal", "task", "call", "message", *SOURCE_NAMES}
         left = [w for i, w in enumerate(words.raw) if not words.used[i]
                 and w not in STOPWORDS and words.stems[i] not in STOPWORDS
                 and words.stems[i] not in allowed]  # fmt: skip
