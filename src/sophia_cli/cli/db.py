@@ -109,7 +109,8 @@ def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
 def status_(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show each store: where it is, version, reachable, migrations applied/pending.
 
-    Does not start stopped embedded servers.
+    Does not start stopped embedded servers. Exit 1 when the warehouse or the cache
+    cannot be reached.
 
     Example: sophia db status --json
     """
@@ -118,8 +119,9 @@ def status_(ctx: typer.Context, json_output: JsonOption = False) -> None:
     report = status.db_status(settings(ctx))
     if wants_json(ctx, json_output):
         output.emit_json(report)
-        return
-    _print_stores(report.stores)
+    else:
+        _print_stores(report.stores)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command()
