@@ -21,6 +21,7 @@ from sophia_cli.cli import (
     env,
     mcp,
     migrate,
+    output,
     sandbox,
     secrets,
     serve,
@@ -137,6 +138,7 @@ def run(args: Sequence[str]) -> int:
     # The pool's own retries would print one warning per attempt; the failure they end in
     # reaches the user once, as our error line.
     logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
+    output.choose(None)  # a previous in-process run's --format does not carry over
     as_json = "--json" in args
     debug = "--debug" in args
     command = typer.main.get_command(app)

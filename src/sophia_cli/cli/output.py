@@ -143,7 +143,8 @@ class Listing:
 
         result = Table(title=self.title, title_justify="left", header_style="bold")
         for index, column in enumerate(self.columns):
-            longest = max((_longest_token(row[index]) for row in self.rows), default=0)
+            cells = [column, *(row[index] for row in self.rows)]
+            longest = max(_longest_token(cell) for cell in cells)
             result.add_column(column, min_width=min(longest, 120), overflow="fold")
         for row in self.rows:
             result.add_row(*row)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from sophia_cli.cli import output
+from sophia_cli.cli.output import Format
 from sophia_cli.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -56,3 +58,9 @@ def settings(ctx: typer.Context) -> Settings:
 def wants_json(ctx: typer.Context, flag: bool) -> bool:
     """`--json` given on the command or on the root."""
     return flag or state(ctx).json
+
+
+def listing_json(ctx: typer.Context, flag: bool, fmt: Format | None) -> bool:
+    """For listing commands: remember `--format` for the tables, and whether to print JSON."""
+    output.choose(fmt)
+    return wants_json(ctx, flag) or output.chosen_json()

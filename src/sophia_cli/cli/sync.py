@@ -12,8 +12,8 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
 
 if TYPE_CHECKING:
     from sophia_cli.core.sync.models import StreamResult, SyncReport, SyncStatus
@@ -208,7 +208,7 @@ def _print_status(status: SyncStatus) -> None:
 
 
 @app.command("status")
-def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def status(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOption = None) -> None:
     """Show per stream the last success, lag, rows in the warehouse and the last error.
 
     Example: sophia sync status --json
@@ -216,7 +216,7 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from sophia_cli.core.sync.status import sync_status
 
     report = sync_status(settings(ctx))
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(report)
     else:
         _print_status(report)
