@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.state import settings, state, wants_json
 from sophia_cli.core.environment import Environment
 from sophia_cli.core.errors import ExitCode, UsageError
 
@@ -42,8 +42,13 @@ EnvOption = Annotated[
     ),
 ]
 DirOption = Annotated[
-    Path,
-    typer.Option("--dir", "-d", help="Project folder holding the .env.* files.", file_okay=False),
+    Path | None,
+    typer.Option(
+        "--dir",
+        "-d",
+        help="Project folder holding the .env.* files (default: found from here upwards).",
+        file_okay=False,
+    ),
 ]
 # Keys are Severity values (a StrEnum), so findings look their mark up directly.
 _MARKS = {"error": "[red]✗[/]", "warning": "[yellow]![/]", "info": "[dim]i[/]"}
@@ -53,7 +58,7 @@ _MARKS = {"error": "[red]✗[/]", "warning": "[yellow]![/]", "info": "[dim]i[/]"
 def check(
     ctx: typer.Context,
     env: EnvOption = None,
-    directory: DirOption = Path("."),
+    directory: DirOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     output_format: Annotated[
         CheckFormat,
@@ -73,7 +78,7 @@ def check(
     from sophia_cli.core.env.findings import CHECK_CODES
     from sophia_cli.core.env.sarif import finding_results, github_annotations, sarif_document
 
-    report = check_environment(directory, env)
+    report = check_environment(directory or state(ctx).project_dir(), env)
     fmt = CheckFormat.JSON if wants_json(ctx, json_output) else output_format
     if fmt is CheckFormat.JSON:
         output.emit_json(report)
@@ -96,6 +101,7 @@ def _print_check(report: EnvReport) -> None:
     ]
     console = output.stdout()
     title = f"{report.environment.value}: {' < '.join(report.layers) or 'no env files'} < process"
+    output.say(f"project folder: {report.directory}")
     if rows:
         console.print(output.table(title, ["variable", "value", "from", "overrides"], rows))
     else:
@@ -221,7 +227,7 @@ def _print_scan(report: ScanReport) -> None:
 def consolidate(
     ctx: typer.Context,
     env: EnvOption = None,
-    directory: DirOption = Path("."),
+    directory: DirOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="File to write (default: .env.<env>).")
     ] = None,
@@ -251,6 +257,7 @@ def consolidate(
         plan_example,
     )
 
+    directory = directory or state(ctx).project_dir()
     if write_example and (to_keyring or out is not None):
         raise UsageError("--write-example cannot be combined with --to-keyring or --out")
     planned = (

@@ -63,6 +63,15 @@ def root(
         Path | None,
         typer.Option("--env-file", help="Read settings from this env file (the environment wins)."),
     ] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Project folder holding the .env.* files (default: found from the working "
+            "folder upwards, like git).",
+            file_okay=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -70,7 +79,7 @@ def root(
         ),
     ] = False,
 ) -> None:
-    ctx.obj = AppState(json=json_output, debug=debug, env_file=env_file)
+    ctx.obj = AppState(json=json_output, debug=debug, env_file=env_file, directory=directory)
 
 
 # Help panels, in the order of DESIGN.md's jobs table.

@@ -75,7 +75,10 @@ class _Stdout(Console):
 
 
 def stdout() -> Console:
-    return _Stdout(soft_wrap=False)
+    """Data console: text wraps on a terminal; in a pipe each line stays one line."""
+    console = _Stdout(soft_wrap=False)
+    console.soft_wrap = not console.is_terminal
+    return console
 
 
 def stderr() -> Console:

@@ -24,7 +24,7 @@ from sophia_cli.core.auth.tokens import secret_problem
 from sophia_cli.core.doctor.models import DoctorReport
 from sophia_cli.core.errors import ConfigError
 from sophia_cli.core.settings import Settings
-from sophia_cli.server import DIRECTORY_VARIABLE, ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
+from sophia_cli.server import ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE, served_directory
 from sophia_cli.server.errors import install_error_handlers
 from sophia_cli.server.limits import BodyLimitMiddleware, SubjectConcurrency
 from sophia_cli.server.metrics import Metrics, ObserveMiddleware
@@ -176,7 +176,7 @@ def settings_for_worker() -> Settings:
     from sophia_cli.core.env.layers import layer_summary, load_layered
 
     env_file = os.environ.get(ENV_FILE_VARIABLE)
-    directory = Path(os.environ.get(DIRECTORY_VARIABLE) or Path.cwd())
+    directory = served_directory()
     settings, layers = load_layered(directory, extra_file=Path(env_file) if env_file else None)
     log.info("worker %d: %s", os.getpid(), layer_summary(layers))
     return settings
