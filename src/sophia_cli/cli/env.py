@@ -241,6 +241,10 @@ def consolidate(
     apply: Annotated[
         bool, typer.Option("--apply", help="Write the file (default: show the plan).")
     ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Apply without asking (needed when not at a terminal)."),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Merge the env files of one environment into one canonical file (plan first).
@@ -249,7 +253,7 @@ def consolidate(
     atomically with mode 600, the previous file kept in SOPHIA_HOME/env-backups. Without --apply
     only the (masked) diff is shown and the exit code is 10 when something would change.
 
-    Example: sophia env consolidate --env production --to-keyring --apply
+    Example: sophia env consolidate --env production --to-keyring --apply --yes
     """
     from sophia_cli.core.env.consolidate import (
         apply_consolidation,
@@ -266,6 +270,8 @@ def consolidate(
         else plan_consolidation(directory, env, out=out, to_keyring=to_keyring)
     )
     plan = planned.plan
+    if apply and plan.changed and not yes:
+        _confirm(plan)
     if apply and plan.changed:
         keyring = None
         if planned.moves:
@@ -282,6 +288,21 @@ def consolidate(
         raise typer.Exit(ExitCode.CHANGES_PENDING)
 
 
+def _confirm(plan: ConsolidationPlan) -> None:
+    """Ask before writing; refuse (rather than hang or guess) when nobody can answer."""
+    import sys
+
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "--apply writes env files and is confirmed interactively",
+            hint="Review the plan (run without --apply), then add --yes to apply it.",
+        )
+    _print_plan(plan)
+    touched = [plan.target, *plan.scrubbed]
+    if not typer.confirm(f"Write {', '.join(touched)}?", err=True):
+        raise typer.Abort()
+
+
 def _print_plan(plan: ConsolidationPlan) -> None:
     if plan.diff:
         output.stdout().print(escape(plan.diff), highlight=False, end="")
@@ -290,6 +311,9 @@ def _print_plan(plan: ConsolidationPlan) -> None:
     if plan.to_keyring:
         verb = "moved" if plan.applied else "would move"
         output.say(f"{verb} to the keyring: {', '.join(plan.to_keyring)}")
+    for path in plan.scrubbed:
+        verb = "replaced" if plan.applied else "would replace"
+        output.say(f"{verb} the plaintext in {path} with keyring references")
     if not plan.changed:
         output.say(f"{plan.target} is already consolidated")
     elif plan.applied:
