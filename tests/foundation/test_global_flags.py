@@ -119,3 +119,11 @@ def test_env_file_after_the_command_is_read(sophia, tmp_path: Path, monkeypatch)
     result = sophia("token", "issue", "--sub", "a", "--scope", "ask", "--env-file", str(env_file))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count(".") == 2
+
+
+def test_sync_json_is_the_report_models_own_json(sophia) -> None:
+    from sophia_cli.core.sync.models import SyncReport
+
+    body = sophia("sync", "--json").json()
+    assert SyncReport.model_validate(body).model_dump(mode="json") == body
+    assert {"ok", "totals", "run_id"} <= set(body)

@@ -122,3 +122,9 @@ def test_format_json_on_a_listing_command_is_its_json(sophia) -> None:
 def test_an_unknown_format_is_a_usage_error(sophia) -> None:
     result = sophia("migrate", "presets", "--format", "yaml")
     assert result.exit_code == 2
+
+
+def test_a_piped_tables_title_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    text = _render(Listing("mutation 1", ["a"], [["x"]]), terminal=False)
+    assert text.splitlines()[0] == "a"
+    assert "mutation 1" in capsys.readouterr().err

@@ -159,6 +159,8 @@ class Listing:
 
         fmt = self.format_for(console)
         if fmt is not Format.TABLE:
+            if self.title:  # for people: the data on stdout starts with its headers
+                stderr().print(self.title, highlight=False)
             yield Segment(self.delimited(fmt))
             return
         table = self.rich_table()

@@ -78,7 +78,8 @@ class ProgressView:
 
 
 def summary(report: SyncReport) -> dict[str, Any]:
-    return {**report.model_dump(mode="json"), "ok": report.ok, "totals": report.totals()}
+    """The report as JSON; `ok` and `totals` are the model's own computed fields."""
+    return report.model_dump(mode="json")
 
 
 def print_report(report: SyncReport) -> None:
