@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 from sophia_cli.core.sync.sources import SEARCHABLE, spoken
 
@@ -128,6 +128,7 @@ def query_command(
         int | None, typer.Option("--limit", help="Most rows to return (capped by ASK_ROW_LIMIT).")
     ] = None,
     json_output: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Run one read-only SELECT through the SQL guard.
 
@@ -141,7 +142,7 @@ def query_command(
 
     text = sys.stdin.read() if sql == "-" else sql
     result = run_query(settings(ctx), text, limit=limit)
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(result)
         return
     _rows_table(result.columns, result.rows)
@@ -160,6 +161,7 @@ def search_command(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Most hits to show (1-100).")] = 10,
     json_output: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Full-text (BM25) search over synced Slack messages, Gong transcripts and Asana tasks.
 
@@ -168,7 +170,7 @@ def search_command(
     from sophia_cli.core.search.search import search
 
     results = search(settings(ctx), text, source=source, since=_date(since, "--since"), limit=limit)
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(results)
         return
     if results.note:
