@@ -58,6 +58,7 @@ def warehouse_status(settings: Settings, *, start_embedded: bool = False) -> Sto
         reachable=True,
         version=str(version[0]) if version else None,
         migrations=summary,
+        detail=None if embedded else postgres.pooling_summary(settings, url),
     )
 
 
