@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from engines_helpers import Bouncer, pgbouncer  # noqa: E402
+from engines_helpers import Bouncer, Cluster, pgbouncer, redis_cluster  # noqa: E402
 
 from sophia_cli.sandbox.api.app import SandboxHandle, start_sandbox  # noqa: E402
 
@@ -44,3 +44,10 @@ def cache_env(monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
     """Every engines test uses the test Redis under a prefix of its own (never embedded)."""
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("REDIS_KEY_PREFIX", redis_prefix)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    """A real three-master Redis Cluster on loopback, shared by the session's tests."""
+    with redis_cluster(3) as started:
+        yield started

@@ -114,3 +114,103 @@ def in_transaction_mode(bouncer_url: str) -> bool:
         with psycopg.connect(bouncer_url, autocommit=True, prepare_threshold=None) as second:
             row = second.execute("SHOW work_mem").fetchone()
     return row is not None and row[0] == "7777kB"
+
+
+def _free_cluster_port() -> int:
+    """A port that is free together with its cluster bus port (port + 10000)."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as bus:
+            try:
+                bus.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A three-master Redis Cluster on loopback."""
+
+    ports: tuple[int, ...]
+
+    @property
+    def url(self) -> str:
+        """REDIS_URL for sophia: any one node, flagged as a cluster."""
+        return f"redis://127.0.0.1:{self.ports[0]}/0?cluster=true"
+
+
+@contextmanager
+def redis_cluster(masters: int = 3) -> Iterator[Cluster]:
+    """Start `masters` redis-server nodes with cluster mode on, and create the cluster."""
+    server = require("redis-server", "redis-server")
+    cli = require("redis-cli", "redis-tools")
+    folder = Path(tempfile.mkdtemp(prefix="sophia-rc-"))
+    ports = tuple(_free_cluster_port() for _ in range(masters))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for port in ports:
+            node = folder / str(port)
+            node.mkdir()
+            log = node / "redis.log"
+            with log.open("wb") as sink:
+                processes.append(
+                    subprocess.Popen(
+                        [
+                            server,
+                            "--port",
+                            str(port),
+                            "--bind",
+                            "127.0.0.1",
+                            "--cluster-enabled",
+                            "yes",
+                            "--cluster-config-file",
+                            "nodes.conf",
+                            "--cluster-node-timeout",
+                            "5000",
+                            "--save",
+                            "",
+                            "--appendonly",
+                            "no",
+                            "--dir",
+                            str(node),
+                        ],
+                        stdout=sink,
+                        stderr=subprocess.STDOUT,
+                    )  # fmt: skip
+                )
+            _wait_for_port(port, processes[-1], log)
+        subprocess.run(
+            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
+             "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        _wait_for_cluster_ok(cli, ports)
+        yield Cluster(ports)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_for_cluster_ok(cli: str, ports: tuple[int, ...]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        states = [
+            subprocess.run(
+                [cli, "-p", str(port), "cluster", "info"], capture_output=True, text=True
+            ).stdout
+            for port in ports
+        ]
+        if all("cluster_state:ok" in state for state in states):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the Redis Cluster did not reach cluster_state:ok")

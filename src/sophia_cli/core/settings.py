@@ -141,6 +141,15 @@ class Settings(BaseSettings):
         secret=True,
         required_in_production=True,
     )
+    redis_cluster: bool = setting(
+        False,
+        section=Section.STORES,
+        description=(
+            "REDIS_URL is one node of a Redis Cluster (ElastiCache cluster mode, Redis "
+            "Enterprise OSS cluster API); `?cluster=true` on the URL says the same."
+        ),
+        example="false",
+    )
     redis_key_prefix: str = setting(
         "sophia:",
         section=Section.STORES,
