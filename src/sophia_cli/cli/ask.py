@@ -114,6 +114,8 @@ def _understood(interp: dict[str, Any], source: str) -> str:
         parts.append(f"{f['dimension']} = {' or '.join(f['values'])}")
     if interp.get("time_range"):
         parts.append(f"{interp['time_range']['phrase']}: {interp['time_range']['dates']}")
+    if (interp.get("time_range") or interp.get("grain")) and interp.get("dated_by"):
+        parts.append(f"dated by {interp['dated_by']}")
     if interp.get("order"):
         way = "top" if interp["order"]["desc"] else "bottom"
         parts.append(f"{way} {interp.get('limit') or ''}".strip())
