@@ -32,7 +32,11 @@ def fake_server() -> Iterator[FakeServer]:
 
 @pytest.fixture
 def fake(fake_server: FakeServer) -> FakeServer:
-    """The fake LLM server with an empty script and zeroed counters."""
+    """The fake LLM server with an empty script and zeroed counters.
+
+    A generation a previous test abandoned (a client timeout) would otherwise bill into this
+    test's ledger when it finishes."""
+    fake_server.wait_idle()
     fake_server.state.reset()
     return fake_server
 

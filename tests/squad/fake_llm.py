@@ -405,6 +405,16 @@ class FakeServer:
         with self.state.lock:
             return dict(self.state.last_body.get(model, {}))
 
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Wait until the provider has billed every generation it started (a client that timed
+        out does not stop the provider: it finishes, and bills, later)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.state.lock:
+                if self.state.in_flight == 0:
+                    return
+            time.sleep(0.05)
+
     def bill_usd(self, kind: str | None = None) -> float:
         """The invoice so far: what the provider charged for every generation."""
         with self.state.lock:

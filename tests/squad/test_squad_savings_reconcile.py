@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ def books(
         fake.price(tier["name"], tier["input_cost_per_mtok"], tier["output_cost_per_mtok"])
     write_squads(
         {
-            "router": {"timeout_s": 1.0},
+            "router": {"timeout_s": 2.5},  # slack for a loaded CI machine
             "savings": {"input_cost_per_mtok": 10.0, "output_cost_per_mtok": 20.0},
             "squads": {"litellm": {"primary": True, "deployments": [cheap, mid]}},
         }
@@ -46,15 +45,6 @@ def books(
     fake.script("cheap", default={"prompt_tokens": 100, "completion_tokens": 50})
     fake.script("mid", default={"prompt_tokens": 100, "completion_tokens": 50})
     return load_settings()
-
-
-def quiet(fake: FakeServer) -> None:
-    """Wait until the provider has billed every generation it started."""
-    for _ in range(100):
-        with fake.state.lock:
-            if fake.state.in_flight == 0:
-                return
-        time.sleep(0.1)
 
 
 def test_savings_are_baseline_minus_paid_with_the_cache_apart(books: Settings) -> None:
@@ -73,7 +63,7 @@ def test_savings_are_baseline_minus_paid_with_the_cache_apart(books: Settings) -
 
 
 def test_failed_attempts_count_against_the_savings(books: Settings, fake: FakeServer) -> None:
-    fake.script("cheap", {"delay_s": 2})  # times out: charged its reservation, then mid answers
+    fake.script("cheap", {"delay_s": 5})  # times out: charged its reservation, then mid answers
     router.complete(books, ask("slow"))
     report = savings_report(books, days=1)
     assert report.estimated_calls == 1
@@ -84,9 +74,9 @@ def test_reconcile_compares_and_corrects_estimates_with_the_usage_report(
     books: Settings, fake: FakeServer
 ) -> None:
     router.complete(books, ask("exact"))
-    fake.script("cheap", {"delay_s": 2})
+    fake.script("cheap", {"delay_s": 5})
     router.complete(books, ask("timed out, then mid"))
-    quiet(fake)
+    fake.wait_idle()
     report = reconcile(books)
     rows = {row.deployment: row for row in report.rows}
     assert rows["cheap"].provider_requests == rows["cheap"].our_requests == 2
@@ -124,9 +114,9 @@ def test_savings_and_reconcile_commands(  # type: ignore[no-untyped-def]
     assert r.exit_code == 0, r.stderr
     assert "routing saved" in r.stdout and "saved $" in r.stderr
     assert json.loads(sophia("squad", "savings", "--json").stdout)["baseline_usd"] > 0
-    fake.script("cheap", {"delay_s": 2})
+    fake.script("cheap", {"delay_s": 5})
     sophia("squad", "complete", "times out")
-    quiet(fake)
+    fake.wait_idle()
     differs = sophia("squad", "reconcile")
     assert differs.exit_code == 1 and "litellm/cheap" in differs.stdout  # an estimate to fix
     assert sophia("squad", "reconcile", "--apply").exit_code == 0

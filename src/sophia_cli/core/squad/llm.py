@@ -31,6 +31,11 @@ _TRANSIENT = (
     "Timeout", "APIConnectionError", "APITimeoutError", "ServiceUnavailableError",
     "InternalServerError", "RateLimitError", "BadGatewayError", "MidStreamFallbackError",
 )  # fmt: skip
+_TIMEOUTS = (
+    # Read-side timeouts only: a connect or pool timeout never reached the provider.
+    "Timeout", "APITimeoutError", "TimeoutError", "ReadTimeout", "WriteTimeout",
+    "ServerTimeoutError", "SocketTimeoutError",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -200,7 +205,7 @@ def classify(exc: BaseException) -> CallFailure:
     if name == "ContextWindowExceededError":
         # Another deployment may have a larger window; this one is healthy.
         return CallFailure(message, True, False, status, None)
-    timed_out = name in ("Timeout", "APITimeoutError", "TimeoutError") or status == 408
+    timed_out = status == 408 or _is_timeout(exc)
     transient = name in _TRANSIENT or isinstance(exc, TimeoutError | ConnectionError)
     if transient or timed_out or (status is not None and (status == 429 or status >= 500)):
         wait = retry_after(exc)
@@ -209,6 +214,21 @@ def classify(exc: BaseException) -> CallFailure:
         return CallFailure(message, True, True, status, wait, timed_out=timed_out)
     client_error = status in (400, 404, 413, 422) or name in ("BadRequestError", "NotFoundError")
     return CallFailure(message, False, False, status, None, client_error=client_error)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """A timeout anywhere in the chain: LiteLLM sometimes wraps a read timeout of its HTTP
+    transport in an APIConnectionError, and a timed-out request may still be billed, so it must
+    be charged its estimate and not retried as if it never reached the provider."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        name = type(seen).__name__
+        if name in _TIMEOUTS or isinstance(seen, TimeoutError) or "timed out" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def retry_after(exc: BaseException) -> float | None:
