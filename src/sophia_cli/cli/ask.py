@@ -90,6 +90,8 @@ def ask_command(
     console.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
     understood = _understood(answer.interpretation, answer.source)
     console.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
+    for note in answer.interpretation.get("notes") or []:
+        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
     if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
         _rows_table(answer.columns, answer.rows)
     drawn = _chart(answer.interpretation, answer.columns, answer.rows) if chart else None

@@ -19,7 +19,7 @@ from sophia_cli.core.bi.execute import Reader
 from sophia_cli.core.bi.parse_rules import RulesParser, SearchIntent
 from sophia_cli.core.bi.semantic import SemanticLayer, layer_for
 from sophia_cli.core.bi.structured import StructuredQuery
-from sophia_cli.core.bi.values import ValueIndex, build_index, values_sql
+from sophia_cli.core.bi.values import ValueIndex, build_index, label_tables_sql, values_sql
 from sophia_cli.core.errors import InputError, NotUnderstoodError
 from sophia_cli.core.settings import Settings
 
@@ -67,9 +67,48 @@ def _llm_fingerprint(settings: Settings) -> str:
     return f"{settings.sophia_squads_file}|{settings.litellm_api_base}|{present}"
 
 
-def _values(reader: Reader, layer: SemanticLayer) -> ValueIndex:
-    _, rows, _ = reader.fetch(values_sql(layer))
-    return build_index(layer, rows)
+# Names for matching, per (database, layer, data version): a sync makes a new version, so an
+# index is never stale, and questions between syncs never re-read the names.
+_VALUE_INDEXES: dict[tuple[str, int, str], ValueIndex] = {}
+MAX_VALUE_INDEXES = 8
+
+
+def _values(settings: Settings, reader: Reader, layer: SemanticLayer, version: str) -> ValueIndex:
+    """The names of the data, from this process, else Redis, else the warehouse."""
+    where = cache.cache_key(settings, "values", str(reader.conn.info.dsn), version,
+                            values_sql(layer))  # fmt: skip
+    memo = (where, id(layer), version)
+    if (index := _VALUE_INDEXES.get(memo)) is not None:
+        return index
+    stored = cache.get_json(settings, where)
+    if isinstance(stored, dict) and {"rows", "empty"} <= stored.keys():
+        rows, empty = stored["rows"], stored["empty"]
+    else:
+        _, rows, _ = reader.fetch(values_sql(layer))
+        empty = []
+        if label_sql := label_tables_sql(layer):
+            _, found, _ = reader.fetch(label_sql)
+            empty = [str(table) for table, is_empty in found if is_empty]
+        cache.put_json(settings, where, {"rows": rows, "empty": empty})
+    index = build_index(layer, rows, set(empty))
+    if len(_VALUE_INDEXES) >= MAX_VALUE_INDEXES:
+        _VALUE_INDEXES.clear()
+    _VALUE_INDEXES[memo] = index
+    return index
+
+
+def _label_notes(layer: SemanticLayer, query: StructuredQuery, values: ValueIndex) -> list[str]:
+    """Say when a dimension shows stored ids because its label table is still empty."""
+    model = layer.model_of(query.metrics[0])
+    notes = []
+    for name in dict.fromkeys([*query.dimensions, *(f.dimension for f in query.filters)]):
+        table = model.dimensions[name].labels if name in model.dimensions else None
+        if table and table in values.unlabelled:
+            notes.append(
+                f"{layer.dimensions[name].label}s are shown by their HubSpot id: {table} is "
+                "empty (a sync of the HubSpot pipelines fills it)"
+            )
+    return notes
 
 
 def _parse(
@@ -125,7 +164,7 @@ def ask(
             hit.timings_ms = clock.timings
             return hit
         clock.lap("lookup")
-        values = _values(reader, layer)
+        values = _values(settings, reader, layer, version)
         clock.lap("values")
         try:
             parsed, parser = _parse(settings, question, layer, values, cal, notes)
@@ -140,6 +179,7 @@ def ask(
             from sophia_cli.core.bi.ask_search import answer_search
 
             return answer_search(settings, parsed, as_of, parser)
+        notes += _label_notes(layer, parsed, values)
         options = CompileOptions(
             as_of, cal.week_start, cal.fiscal_start_month, settings.ask_row_limit
         )

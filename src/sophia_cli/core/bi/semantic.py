@@ -45,6 +45,8 @@ class ModelDimension(BaseModel):
     expr: str
     joins: list[str] = Field(default_factory=list)
     person: bool = False
+    # A table giving the stored ids their labels; when it is empty the answer says ids show.
+    labels: str | None = None
 
 
 class Model(BaseModel):

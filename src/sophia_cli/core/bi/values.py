@@ -33,6 +33,8 @@ class ValueIndex:
     by_first: dict[str, set[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(set))
     by_length: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     synonyms: dict[str, set[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(set))
+    # Label tables (hubspot.pipeline_stages…) holding no rows: their dimensions show ids.
+    unlabelled: set[str] = field(default_factory=set)
 
     def add(self, model: str, dimension: str, value: str, *, person: bool) -> None:
         key = normalise(value)
@@ -99,9 +101,22 @@ def values_sql(layer: SemanticLayer) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
-def build_index(layer: SemanticLayer, rows: list[list[object]]) -> ValueIndex:
+def label_tables_sql(layer: SemanticLayer) -> str | None:
+    """One statement telling which label tables of the layer hold no rows, or None."""
+    tables = sorted({d.labels for m in layer.models.values() for d in m.dimensions.values()
+                     if d.labels})  # fmt: skip
+    if not tables:
+        return None
+    return "\nUNION ALL\n".join(
+        f"SELECT '{table}', NOT EXISTS (SELECT 1 FROM {table})" for table in tables
+    )
+
+
+def build_index(
+    layer: SemanticLayer, rows: list[list[object]], empty_tables: set[str] | None = None
+) -> ValueIndex:
     """A ValueIndex from rows of `values_sql`, plus the layer's words for values that exist."""
-    index = ValueIndex()
+    index = ValueIndex(unlabelled=set(empty_tables or ()))
     stored: list[tuple[str, str, str]] = []
     for model, dim, value in rows:
         person = layer.models[str(model)].dimensions[str(dim)].person
