@@ -20,7 +20,7 @@ from sophia_cli.core.bi.parse_rules import RulesParser, SearchIntent
 from sophia_cli.core.bi.semantic import SemanticLayer, layer_for
 from sophia_cli.core.bi.structured import StructuredQuery
 from sophia_cli.core.bi.values import ValueIndex, build_index, label_tables_sql, values_sql
-from sophia_cli.core.errors import InputError, NotUnderstoodError
+from sophia_cli.core.errors import InputError, NotFoundError, NotUnderstoodError
 from sophia_cli.core.settings import Settings
 
 EARLIEST_AS_OF, LATEST_AS_OF = date(1000, 1, 1), date(8999, 12, 31)
@@ -127,9 +127,34 @@ def _parse(
     return RulesParser(layer, values).parse(question, cal), "rules"
 
 
-def _freshness(reader: Reader, source: str) -> dict[str, str | None]:
+_SCHEMA_SQL = "SELECT to_regclass('sophia.sync_runs') IS NOT NULL"
+START_HINT = "Run `sophia db init`, then `sophia sync` (or `sophia demo` for a sample company)."
+
+
+def _require_schema(reader: Reader) -> None:
+    """One clear line, not an internal error, when the warehouse was never set up."""
+    _, rows, _ = reader.fetch(_SCHEMA_SQL)
+    if not rows or not rows[0][0]:
+        raise NotFoundError("the warehouse has no sophia tables yet", hint=START_HINT)
+
+
+def _freshness(
+    reader: Reader, layer: SemanticLayer, metric: str, notes: list[str]
+) -> dict[str, str | None]:
+    """When the metric's source last synced; refuses when it never did and holds no rows
+    (a 0 would look like an answer), and notes it when rows exist without a good sync."""
+    source = layer.model_of(metric).source
     _, rows, _ = reader.fetch(FRESHNESS_SQL)
     found = {str(row[0]): str(row[1]) for row in rows}
+    if found.get(source) is None:
+        table = layer.model_of(metric).table
+        _, has_rows, _ = reader.fetch(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        if not has_rows[0][0]:
+            raise NotFoundError(
+                f"no {source} data yet: no {source} sync has finished and {table} is empty",
+                hint=START_HINT if not found else "Run `sophia sync` (or `sophia demo`).",
+            )
+        notes.append(f"no {source} sync has finished successfully: the rows may be incomplete")
     return {source: found.get(source)}
 
 
@@ -153,6 +178,7 @@ def ask(
     clock = _Clock()
     notes: list[str] = []
     with Reader(settings) as reader:
+        _require_schema(reader)
         _, version_rows, _ = reader.fetch(cache.DATA_VERSION_SQL)
         version = str(version_rows[0][0])
         asked = cache.cache_key(
@@ -193,13 +219,13 @@ def ask(
             clock.lap("cache")
             hit.timings_ms = clock.timings
             return hit
+        freshness = _freshness(reader, layer, parsed.metrics[0], notes)
         _, rows, truncated = reader.fetch(compiled.sql, compiled.params, cap=settings.ask_row_limit)
         clock.lap("query")
-        source = layer.model_of(parsed.metrics[0]).source
         answer = Answer(
             answer=sentence(layer, parsed, rows),
             interpretation=interpretation(
-                layer, parsed, parser=parser, freshness=_freshness(reader, source),
+                layer, parsed, parser=parser, freshness=freshness,
                 truncated=truncated, notes=notes,
             ),
             sql=_display_sql(reader, compiled.sql, compiled.params),
