@@ -91,6 +91,8 @@ def ask_command(
     console.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
     understood = _understood(answer.interpretation, answer.source)
     console.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
+    for note in answer.interpretation.get("notes") or []:
+        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
     if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
         _rows_table(answer.columns, answer.rows)
     drawn = _chart(answer.interpretation, answer.columns, answer.rows) if chart else None
@@ -115,6 +117,8 @@ def _understood(interp: dict[str, Any], source: str) -> str:
         parts.append(f"{f['dimension']} = {' or '.join(f['values'])}")
     if interp.get("time_range"):
         parts.append(f"{interp['time_range']['phrase']}: {interp['time_range']['dates']}")
+    if (interp.get("time_range") or interp.get("grain")) and interp.get("dated_by"):
+        parts.append(f"dated by {interp['dated_by']}")
     if interp.get("order"):
         way = "top" if interp["order"]["desc"] else "bottom"
         parts.append(f"{way} {interp.get('limit') or ''}".strip())

@@ -14,9 +14,11 @@ from sophia_cli.store.reader_role import ROLE, ensure_reader_role
 def upgrade_warehouse(settings: Settings) -> tuple[list[str], int]:
     """Apply pending migrations and (re)grant the reader role when the user may.
 
-    Returns (labels applied now, count applied before).
+    Returns (labels applied now, count applied before). Runs over DATABASE_DIRECT_URL
+    when set (DDL and role grants need no pooler in between), else over DATABASE_URL.
     """
-    with postgres.connect(settings, autocommit=True) as conn:
+    url = postgres.direct_url(settings)
+    with postgres.connect_url(url, autocommit=True, prepare=None) as conn:
         before = len(migrations.read_applied(conn))
         applied = migrations.upgrade(conn)
         ensure_reader_role(conn, SCHEMAS)  # one grant per declared source
