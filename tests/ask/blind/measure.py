@@ -327,6 +327,38 @@ def table_matches(gold: Table, answer: Table, mode: MatchMode, percent: bool) ->
     return False
 
 
+def capped_list_matches(gold: Table, answer: Table, percent: bool) -> bool:
+    """A list the answer capped (and says so): every row shown is a distinct gold row."""
+    if not answer or len(answer) >= len(gold):
+        return False
+    width = len(answer[0])
+    candidates = [
+        [
+            k
+            for k in range(width)
+            if _contained([(r[k],) for r in answer], [(g[j],) for g in gold], percent)
+        ]
+        for j in range(len(gold[0]))
+    ]
+    if any(not c for c in candidates):
+        return False
+    return any(
+        _contained([tuple(row[k] for k in choice) for row in answer], gold, percent)
+        for choice in _mappings(candidates)
+    )
+
+
+def _contained(part: Table, whole: Table, percent: bool = False) -> bool:
+    """Each row of `part` matches a distinct row of `whole`."""
+    left = list(whole)
+    for row in part:
+        hit = next((i for i, w in enumerate(left) if _row_same(w, row, percent)), None)
+        if hit is None:
+            return False
+        left.pop(hit)
+    return True
+
+
 def _without_empty_groups(table: Table) -> Table:
     """A breakdown's groups that hold nothing (every number 0 or missing) carry no answer.
 
@@ -393,6 +425,10 @@ def judge(
     assert gold is not None
     if table_matches(gold, answer, question.match, question.percent):
         return outcome("correct")
+    interpretation = payload.get("interpretation")
+    capped = isinstance(interpretation, dict) and bool(interpretation.get("truncated"))
+    if capped and question.match == "rows" and capped_list_matches(gold, answer, question.percent):
+        return outcome("correct", "a capped list of gold rows")
     return outcome(
         "silent_wrong",
         f"answer {str(payload.get('answer', ''))[:160]!r}; rows {answer[:4]}; gold {gold[:4]}",

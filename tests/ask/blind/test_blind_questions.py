@@ -83,6 +83,22 @@ def test_groups_that_hold_nothing_are_the_same_as_groups_left_out() -> None:
     assert not table_matches(gold, [*zero_filled, ("2026-04-01", 1.0)], "rows", percent=False)
 
 
+def test_a_list_said_to_be_capped_may_show_only_some_of_the_gold_rows() -> None:
+    from measure import Question
+
+    question = Question(id="x", q="list the deals we lost last week", gold="SELECT 1")
+    gold = [("deal a",), ("deal b",), ("deal c",)]
+    capped = '{"answer": "", "rows": [["deal b", 10], ["deal a", 20]], '
+    assert judge(question, 0, capped + '"interpretation": {"truncated": true}}', gold).verdict == (
+        "correct"
+    )
+    assert judge(question, 0, capped + '"interpretation": {"truncated": false}}', gold).verdict == (
+        "silent_wrong"
+    )
+    wrong = '{"answer": "", "rows": [["deal z", 1]], "interpretation": {"truncated": true}}'
+    assert judge(question, 0, wrong, gold).verdict == "silent_wrong"
+
+
 def test_a_ratio_matches_as_a_fraction_or_a_percentage_only_when_it_is_one() -> None:
     assert table_matches([(0.25,)], [(25.0,)], "rows", percent=True)
     assert not table_matches([(0.25,)], [(25.0,)], "rows", percent=False)
