@@ -348,6 +348,31 @@ def capped_list_matches(gold: Table, answer: Table, percent: bool) -> bool:
     )
 
 
+_ADDITIVE = re.compile(r"^\s*SELECT\s+(?:count\(|coalesce\(sum\(|sum\()", re.IGNORECASE)
+
+
+def breakdown_of_total(question: Question, gold: Table, answer: Table) -> bool:
+    """A count or a sum answered with a breakdown whose parts add up to it.
+
+    "won revenue from healthcare companies" answered as the total plus a table by company is
+    the right number, not a different question; an average or a ratio cannot be summed.
+    """
+    if len(answer) < 2 or len(gold) != 1 or len(gold[0]) != 1:
+        return False
+    total = gold[0][0]
+    select_list = re.split(r"\bFROM\b", question.gold or "", maxsplit=1, flags=re.IGNORECASE)[0]
+    additive = bool(_ADDITIVE.match(select_list)) and "/" not in select_list
+    if not isinstance(total, float) or question.percent or not additive:
+        return False
+    for k in range(len(answer[0])):
+        column = [row[k] for row in answer]
+        if all(isinstance(v, float) or v is None for v in column):
+            numbers = [v for v in column if isinstance(v, float)]
+            if numbers and _close(total, sum(numbers)):
+                return True
+    return False
+
+
 def _contained(part: Table, whole: Table, percent: bool = False) -> bool:
     """Each row of `part` matches a distinct row of `whole`."""
     left = list(whole)
@@ -425,6 +450,8 @@ def judge(
     assert gold is not None
     if table_matches(gold, answer, question.match, question.percent):
         return outcome("correct")
+    if breakdown_of_total(question, gold, answer):
+        return outcome("correct", "a breakdown whose total is the gold value")
     interpretation = payload.get("interpretation")
     capped = isinstance(interpretation, dict) and bool(interpretation.get("truncated"))
     if capped and question.match == "rows" and capped_list_matches(gold, answer, question.percent):

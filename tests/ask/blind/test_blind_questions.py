@@ -99,6 +99,19 @@ def test_a_list_said_to_be_capped_may_show_only_some_of_the_gold_rows() -> None:
     assert judge(question, 0, wrong, gold).verdict == "silent_wrong"
 
 
+def test_a_count_or_sum_answered_as_parts_that_add_up_to_it_is_correct() -> None:
+    from measure import Question
+
+    total = Question(id="x", q="won revenue from healthcare", gold="SELECT coalesce(sum(x), 0)")
+    average = Question(id="y", q="average deal size in healthcare", gold="SELECT avg(x)")
+    ratio = Question(id="z", q="win rate", gold="SELECT count(*) FILTER (WHERE w) / count(*)")
+    parts = '{"answer": "", "rows": [["a", 60], ["b", 40]]}'
+    assert judge(total, 0, parts, [(100.0,)]).verdict == "correct"
+    assert judge(total, 0, parts, [(90.0,)]).verdict == "silent_wrong"
+    assert judge(average, 0, parts, [(100.0,)]).verdict == "silent_wrong"
+    assert judge(ratio, 0, parts, [(100.0,)]).verdict == "silent_wrong"
+
+
 def test_a_ratio_matches_as_a_fraction_or_a_percentage_only_when_it_is_one() -> None:
     assert table_matches([(0.25,)], [(25.0,)], "rows", percent=True)
     assert not table_matches([(0.25,)], [(25.0,)], "rows", percent=False)
