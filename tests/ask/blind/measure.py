@@ -178,6 +178,7 @@ _MONTH_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(?:q([1-4])\s+(\d{4})|(\d{4})[-\s]?q([1-4]))$")
 _NUMBER = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_DAY_SPELLINGS = ("%b %d, %Y", "%b %d %Y", "%d %b %Y", "%B %d, %Y", "%d %B %Y", "%a %b %d, %Y")
 _NONE_WORDS = {"", "(none)", "none", "null", "unassigned", "(unassigned)", "no owner", "—", "-"}
 
 
@@ -218,6 +219,9 @@ def _parse_text(value: str) -> Any:
         return float(bare.replace(",", "")) * scale
     with contextlib.suppress(ValueError):
         return _day(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+    for spelling in _DAY_SPELLINGS:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(raw, spelling).date().isoformat()
     if m := _YEAR_MONTH.match(lowered):
         return date(int(m[1]), int(m[2]), 1).isoformat()
     if (m := _MONTH_YEAR.match(lowered)) and m[1] in _MONTHS:

@@ -122,6 +122,8 @@ def test_answers_spelled_for_people_are_read_back() -> None:
 
     assert normal("$1,234.50") == 1234.5
     assert normal("Mar 2026") == normal("2026-03-01T00:00:00+00:00") == "2026-03-01"
+    assert normal("Nov 16, 2026") == normal("2026-11-16") == "2026-11-16"
+    assert normal("$2.20M") == 2_200_000.0
     assert normal("#deals-desk") == normal("deals desk")
     assert normal("Hospital & Health Care") == normal("HOSPITAL_HEALTH_CARE")
 
