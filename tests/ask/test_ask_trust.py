@@ -138,7 +138,7 @@ def test_accents_and_case_are_ignored_on_both_sides(settings: Settings) -> None:
 def test_an_exact_industry_beats_a_fuzzy_company_name(settings: Settings) -> None:
     answer = ask(settings, "companies in financial services", AS_OF, use_cache=False)
     assert answer.interpretation["filters"] == [
-        {"dimension": "industry", "values": ["FINANCIAL_SERVICES"]}
+        {"dimension": "industry", "values": ["FINANCIAL_SERVICES"], "exclude": False}
     ]
     assert answer.rows == [[1]]
 
@@ -146,7 +146,7 @@ def test_an_exact_industry_beats_a_fuzzy_company_name(settings: Settings) -> Non
 def test_value_synonyms_name_stored_values(settings: Settings) -> None:
     answer = ask(settings, "companies in hospitals", AS_OF, use_cache=False)
     assert answer.interpretation["filters"] == [
-        {"dimension": "industry", "values": ["HOSPITAL_HEALTH_CARE"]}
+        {"dimension": "industry", "values": ["HOSPITAL_HEALTH_CARE"], "exclude": False}
     ]
 
 
