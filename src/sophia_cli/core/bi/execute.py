@@ -206,6 +206,10 @@ class Reader:
             return cached[1]
         with self.conn.transaction():
             rows = self.conn.execute(_KNOWN_TABLES, [list(guard.SOURCE_SCHEMAS)]).fetchall()
+        if not rows:  # the first migration creates every synced table: none means none ran
+            from sophia_cli.core.failures import missing_schema
+
+            raise missing_schema()
         found = {(str(row[0]), str(row[1])) for row in rows} | guard.READABLE_OWN_TABLES
         self._pool.known_tables = (now, found)
         return found

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sophia_cli.core.bi.guard import SOURCE_SCHEMAS
 from sophia_cli.core.db.models import InitReport, StopReport, StoreName
 from sophia_cli.core.db.status import cache_status, vectors_status, warehouse_status
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync.sources import SCHEMAS
 from sophia_cli.store import embedded_postgres, embedded_redis, migrations, milvus, postgres, redis
 from sophia_cli.store.reader_role import ROLE, ensure_reader_role
 
@@ -14,12 +14,14 @@ from sophia_cli.store.reader_role import ROLE, ensure_reader_role
 def upgrade_warehouse(settings: Settings) -> tuple[list[str], int]:
     """Apply pending migrations and (re)grant the reader role when the user may.
 
-    Returns (labels applied now, count applied before).
+    Returns (labels applied now, count applied before). Runs over DATABASE_DIRECT_URL
+    when set (DDL and role grants need no pooler in between), else over DATABASE_URL.
     """
-    with postgres.connect(settings, autocommit=True) as conn:
+    url = postgres.direct_url(settings)
+    with postgres.connect_url(url, autocommit=True, prepare=None) as conn:
         before = len(migrations.read_applied(conn))
         applied = migrations.upgrade(conn)
-        ensure_reader_role(conn, SOURCE_SCHEMAS)
+        ensure_reader_role(conn, SCHEMAS)  # one grant per declared source
     return [m.label for m in applied], before
 
 

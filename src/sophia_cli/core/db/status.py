@@ -34,6 +34,7 @@ def warehouse_status(settings: Settings, *, start_embedded: bool = False) -> Sto
                 embedded=True,
                 location=str(local.data_dir),
                 reachable=False,
+                stopped=True,
                 detail=detail,
             )
     try:
@@ -58,6 +59,7 @@ def warehouse_status(settings: Settings, *, start_embedded: bool = False) -> Sto
         reachable=True,
         version=str(version[0]) if version else None,
         migrations=summary,
+        detail=None if embedded else postgres.pooling_summary(settings, url),
     )
 
 
@@ -65,6 +67,10 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
     """Redis status; the embedded server is only started when asked to."""
     embedded = redis.is_embedded(settings)
     backend = "Valkey (embedded)" if embedded else "Redis"
+    if settings.redis_cluster or (
+        not embedded and redis.is_cluster_url(settings.secret_value("redis_url") or "")
+    ):
+        backend = "Redis Cluster"
     if embedded and not start_embedded and not embedded_redis.state(settings.home).running:
         return StoreStatus(
             store="cache",
@@ -72,6 +78,7 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
             embedded=True,
             location=str(embedded_redis.socket_path(settings.home)),
             reachable=False,
+            stopped=True,
             detail="stopped (started on first use)",
         )
     try:
