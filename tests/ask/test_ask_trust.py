@@ -181,3 +181,14 @@ def test_json_lists_the_words_used_for_each_part(settings: Settings) -> None:
 def test_a_word_that_cannot_be_placed_is_refused(settings: Settings, question: str) -> None:
     with pytest.raises(NotUnderstoodError):
         ask(settings, question, AS_OF, use_cache=False)
+
+
+def test_the_noun_after_a_name_is_part_of_the_name_not_a_breakdown(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of("SELECT coalesce(sum(amount), 0) FROM hubspot.deals d JOIN hubspot.companies c "
+                   "ON c.id = d.company_id WHERE NOT d.archived AND is_won "
+                   "AND c.industry = 'Software'")  # fmt: skip
+    answer = ask(settings, "won revenue from software companies", AS_OF, use_cache=False)
+    assert answer.interpretation["dimensions"] == []
+    assert same_rows(answer.rows, want)

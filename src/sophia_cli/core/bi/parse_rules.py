@@ -275,7 +275,10 @@ class RulesParser:
         dims = []
         for i in range(len(words.raw)):
             found = self._dimension_at(words, i)
-            if found and found[0] in self.layer.models[model].dimensions:
+            if found and i > 0 and words.parts[i - 1].startswith("filter:"):
+                # "healthcare companies": the noun of the name just matched, not a breakdown
+                words.take(i, i + found[1], words.parts[i - 1])
+            elif found and found[0] in self.layer.models[model].dimensions:
                 dims.append(found[0])
                 words.take(i, i + found[1], "dimension")
         return dims
