@@ -113,10 +113,18 @@ def _understood(interp: dict[str, Any], source: str) -> str:
         parts.append("by " + ", ".join(interp["dimensions"]))
     if interp.get("grain"):
         parts.append(f"per {interp['grain']}")
-    for f in interp.get("filters", []):
-        parts.append(f"{f['dimension']} = {' or '.join(f['values'])}")
+    parts += interp.get("conditions") or [
+        f"{f['dimension']} = {' or '.join(f['values'])}" for f in interp.get("filters", [])
+    ]
     if interp.get("time_range"):
         parts.append(f"{interp['time_range']['phrase']}: {interp['time_range']['dates']}")
+    if interp.get("compare_to"):
+        then = interp["compare_to"]
+        parts.append(f"compared with {then['phrase']}: {then['dates']}")
+    if interp.get("share"):
+        parts.append("as a share of the whole")
+    if interp.get("list"):
+        parts.append("listing the rows")
     if (interp.get("time_range") or interp.get("grain")) and interp.get("dated_by"):
         parts.append(f"dated by {interp['dated_by']}")
     if interp.get("order"):
