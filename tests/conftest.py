@@ -7,6 +7,7 @@ a database gets its own, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -138,6 +140,10 @@ class Result:
     exit_code: int
     stdout: str
     stderr: str
+
+    def json(self) -> Any:
+        """stdout as the one JSON document `--json` promises."""
+        return json.loads(self.stdout)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -123,7 +122,7 @@ def _layers_line(ctx: typer.Context) -> str:
     """Which configuration layers the workers will read (they load the same ones)."""
     from sophia_cli.core.env.layers import layer_summary, load_layers
 
-    return layer_summary(load_layers(Path.cwd(), extra_file=state(ctx).env_file))
+    return layer_summary(load_layers(state(ctx).project_dir(), extra_file=state(ctx).env_file))
 
 
 def _export_for_workers(
@@ -136,7 +135,7 @@ def _export_for_workers(
     env_file = state(ctx).env_file
     if env_file is not None:
         os.environ[ENV_FILE_VARIABLE] = str(env_file.resolve())
-    os.environ[DIRECTORY_VARIABLE] = str(Path.cwd())
+    os.environ[DIRECTORY_VARIABLE] = str(state(ctx).project_dir())
     os.environ["SOPHIA_PORT"] = str(api_port)
     if legacy_port is not None:
         os.environ[LEGACY_PORT_VARIABLE] = str(legacy_port)

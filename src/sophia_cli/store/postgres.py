@@ -175,6 +175,9 @@ def open_pool(settings: Settings, *, min_size: int = 1, read_only: bool = False)
     url = resolve_url(settings)
     if (reason := urls.problem(url)) is not None:
         raise malformed(url, reason)
+    # One direct connection first: a refused or unknown server fails at once with libpq's
+    # reason, where the pool would retry quietly for its whole timeout and say only that.
+    connect_url(url).close()
     pool = ConnectionPool(
         url,
         min_size=min_size,

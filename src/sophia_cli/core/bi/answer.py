@@ -58,10 +58,12 @@ def is_additive(metric: Metric) -> bool:
     return expr.startswith(("count(", "coalesce(sum(")) and "/" not in expr.split(")")[-1]
 
 
-def _when(query: StructuredQuery) -> str:
+def _when(layer: SemanticLayer, query: StructuredQuery) -> str:
+    """The period, and which date put a row in it: "last month (…, by close date)"."""
     if query.time_range is None:
         return "over all time"
-    return f"{query.time_range.phrase} ({query.time_range.describe()})"
+    _, dated_by = layer.time_of(query.metrics[0], query.time_by)
+    return f"{query.time_range.phrase} ({query.time_range.describe()}, by {dated_by})"
 
 
 def _scope(layer: SemanticLayer, query: StructuredQuery) -> str:
@@ -75,10 +77,10 @@ def sentence(layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]]
     """The one-line answer."""
     metric = layer.metrics[query.metrics[0]]
     label = metric.label[0].upper() + metric.label[1:]
-    head = f"{label}{_scope(layer, query)} {_when(query)}"
+    head = f"{label}{_scope(layer, query)} {_when(layer, query)}"
     width = len(query.dimensions) + (1 if query.grain else 0)
     if not rows:
-        return f"No {metric.label}{_scope(layer, query)} {_when(query)}."
+        return f"No {metric.label}{_scope(layer, query)} {_when(layer, query)}."
     values = [row[width] for row in rows]
     if width == 0:
         extra = ""
@@ -121,8 +123,12 @@ def interpretation(
             "end": query.time_range.end.isoformat() if query.time_range.end else None,
             "dates": query.time_range.describe(),
         }
+    _, dated_by = layer.time_of(query.metrics[0], query.time_by)
     return {
         "metrics": [{"name": m, "label": layer.metrics[m].label} for m in query.metrics],
+        "dated_by": dated_by,
+        "keep_unassigned": query.keep_unassigned,
+        "words": query.words,
         "dimensions": query.dimensions,
         "filters": [f.model_dump() for f in query.filters],
         "time_range": time_range,

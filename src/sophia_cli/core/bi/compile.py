@@ -68,6 +68,8 @@ def check_compatible(layer: SemanticLayer, query: StructuredQuery) -> list[Metri
                 suggestions=suggestions, hint=_try(suggestions),
             )  # fmt: skip
     model = layer.models[first.model]
+    if query.time_by is not None and query.time_by not in model.times:
+        raise NotUnderstoodError(f"not covered: {first.label} has no date {query.time_by!r}")
     used = query.dimensions + [f.dimension for f in query.filters]
     for name in used:
         if name not in model.dimensions:
@@ -110,8 +112,9 @@ def compile_query(
     group: list[str] = []
     join_names: list[str] = [name for metric in metrics for name in metric.joins]
     dimension_columns: list[str] = []
+    time, _ = layer.time_of(query.metrics[0], query.time_by)
     if query.grain:
-        select.append(f"{bucket_sql(metrics[0].time, query.grain, options)} AS {query.grain}")
+        select.append(f"{bucket_sql(time, query.grain, options)} AS {query.grain}")
         dimension_columns.append(query.grain)
     for name in query.dimensions:
         dim = model.dimensions[name]
@@ -124,7 +127,9 @@ def compile_query(
     where = [model.where] if model.where else []
     if metrics[0].where:
         where.append(metrics[0].where)
-    time = metrics[0].time
+    if query.order is not None and not query.keep_unassigned:
+        # "Who has the most open tasks" is about people: the unassigned bucket is not one.
+        where += [f"({model.dimensions[name].expr}) IS NOT NULL" for name in query.dimensions]
     if query.time_range and query.time_range.start:
         where.append(f"{time} >= %(time_start)s")
         params["time_start"] = query.time_range.start

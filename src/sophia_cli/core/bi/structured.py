@@ -37,6 +37,12 @@ class StructuredQuery(BaseModel):
     grain: Grain | None = None
     order: Order | None = None
     limit: int | None = Field(default=None, ge=1, le=10000)
+    # A date of the model other than the metric's own ("won revenue from deals created …").
+    time_by: str | None = None
+    # Rankings leave rows without a dimension value (no owner, no assignee) out unless asked.
+    keep_unassigned: bool = False
+    # The question's words per part of the query; says how it was read, changes no rows.
+    words: dict[str, list[str]] = Field(default_factory=dict)
 
     def is_series(self) -> bool:
         return self.grain is not None
@@ -46,5 +52,5 @@ class StructuredQuery(BaseModel):
 
     def cache_digest(self) -> str:
         """A stable digest of everything that changes the rows."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        text = json.dumps(self.model_dump(mode="json", exclude={"words"}), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sophia_cli.core.bi.guard import SOURCE_SCHEMAS
 from sophia_cli.core.db.models import InitReport, StopReport, StoreName
 from sophia_cli.core.db.status import cache_status, vectors_status, warehouse_status
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync.sources import SCHEMAS
 from sophia_cli.store import (
     embedded_milvus,
     embedded_postgres,
@@ -29,7 +29,7 @@ def upgrade_warehouse(settings: Settings) -> tuple[list[str], int]:
     with postgres.connect_url(url, autocommit=True, prepare=None) as conn:
         before = len(migrations.read_applied(conn))
         applied = migrations.upgrade(conn)
-        ensure_reader_role(conn, SOURCE_SCHEMAS)
+        ensure_reader_role(conn, SCHEMAS)  # one grant per declared source
     return [m.label for m in applied], before
 
 

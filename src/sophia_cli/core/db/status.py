@@ -42,6 +42,7 @@ def warehouse_status(settings: Settings, *, start_embedded: bool = False) -> Sto
                 embedded=True,
                 location=str(local.data_dir),
                 reachable=False,
+                stopped=True,
                 detail=detail,
             )
     try:
@@ -85,6 +86,7 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
             embedded=True,
             location=str(embedded_redis.socket_path(settings.home)),
             reachable=False,
+            stopped=True,
             detail="stopped (started on first use)",
         )
     try:

@@ -23,9 +23,18 @@ from sophia_cli.core.sync import lease as sync_lease
 from sophia_cli.core.sync import state as sync_state
 from sophia_cli.core.sync.errors import SourceAuthError, SourceScopeError
 from sophia_cli.core.sync.index import TextIndex
-from sophia_cli.core.sync.load import load
-from sophia_cli.core.sync.models import RunStatus, SourceResult, StreamResult
-from sophia_cli.core.sync.streams import Conn, Connector, Page, Stream, StreamContext, TextDoc
+from sophia_cli.core.sync.load import LoadCounts, load
+from sophia_cli.core.sync.models import RunStatus, SourceResult, StreamResult, TableCounts
+from sophia_cli.core.sync.sources import declared
+from sophia_cli.core.sync.streams import (
+    Conn,
+    Connector,
+    Page,
+    Row,
+    Stream,
+    StreamContext,
+    TextDoc,
+)
 from sophia_cli.store import postgres
 
 Progress = Callable[[StreamResult], None]
@@ -49,10 +58,35 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
+def parent_streams(connector: Connector) -> set[str]:
+    """Streams of `connector` whose rows a later stream of the same source reads."""
+    decl = declared(connector.name)
+    if decl is None:  # a connector registered without a declaration (tests' fakes)
+        return set()
+    return {s.parent for s in decl.streams if s.parent is not None}
+
+
+def parent_of(connector: Connector, stream: Stream) -> str | None:
+    decl = declared(connector.name)
+    names = {s.name for s in decl.streams} if decl is not None else set()
+    return decl.stream(stream.name).parent if decl is not None and stream.name in names else None
+
+
+def _count(target: StreamResult | TableCounts, counts: LoadCounts, deletes: bool) -> None:
+    """Add what one load changed; rows of a `deletes` page count as deletions."""
+    if deletes:
+        target.deleted += counts.inserted + counts.updated
+    else:
+        target.inserted += counts.inserted
+        target.updated += counts.updated
+    target.deleted += counts.deleted
+
+
 async def _load_page(
     conn: Conn,
     page: Page,
     result: StreamResult,
+    own: str,
     index: TextIndex | None,
     dry_run: bool,
     lease: sync_lease.Lease | None = None,
@@ -62,12 +96,10 @@ async def _load_page(
         docs: list[TextDoc] = list(page.docs)
         for table, rows in page.rows:
             counts = await load(conn, table, rows)
-            if page.deletes:
-                result.deleted += counts.inserted + counts.updated
+            if table.name == own:
+                _count(result, counts, page.deletes)
             else:
-                result.inserted += counts.inserted
-                result.updated += counts.updated
-            result.deleted += counts.deleted
+                _count(result.tables.setdefault(table.name, TableCounts()), counts, page.deletes)
             if table.text is not None:
                 docs.extend(doc for doc in map(table.text, rows) if doc is not None)
         if page.finish is not None:
@@ -91,9 +123,15 @@ async def run_stream(
     options: RunOptions,
     index: TextIndex | None,
     progress: Progress | None,
+    parents: list[Row] | None = None,
+    keep: list[Row] | None = None,
     lease: sync_lease.Lease | None = None,
 ) -> StreamResult:
-    """Fetch and load one stream; failures end this stream only (auth errors propagate)."""
+    """Fetch and load one stream; failures end this stream only (auth errors propagate).
+
+    `parents` are the rows of this stream's parent from this run; the rows this stream
+    loads into its own table are appended to `keep` when a child will need them.
+    """
     result = StreamResult(source=connector.name, stream=stream.name, status=RunStatus.RUNNING)
     started = time.monotonic()
     record = None
@@ -111,6 +149,7 @@ async def run_stream(
         since=options.since,
         conn=conn,
         notes=result.notes,
+        parents=parents,
     )
     retries_before = getattr(client, "retries", 0)
     if progress is not None:
@@ -118,7 +157,9 @@ async def run_stream(
     auth_error: SophiaError | None = None
     try:
         async for page in stream.fetch(context):
-            await _load_page(conn, page, result, index, options.dry_run, lease)
+            await _load_page(conn, page, result, stream.table.name, index, options.dry_run, lease)
+            if keep is not None:
+                keep.extend(r for t, rows in page.rows if t.name == stream.table.name for r in rows)
             result.pages += 1
             result.retries = getattr(client, "retries", 0) - retries_before
             if progress is not None:
@@ -184,12 +225,26 @@ async def _run_streams(
     lease: sync_lease.Lease | None = None,
 ) -> None:
     client = connector.client(settings)
+    kept: dict[str, list[Row] | None] = {name: [] for name in parent_streams(connector)}
     try:
         for stream in connector.streams():
+            parent = parent_of(connector, stream)
             try:
                 result = await run_stream(
-                    conn, connector, stream, client, settings, options, index, progress, lease
+                    conn,
+                    connector,
+                    stream,
+                    client,
+                    settings,
+                    options,
+                    index,
+                    progress,
+                    parents=kept.get(parent) if parent is not None else None,
+                    keep=kept.get(stream.name),
+                    lease=lease,
                 )
+                if stream.name in kept and result.status is not RunStatus.SUCCESS:
+                    kept[stream.name] = None  # incomplete: children must not trust it
             except (SourceAuthError, SourceScopeError) as exc:
                 report.streams.append(
                     StreamResult(
