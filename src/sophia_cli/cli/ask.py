@@ -27,12 +27,18 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def _rows_table(columns: list[str], rows: list[list[Any]]) -> None:
-    shown = rows[:TABLE_ROWS]
+    """Every returned row for pipes and --format; a terminal table shows the first ones."""
+    console = output.stdout()
+    terminal = output.table(None, columns, []).format_for(console) is output.Format.TABLE
+    shown = rows[:TABLE_ROWS] if terminal else rows
     cells = [["(none)" if c is None else (f"{c:,.2f}" if isinstance(c, float) else c)
               for c in row] for row in shown]  # fmt: skip
-    output.stdout().print(output.table(None, columns, cells))
+    console.print(output.table(None, columns, cells))
     if len(rows) > len(shown):
-        output.say(f"… {len(rows) - len(shown)} more rows (use --json for all)")
+        output.say(
+            f"… {len(rows) - len(shown)} more of the {len(rows)} returned rows not shown "
+            "(--format tsv or --json prints them all)"
+        )
 
 
 def _chart(interp: dict[str, Any], columns: list[str], rows: list[list[Any]]) -> str | None:

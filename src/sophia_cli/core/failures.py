@@ -56,7 +56,8 @@ def _postgres(exc: BaseException) -> SophiaError | None:
     if psycopg is None or not isinstance(exc, psycopg.Error):
         return None
     errors = psycopg.errors
-    if isinstance(exc, errors.UndefinedTable | errors.InvalidSchemaName | errors.UndefinedColumn):
+    # Not UndefinedColumn: a misspelt column in a user's SQL is theirs to fix, not a migration.
+    if isinstance(exc, errors.UndefinedTable | errors.InvalidSchemaName):
         return missing_schema()
     if isinstance(exc, errors.InsufficientPrivilege):
         first = (str(exc).strip().splitlines() or ["permission denied"])[0]
