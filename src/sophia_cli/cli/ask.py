@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from sophia_cli.cli import output
+from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
@@ -159,7 +159,12 @@ def search_command(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Words to look for.")],
     source: Annotated[
-        str | None, typer.Option("--source", help="Only this source: slack, gong or asana.")
+        str | None,
+        typer.Option(
+            "--source",
+            help="Only this source: slack, gong or asana.",
+            autocompletion=completion.complete_sources,
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Only texts from this day on.")

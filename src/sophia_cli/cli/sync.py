@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from sophia_cli.cli import output
+from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption
 from sophia_cli.cli.state import listing_json, settings, wants_json
 
@@ -128,7 +128,10 @@ def run(
     ctx: typer.Context,
     sources: Annotated[
         list[str] | None,
-        typer.Argument(help="Sources to sync: slack, asana, hubspot, gong (default: all)."),
+        typer.Argument(
+            help="Sources to sync: slack, asana, hubspot, gong (default: all).",
+            autocompletion=completion.complete_sources,
+        ),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore bookmarks; re-read all.")] = False,
     since: Annotated[

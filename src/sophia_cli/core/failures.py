@@ -126,6 +126,10 @@ def _files(exc: BaseException) -> SophiaError | None:
         return InputError(
             f"permission denied: {path}", hint="Choose a path you may write, or fix its mode."
         )
+    if isinstance(exc, FileExistsError):
+        return InputError(
+            f"{path} already exists and is not a folder", hint="Name a folder for the output."
+        )
     if isinstance(exc, IsADirectoryError):
         return InputError(f"{path} is a directory", hint="Name a file, not a folder.")
     if isinstance(exc, FileNotFoundError | NotADirectoryError):
