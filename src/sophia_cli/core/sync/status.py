@@ -26,9 +26,7 @@ SELECT
 
 
 # True when no process holds the source's sync lock (taken and released at once).
-_LOCK_FREE = (
-    "SELECT CASE WHEN pg_try_advisory_lock(%s) THEN pg_advisory_unlock(%s) ELSE false END"
-)
+_LOCK_FREE = "SELECT CASE WHEN pg_try_advisory_lock(%s) THEN pg_advisory_unlock(%s) ELSE false END"
 
 
 def _still_running(conn: Any, source: str, last_status: str | None) -> RunStatus | None:
