@@ -134,6 +134,19 @@ class Sandbox:
             self.serial += 1
             return reassociate(self.data, count, self.serial)
 
+    def delete_calls(self, ids: list[str]) -> list[str]:
+        """Delete these Gong calls: the API stops returning them and their transcripts."""
+        with self.lock:
+            gong = self.data.gong
+            gone = [cid for cid in ids if cid in gong.calls]
+            for cid in gone:
+                del gong.calls[cid]
+                gong.transcripts.pop(cid, None)
+                gong.transcript_wait.pop(cid, None)
+                gong.call_wait.pop(cid, None)
+            self.data.deleted.setdefault("gong.calls", []).extend(gone)
+            return gone
+
     def late_reply(self, max_age_hours: float = 48.0) -> dict[str, Any]:
         """Add a late reply to an old thread."""
         from sophia_cli.sandbox.mutate import add_late_reply

@@ -160,6 +160,10 @@ class SandboxHandle:
         """Move `count` deals to another company (an association-only change)."""
         return self.sandbox.reassociate(count)
 
+    def delete_calls(self, ids: list[str]) -> list[str]:
+        """Delete these Gong calls (the API stops returning them)."""
+        return self.sandbox.delete_calls(ids)
+
     def calm(self) -> None:
         """Turn every adversity off (nothing changes under the next sync)."""
         self.sandbox.adversities = Adversities()
