@@ -27,7 +27,7 @@ def test_full_sync_rows_equal_the_sandbox_exactly(sandbox, synced, stores_env):
 
 def test_second_run_inserts_zero_and_updates_zero(sandbox, synced):
     first = synced(sandbox)
-    assert first.totals()["inserted"] > 0
+    assert first.totals["inserted"] > 0
     second = synced(sandbox)
     assert second.ok
     assert {k: v for k, v in stream_counts(second).items() if v != (0, 0, 0)} == {}
@@ -71,7 +71,7 @@ def test_sync_status_shows_last_success_and_rows(sandbox, synced, sophia):
 
 def test_dry_run_counts_but_writes_nothing(sandbox, synced, stores_env):
     report = synced(sandbox, ["hubspot"], dry_run=True)
-    assert report.ok and report.totals()["inserted"] > 0
+    assert report.ok and report.totals["inserted"] > 0
     assert warehouse_rows(stores_env["DATABASE_URL"], "hubspot.deals", ["id"]) == []
     assert warehouse_rows(stores_env["DATABASE_URL"], "sophia.sync_state", ["stream"]) == []
 

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli import completion, output
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.sync.sources import NAMES, TITLES
 
 if TYPE_CHECKING:
@@ -79,7 +79,8 @@ class ProgressView:
 
 
 def summary(report: SyncReport) -> dict[str, Any]:
-    return {**report.model_dump(mode="json"), "ok": report.ok, "totals": report.totals()}
+    """The report as JSON; `ok` and `totals` are the model's own computed fields."""
+    return report.model_dump(mode="json")
 
 
 def print_report(report: SyncReport) -> None:
@@ -133,7 +134,10 @@ def run(
     ctx: typer.Context,
     sources: Annotated[
         list[str] | None,
-        typer.Argument(help=f"Sources to sync: {', '.join(NAMES)} (default: all)."),
+        typer.Argument(
+            help=f"Sources to sync: {', '.join(NAMES)} (default: all).",
+            autocompletion=completion.complete_sources,
+        ),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore bookmarks; re-read all.")] = False,
     since: Annotated[
@@ -214,7 +218,7 @@ def _print_status(status: SyncStatus) -> None:
 
 
 @app.command("status")
-def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def status(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOption = None) -> None:
     """Show per stream the last success, lag, rows in the warehouse and the last error.
 
     Example: sophia sync status --json
@@ -222,7 +226,7 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from sophia_cli.core.sync.status import sync_status
 
     report = sync_status(settings(ctx))
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(report)
     else:
         _print_status(report)

@@ -1,7 +1,8 @@
-"""Run one source: take its lock, then load each stream page by page.
+"""Run one source: take its lease, then load each stream page by page.
 
 Every page is one transaction: COPY into staging, upsert, optional finishing step (marking
-deletions), text indexing (idempotent, so done before the commit), and the new bookmark.
+deletions), text indexing (idempotent, so done before the commit), the lease fence and the
+new bookmark.
 A crash between pages leaves the last committed bookmark, and the next run re-reads from
 there; upserts make the overlap harmless.
 """
@@ -18,6 +19,7 @@ from psycopg import AsyncConnection
 
 from sophia_cli.core.errors import SophiaError
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync import lease as sync_lease
 from sophia_cli.core.sync import state as sync_state
 from sophia_cli.core.sync.errors import SourceAuthError, SourceScopeError
 from sophia_cli.core.sync.index import TextIndex
@@ -33,6 +35,7 @@ from sophia_cli.core.sync.streams import (
     StreamContext,
     TextDoc,
 )
+from sophia_cli.store import postgres
 
 Progress = Callable[[StreamResult], None]
 
@@ -86,6 +89,7 @@ async def _load_page(
     own: str,
     index: TextIndex | None,
     dry_run: bool,
+    lease: sync_lease.Lease | None = None,
 ) -> None:
     """Write one page and its bookmark atomically (rolled back when dry_run)."""
     async with conn.transaction() as tx:
@@ -106,6 +110,8 @@ async def _load_page(
             result.indexed += await index.upsert(docs)
         if page.state is not None:
             await sync_state.write_state(conn, result.source, result.stream, page.state)
+        if lease is not None:
+            await sync_lease.fence(conn, lease)
 
 
 async def run_stream(
@@ -119,6 +125,7 @@ async def run_stream(
     progress: Progress | None,
     parents: list[Row] | None = None,
     keep: list[Row] | None = None,
+    lease: sync_lease.Lease | None = None,
 ) -> StreamResult:
     """Fetch and load one stream; failures end this stream only (auth errors propagate).
 
@@ -150,7 +157,7 @@ async def run_stream(
     auth_error: SophiaError | None = None
     try:
         async for page in stream.fetch(context):
-            await _load_page(conn, page, result, stream.table.name, index, options.dry_run)
+            await _load_page(conn, page, result, stream.table.name, index, options.dry_run, lease)
             if keep is not None:
                 keep.extend(r for t, rows in page.rows if t.name == stream.table.name for r in rows)
             result.pages += 1
@@ -181,21 +188,28 @@ async def run_source(
     index: TextIndex | None,
     progress: Progress | None = None,
 ) -> SourceResult:
-    """Lock the source, run its streams in order, and release the lock."""
+    """Take the source's lease, run its streams in order, and release the lease."""
     started = time.monotonic()
     report = SourceResult(source=connector.name, status=RunStatus.RUNNING)
-    async with await AsyncConnection.connect(url, autocommit=True) as conn:
-        if not await sync_state.try_lock(conn, connector.name, wait=options.wait):
+    prepare = postgres.prepare_threshold(settings)
+    holder = sync_lease.new_holder(options.run_id)
+    async with sync_lease.held(
+        url, connector.name, holder, wait=options.wait, prepare=prepare
+    ) as lease:
+        if isinstance(lease, sync_lease.Busy):
             report.status = RunStatus.ALREADY_RUNNING
-            report.error = f"{connector.name}: another sync of this source is already running"
+            report.error = (
+                f"{connector.name}: another sync of this source is already running"
+                f" ({lease.describe()})"
+            )
             report.hint = "Nothing to do; pass --wait to queue behind it."
             return report
-        try:
+        async with await AsyncConnection.connect(
+            url, autocommit=True, prepare_threshold=prepare
+        ) as conn:
             if not options.dry_run:
                 await sync_state.close_abandoned(conn, connector.name)
-            await _run_streams(conn, connector, settings, options, index, progress, report)
-        finally:
-            await sync_state.unlock(conn, connector.name)
+            await _run_streams(conn, connector, settings, options, index, progress, report, lease)
     report.duration_s = round(time.monotonic() - started, 3)
     return report
 
@@ -208,6 +222,7 @@ async def _run_streams(
     index: TextIndex | None,
     progress: Progress | None,
     report: SourceResult,
+    lease: sync_lease.Lease | None = None,
 ) -> None:
     client = connector.client(settings)
     kept: dict[str, list[Row] | None] = {name: [] for name in parent_streams(connector)}
@@ -226,6 +241,7 @@ async def _run_streams(
                     progress,
                     parents=kept.get(parent) if parent is not None else None,
                     keep=kept.get(stream.name),
+                    lease=lease,
                 )
                 if stream.name in kept and result.status is not RunStatus.SUCCESS:
                     kept[stream.name] = None  # incomplete: children must not trust it

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 
 class RunStatus(StrEnum):
@@ -68,11 +68,15 @@ class SyncReport(BaseModel):
     full: bool = False
     sources: list[SourceResult]
 
+    # Computed fields: the CLI's --json and the HTTP report serialise the same fields.
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def ok(self) -> bool:
         """True when no source failed (skipped and already-running sources are fine)."""
         return all(source.status is not RunStatus.FAILED for source in self.sources)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def totals(self) -> dict[str, int]:
         """Rows inserted, updated and deleted over every stream."""
         streams = [s for source in self.sources for s in source.streams]
