@@ -473,6 +473,13 @@ class Settings(BaseSettings):
         "search index showed late.",
         example="5",
     )
+    hubspot_reconcile_hours: float = setting(
+        24.0,
+        section=Section.SOURCES,
+        description="Hours between HubSpot reconciliations (every record listed: merged and "
+        "deleted ids archived, deal companies refreshed); --full always reconciles.",
+        example="24",
+    )
     asana_sweep_hours: float = setting(
         24.0,
         section=Section.SOURCES,
