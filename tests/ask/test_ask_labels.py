@@ -53,6 +53,6 @@ def test_with_label_rows_stages_and_pipelines_show_their_labels(
     assert stages.interpretation["notes"] == []
     pipelines = ask(settings, "deals in the Enterprise Sales pipeline", AS_OF, use_cache=False)
     assert pipelines.interpretation["filters"] == [
-        {"dimension": "pipeline", "values": ["Enterprise Sales"]}
+        {"dimension": "pipeline", "values": ["Enterprise Sales"], "exclude": False}
     ]
     assert pipelines.rows[0][0] > 0

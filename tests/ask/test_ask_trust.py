@@ -138,7 +138,7 @@ def test_accents_and_case_are_ignored_on_both_sides(settings: Settings) -> None:
 def test_an_exact_industry_beats_a_fuzzy_company_name(settings: Settings) -> None:
     answer = ask(settings, "companies in financial services", AS_OF, use_cache=False)
     assert answer.interpretation["filters"] == [
-        {"dimension": "industry", "values": ["FINANCIAL_SERVICES"]}
+        {"dimension": "industry", "values": ["FINANCIAL_SERVICES"], "exclude": False}
     ]
     assert answer.rows == [[1]]
 
@@ -146,7 +146,7 @@ def test_an_exact_industry_beats_a_fuzzy_company_name(settings: Settings) -> Non
 def test_value_synonyms_name_stored_values(settings: Settings) -> None:
     answer = ask(settings, "companies in hospitals", AS_OF, use_cache=False)
     assert answer.interpretation["filters"] == [
-        {"dimension": "industry", "values": ["HOSPITAL_HEALTH_CARE"]}
+        {"dimension": "industry", "values": ["HOSPITAL_HEALTH_CARE"], "exclude": False}
     ]
 
 
@@ -181,3 +181,14 @@ def test_json_lists_the_words_used_for_each_part(settings: Settings) -> None:
 def test_a_word_that_cannot_be_placed_is_refused(settings: Settings, question: str) -> None:
     with pytest.raises(NotUnderstoodError):
         ask(settings, question, AS_OF, use_cache=False)
+
+
+def test_the_noun_after_a_name_is_part_of_the_name_not_a_breakdown(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of("SELECT coalesce(sum(amount), 0) FROM hubspot.deals d JOIN hubspot.companies c "
+                   "ON c.id = d.company_id WHERE NOT d.archived AND is_won "
+                   "AND c.industry = 'Software'")  # fmt: skip
+    answer = ask(settings, "won revenue from software companies", AS_OF, use_cache=False)
+    assert answer.interpretation["dimensions"] == []
+    assert same_rows(answer.rows, want)

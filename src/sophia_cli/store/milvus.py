@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sophia_cli.core.errors import ServiceUnavailableError
+from sophia_cli.core.errors import ConfigError, ServiceUnavailableError
 from sophia_cli.core.settings import Settings
 from sophia_cli.store import embedded_milvus
 
@@ -36,6 +36,13 @@ def lite_path(home: Path) -> Path:
 
 def client(settings: Settings, *, timeout_s: float = 10.0) -> Any:
     """A MilvusClient, or ServiceUnavailableError saying where and why."""
+    # Before importing pymilvus: it parses MILVUS_URI from the environment at import time.
+    if settings.milvus_uri and "://" not in settings.milvus_uri:
+        raise ConfigError(
+            f"MILVUS_URI {settings.milvus_uri} is a file path, not a Milvus server URL",
+            hint="Use http://host:19530, or unset MILVUS_URI for the embedded Milvus Lite "
+            "(its data lives under SOPHIA_HOME).",
+        )
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException
 

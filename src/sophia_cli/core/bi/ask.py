@@ -221,9 +221,14 @@ def ask(
             return hit
         freshness = _freshness(reader, layer, parsed.metrics[0], notes)
         _, rows, truncated = reader.fetch(compiled.sql, compiled.params, cap=settings.ask_row_limit)
+        total = None
+        if compiled.count_sql is not None:
+            _, counted, _ = reader.fetch(compiled.count_sql, compiled.params)
+            total = int(counted[0][0])
+            truncated = total > len(rows)
         clock.lap("query")
         answer = Answer(
-            answer=sentence(layer, parsed, rows),
+            answer=sentence(layer, parsed, rows, total),
             interpretation=interpretation(
                 layer, parsed, parser=parser, freshness=freshness,
                 truncated=truncated, notes=notes,

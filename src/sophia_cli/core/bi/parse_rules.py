@@ -14,9 +14,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sophia_cli.core.bi import timephrases
+from sophia_cli.core.bi import compare, shapes, timephrases
 from sophia_cli.core.bi.semantic import SemanticLayer
-from sophia_cli.core.bi.structured import Filter, Order, StructuredQuery
+from sophia_cli.core.bi.structured import (
+    Filter,
+    MeasureFilter,
+    MetricFilter,
+    Order,
+    StructuredQuery,
+)
 from sophia_cli.core.bi.suggest import not_understood
 from sophia_cli.core.bi.values import ValueIndex, normalise
 from sophia_cli.core.bi.vocabulary import (
@@ -33,6 +39,7 @@ from sophia_cli.core.bi.vocabulary import (
     repair,
     stem,
 )
+from sophia_cli.core.errors import NotUnderstoodError
 
 
 @dataclass
@@ -93,23 +100,50 @@ class RulesParser:
         if search := SEARCH_QUESTION.match(text):
             topic = search["topic"] or search["t2"] or search["t3"]
             return SearchIntent(topic=topic.strip(), time_range=time_range)
+        time_range, comparison, text = compare.find(text, time_range, cal)
         words = Words(text.split(), [stem(w) for w in text.split()])
+        listing = self._listing(words)
+        limits = shapes.thresholds(words)
         matches = self._match_values(words)
         words.stems = [s if words.used[i] else repair(s, self.vocabulary)
                        for i, s in enumerate(words.stems)]  # fmt: skip
+        share = shapes.share_words(words)
         grain = self._grain(words, time_range)
         order_desc, limit = self._ranking(words)
         dims = self._group_dimensions(words, ranked=order_desc is not None)
-        metrics = self._metrics(words, question)
+        kept = self._metric_filters(words, limits)
+        if kept:
+            dims += self._loose_dimensions(words, self.layer.metrics[kept[0].metric].model)
+        try:
+            metrics = self._metrics(words, question)
+        except NotUnderstoodError:
+            if not kept:
+                raise
+            metrics = [kept[0].metric]  # "companies with more than 10 deals"
         model = self.layer.metrics[metrics[0]].model
-        filters = self._filters(matches, model, metrics[0], question)
+        filters = self._filters(words, matches, model, metrics[0], question)
+        missing = self._missing(words, model)
         dims += self._loose_dimensions(words, model)
         if "who" in words.raw and order_desc is not None and not dims:
             dims = [d for d, spec in self.layer.models[model].dimensions.items() if spec.person][:1]
-        keep_unassigned = self._unassigned(words)
+        unassigned = self._unassigned(words)
+        keep_unassigned = unassigned and order_desc is not None
+        if unassigned and order_desc is None:
+            missing += self._person(model)[:1]  # "unassigned open tasks": nobody's
+        measured = self._measure_filters(words, limits, model, question)
         self._agreeing_words(words, model, metrics)
         time_by = self._time_by(words, model, metrics[0], question)
         self._refuse_leftovers(words, question, metrics)
+        if listing and (dims or grain or order_desc is not None or comparison or share):
+            listing = False  # "list open deals by owner" is a breakdown
+        if kept and not dims:
+            raise not_understood(self.layer, question,
+                                 "a condition on a count or total needs groups to keep, "
+                                 "e.g. 'companies with more than 10 deals'")  # fmt: skip
+        if share and not filters and not dims:
+            raise not_understood(
+                self.layer, question, "a share needs a part, e.g. 'share of won revenue from Acme'"
+            )
         if order_desc is not None and not dims and grain is None:
             label = self.layer.metrics[metrics[0]].label
             raise not_understood(
@@ -122,8 +156,11 @@ class RulesParser:
             metrics=metrics, dimensions=list(dict.fromkeys(dims)), filters=filters,
             time_range=time_range, grain=grain,
             order=Order(by=metrics[0], desc=order_desc) if order_desc is not None else None,
-            limit=limit, time_by=time_by, keep_unassigned=keep_unassigned,
-            words={**({"time": time_words} if time_words else {}), **words.by_part()},
+            limit=limit, time_by=time_by, keep_unassigned=keep_unassigned, missing=missing,
+            measure_filters=measured, metric_filters=kept, share=share, list_rows=listing,
+            compare_to=comparison.previous if comparison else None,
+            words={**({"time": time_words} if time_words else {}),
+                   **({"compare": comparison.words} if comparison else {}), **words.by_part()},
         )  # fmt: skip
 
     def _match_values(self, words: Words) -> list[_ValueMatch]:
@@ -238,7 +275,10 @@ class RulesParser:
         dims = []
         for i in range(len(words.raw)):
             found = self._dimension_at(words, i)
-            if found and found[0] in self.layer.models[model].dimensions:
+            if found and i > 0 and words.parts[i - 1].startswith("filter:"):
+                # "healthcare companies": the noun of the name just matched, not a breakdown
+                words.take(i, i + found[1], words.parts[i - 1])
+            elif found and found[0] in self.layer.models[model].dimensions:
                 dims.append(found[0])
                 words.take(i, i + found[1], "dimension")
         return dims
@@ -290,9 +330,81 @@ class RulesParser:
             raise not_understood(self.layer, question, "no metric I know is named in the question")
         return sorted(chosen, key=first_word.__getitem__)  # in the order they were asked
 
-    def _filters(self, matches: list[_ValueMatch], model: str, metric: str,
+    def _listing(self, words: Words) -> bool:
+        """ "list the deals…", "which deals closed this week": rows, not a number."""
+        nouns = set().union(*self.nouns.values())
+        for i, word in enumerate(words.raw):
+            if word == "list" or (
+                word in ("which", "what") and i + 1 < len(words.raw)
+                and stem(words.raw[i + 1]) in nouns and words.raw[i + 1].endswith("s")
+            ):  # fmt: skip
+                words.take(i, i + 1, "list")
+                return True
+        return False
+
+    def _person(self, model: str) -> list[str]:
+        return [d for d, spec in self.layer.models[model].dimensions.items() if spec.person]
+
+    def _metric_filters(self, words: Words, limits: list[shapes.Threshold]) -> list[MetricFilter]:
+        """ "more than 10 deals": a threshold followed by a metric phrase filters groups."""
+        kept = []
+        measure_words = {stem(w) for m in self.layer.models.values()
+                         for measure in m.measures.values() for w in measure.words}  # fmt: skip
+        for limit in limits:
+            if limit.after < len(words.stems) and words.stems[limit.after] in measure_words:
+                # "longer than 30 minutes" compares each call, not a total
+                words.take(limit.after, limit.after + 1, "threshold")
+                continue
+            for phrase, name in sorted(self.metric_phrases, key=lambda p: -len(p[0])):
+                end = limit.after + len(phrase)
+                if tuple(words.stems[limit.after : end]) == phrase and words.free(limit.after, end):
+                    words.take(limit.after, end, "threshold")
+                    kept.append(MetricFilter(metric=name, op=limit.op, value=limit.value))
+                    limit.after = -1  # used
+                    break
+        return kept
+
+    def _measure_filters(self, words: Words, limits: list[shapes.Threshold], model: str,
+                         question: str) -> list[MeasureFilter]:  # fmt: skip
+        """ "deals over 50k", "calls longer than 30 minutes": a number compared per row."""
+        measures = self.layer.models[model].measures
+        found = []
+        for limit in limits:
+            if limit.after < 0:
+                continue
+            named = None
+            window = range(max(0, limit.after - 4), min(len(words.raw), limit.after + 2))
+            for name, measure in measures.items():
+                own = {stem(w) for w in measure.words}
+                near = [i for i in window if not words.used[i] and stem(words.raw[i]) in own]
+                if near:
+                    named = name
+                    for i in near:
+                        words.take(i, i + 1, "threshold")
+                    break
+            if named is None and len(measures) == 1:
+                named = next(iter(measures))
+            if named is None:
+                reason = "I cannot tell which number the threshold compares"
+                raise not_understood(self.layer, question, reason)
+            found.append(MeasureFilter(measure=named, op=limit.op, value=limit.value))
+        return found
+
+    def _missing(self, words: Words, model: str) -> list[str]:
+        """ "without an owner", "with no assignee": the dimension is empty."""
+        missing = []
+        for i in range(len(words.raw)):
+            j = shapes.missing_at(words, i)
+            found = self._dimension_at(words, j) if j is not None else None
+            if j is not None and found and found[0] in self.layer.models[model].dimensions:
+                lead = i - 1 if i > 0 and words.raw[i - 1] == "with" and words.free(i - 1, i) else i
+                words.take(lead, j + found[1], "missing")
+                missing.append(found[0])
+        return missing
+
+    def _filters(self, words: Words, matches: list[_ValueMatch], model: str, metric: str,
                  question: str) -> list[Filter]:  # fmt: skip
-        by_dim: dict[str, list[str]] = {}
+        by_dim: dict[tuple[str, bool], list[str]] = {}
         for match in matches:
             fitting = sorted((d, v) for m, d, v in match.candidates if m == model)
             if not fitting:
@@ -304,15 +416,16 @@ class RulesParser:
                     f"cannot be filtered by",
                 )  # fmt: skip
             dim, value = fitting[0]
-            by_dim.setdefault(dim, [])
-            if value not in by_dim[dim]:
-                by_dim[dim].append(value)
-        return [Filter(dimension=d, values=v) for d, v in by_dim.items()]
+            key = (dim, shapes.excluded_before(words, match.start))
+            by_dim.setdefault(key, [])
+            if value not in by_dim[key]:
+                by_dim[key].append(value)
+        return [Filter(dimension=d, values=v, exclude=x) for (d, x), v in by_dim.items()]
 
     def _unassigned(self, words: Words) -> bool:
         """Whether the question asks to keep rows without an owner/assignee in a ranking."""
         for i, word in enumerate(words.raw):
-            if not words.used[i] and word in ("unassigned", "nobody"):
+            if not words.used[i] and word in ("unassigned", "nobody", "unowned"):
                 lead = i > 0 and words.raw[i - 1] in ("including", "incl", "with", "plus")
                 words.take(i - 1 if lead else i, i + 1, "ranking")
                 return True

@@ -49,6 +49,23 @@ class ModelDimension(BaseModel):
     labels: str | None = None
 
 
+class Measure(BaseModel):
+    """A number on each row that questions filter by ("deals over 50k")."""
+
+    expr: str
+    label: str
+    words: list[str] = Field(default_factory=list)
+    format: Format = "number"
+
+
+class ListColumn(BaseModel):
+    """One column of a list answer ("list the deals we lost")."""
+
+    expr: str
+    label: str
+    joins: list[str] = Field(default_factory=list)
+
+
 class Model(BaseModel):
     """One fact table with its joins and dimensions."""
 
@@ -59,6 +76,9 @@ class Model(BaseModel):
     joins: dict[str, str] = Field(default_factory=dict)
     dimensions: dict[str, ModelDimension] = Field(default_factory=dict)
     times: dict[str, TimeColumn] = Field(default_factory=dict)
+    measures: dict[str, Measure] = Field(default_factory=dict)
+    # The columns of a list answer, in order; a model without them cannot list its rows.
+    list_columns: dict[str, ListColumn] = Field(default_factory=dict)
     # Words that name this model's rows ("deal", "task"): they add nothing to a metric of it.
     nouns: list[str] = Field(default_factory=list)
 
