@@ -54,6 +54,10 @@ class AppState:
             from sophia_cli.core.env.layers import load_layered_settings
 
             self._settings = load_layered_settings(self.project_dir(), extra_file=self.env_file)
+            if self._settings.sentry_dsn is not None:
+                from sophia_cli.core import errortracking
+
+                errortracking.init(self._settings, "cli")
         return self._settings
 
 

@@ -176,6 +176,17 @@ class Settings(BaseSettings):
         secret=True,
     )
 
+    sentry_dsn: SecretStr | None = setting(
+        None,
+        section=Section.CORE,
+        description=(
+            "Sentry DSN: unexpected errors of the CLI, the API and sync are sent there, "
+            "secrets scrubbed, release sophia@<version>; unset sends nothing."
+        ),
+        example="https://<key>@o0.ingest.sentry.io/0",
+        secret=True,
+    )
+
     # server
     jwt_secret: SecretStr | None = setting(
         None,
