@@ -82,3 +82,17 @@ def test_positional_sources_sync_only_those(sandbox, point_at, sophia, stores_en
     assert result.exit_code == 0, result.stderr
     assert [s["source"] for s in json.loads(result.stdout)["sources"]] == ["gong", "asana"]
     assert warehouse_rows(stores_env["DATABASE_URL"], "slack.users", ["id"]) == []
+
+
+def test_a_first_sync_reports_as_inserted_exactly_the_rows_each_table_holds(sandbox, synced):
+    report = synced(sandbox)
+    inserted: dict[str, int] = {}
+    for source in report.sources:
+        for stream in source.streams:
+            table = f"{source.source}.{stream.stream}"
+            inserted[table] = inserted.get(table, 0) + stream.inserted
+            for child, counts in stream.tables.items():
+                inserted[child] = inserted.get(child, 0) + counts.inserted
+    counts = sandbox.counts()["tables"]
+    for table in ("gong.calls", "gong.call_participants", "gong.transcripts", "asana.tasks"):
+        assert inserted[table] == counts[table], table

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import psycopg
 
-from sophia_cli.core.sync.state import lock_key
-
 
 def _left_running(url: str) -> None:
     """What a sync killed mid-stream leaves behind: a run row still 'running'."""
@@ -31,5 +29,18 @@ def test_a_run_nobody_is_doing_shows_as_abandoned(sophia, stores_env) -> None:  
 def test_a_run_in_progress_still_shows_as_running(sophia, stores_env) -> None:  # type: ignore[no-untyped-def]
     _left_running(stores_env["DATABASE_URL"])
     with psycopg.connect(stores_env["DATABASE_URL"], autocommit=True) as syncing:
-        syncing.execute("SELECT pg_advisory_lock(%s)", (lock_key("gong"),))
+        syncing.execute(
+            "INSERT INTO sophia.sync_leases (source, holder, expires_at)"
+            " VALUES ('gong', 'a live sync', now() + interval '1 minute')"
+        )
         assert _calls_status(sophia) == "running"
+
+
+def test_a_run_whose_lease_expired_shows_as_abandoned(sophia, stores_env) -> None:  # type: ignore[no-untyped-def]
+    _left_running(stores_env["DATABASE_URL"])
+    with psycopg.connect(stores_env["DATABASE_URL"], autocommit=True) as killed:
+        killed.execute(
+            "INSERT INTO sophia.sync_leases (source, holder, expires_at)"
+            " VALUES ('gong', 'a killed sync', now() - interval '1 second')"
+        )
+    assert _calls_status(sophia) == "abandoned"

@@ -12,6 +12,7 @@ from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
+from sophia_cli.core.sync.sources import SEARCHABLE, spoken
 
 TABLE_ROWS = 25
 
@@ -95,6 +96,8 @@ def ask_command(
     console.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
     understood = _understood(answer.interpretation, answer.source)
     console.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
+    for note in answer.interpretation.get("notes") or []:
+        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
     if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
         _rows_table(answer.columns, answer.rows)
     drawn = _chart(answer.interpretation, answer.columns, answer.rows) if chart else None
@@ -115,10 +118,20 @@ def _understood(interp: dict[str, Any], source: str) -> str:
         parts.append("by " + ", ".join(interp["dimensions"]))
     if interp.get("grain"):
         parts.append(f"per {interp['grain']}")
-    for f in interp.get("filters", []):
-        parts.append(f"{f['dimension']} = {' or '.join(f['values'])}")
+    parts += interp.get("conditions") or [
+        f"{f['dimension']} = {' or '.join(f['values'])}" for f in interp.get("filters", [])
+    ]
     if interp.get("time_range"):
         parts.append(f"{interp['time_range']['phrase']}: {interp['time_range']['dates']}")
+    if interp.get("compare_to"):
+        then = interp["compare_to"]
+        parts.append(f"compared with {then['phrase']}: {then['dates']}")
+    if interp.get("share"):
+        parts.append("as a share of the whole")
+    if interp.get("list"):
+        parts.append("listing the rows")
+    if (interp.get("time_range") or interp.get("grain")) and interp.get("dated_by"):
+        parts.append(f"dated by {interp['dated_by']}")
     if interp.get("order"):
         way = "top" if interp["order"]["desc"] else "bottom"
         parts.append(f"{way} {interp.get('limit') or ''}".strip())
@@ -161,7 +174,7 @@ def search_command(
         str | None,
         typer.Option(
             "--source",
-            help="Only this source: slack, gong or asana.",
+            help=f"Only this source: {spoken(SEARCHABLE, 'or')}.",
             autocompletion=completion.complete_sources,
         ),
     ] = None,

@@ -15,9 +15,9 @@ SHELLS = {"bash": "sophia.bash", "zsh": "_sophia", "fish": "sophia.fish"}
 
 # Candidates for arguments, computed only when the shell asks (imports stay out of --help).
 def complete_sources(incomplete: str) -> list[str]:
-    from sophia_cli.core.sync.connectors import registry
+    from sophia_cli.core.sync.sources import NAMES
 
-    return [c.name for c in registry.all() if c.name.startswith(incomplete)]
+    return [name for name in NAMES if name.startswith(incomplete)]
 
 
 def complete_presets(incomplete: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""`sophia sync`: pull Slack, Asana, HubSpot and Gong into PostgreSQL, and show freshness."""
+"""`sophia sync`: pull the declared sources into PostgreSQL, and show freshness."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
+from sophia_cli.core.sync.sources import NAMES, TITLES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,7 +31,7 @@ class _RunByDefault(TyperGroup):
 
 app = typer.Typer(
     cls=_RunByDefault,
-    help="Pull Slack, Asana, HubSpot and Gong into PostgreSQL: incremental, idempotent, "
+    help=f"Pull {TITLES} into PostgreSQL: incremental, idempotent, "
     "resumable. `sophia sync [SOURCE…]` runs a sync (the `run` command).",
 )
 
@@ -113,6 +114,11 @@ def print_report(report: SyncReport) -> None:
                     escape(s.error or "; ".join(s.notes)),
                 ]
             )
+            for table, counts in s.tables.items():  # other tables the stream fills
+                rows.append(
+                    ["", f"  + {table}", counts.inserted, counts.updated, counts.deleted]
+                    + ["", "", ""]
+                )
     title = "sync (dry run: nothing written)" if report.dry_run else None
     columns = ["source", "stream", "new", "updated", "deleted", "duration", "status", "detail"]
     output.stdout().print(output.table(title, columns, rows))
@@ -129,7 +135,7 @@ def run(
     sources: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Sources to sync: slack, asana, hubspot, gong (default: all).",
+            help=f"Sources to sync: {', '.join(NAMES)} (default: all).",
             autocompletion=completion.complete_sources,
         ),
     ] = None,

@@ -111,6 +111,27 @@ class Settings(BaseSettings):
         secret=True,
         required_in_production=True,
     )
+    database_direct_url: SecretStr | None = setting(
+        None,
+        section=Section.STORES,
+        description=(
+            "Direct (unpooled) PostgreSQL URL used for migrations when DATABASE_URL goes "
+            "through a pooler; unset migrates through DATABASE_URL (safe through a pooler too)."
+        ),
+        example="postgresql://user:password@ep-example-123.eu-central-1.aws.neon.tech/sophia",
+        secret=True,
+    )
+    database_pooling: Literal["auto", "transaction", "session"] = setting(
+        "auto",
+        section=Section.STORES,
+        description=(
+            "How DATABASE_URL is pooled: transaction (PgBouncer transaction mode, Neon's "
+            "-pooler host, Supabase's pooler, RDS Proxy: no server-side prepared statements), "
+            "session (a direct server: statements run 5 times are prepared), or auto "
+            "(transaction unless the URL is the embedded server)."
+        ),
+        example="auto",
+    )
     database_pool_max: int = setting(
         10,
         section=Section.STORES,
@@ -125,6 +146,15 @@ class Settings(BaseSettings):
         example="rediss://default:password@redis.example.com:6379/0",
         secret=True,
         required_in_production=True,
+    )
+    redis_cluster: bool = setting(
+        False,
+        section=Section.STORES,
+        description=(
+            "REDIS_URL is one node of a Redis Cluster (ElastiCache cluster mode, Redis "
+            "Enterprise OSS cluster API); `?cluster=true` on the URL says the same."
+        ),
+        example="false",
     )
     redis_key_prefix: str = setting(
         "sophia:",
@@ -428,6 +458,20 @@ class Settings(BaseSettings):
         description="Days of Gong calls re-read each run, for late calls and transcripts.",
         example="3",
         ge=0,
+    )
+    hubspot_index_lag_s: float = setting(
+        60.0,
+        section=Section.SOURCES,
+        description="Seconds HubSpot's search index may lag writes: each run reads changes "
+        "up to its start minus this.",
+        example="60",
+    )
+    hubspot_lookback_minutes: float = setting(
+        5.0,
+        section=Section.SOURCES,
+        description="Minutes before the bookmark each HubSpot run re-reads, for writes the "
+        "search index showed late.",
+        example="5",
     )
     asana_sweep_hours: float = setting(
         24.0,

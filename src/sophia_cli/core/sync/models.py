@@ -17,8 +17,20 @@ class RunStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
+class TableCounts(BaseModel):
+    """Rows of one table that this run really changed."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
 class StreamResult(BaseModel):
-    """What one stream of one source did in this run."""
+    """What one stream of one source did in this run.
+
+    inserted/updated/deleted count rows of the stream's own table only; rows of the other
+    tables the stream fills (a call's participants) are counted apart in `tables`.
+    """
 
     source: str
     stream: str
@@ -26,6 +38,7 @@ class StreamResult(BaseModel):
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
+    tables: dict[str, TableCounts] = Field(default_factory=dict)
     pages: int = 0
     retries: int = 0
     indexed: int = 0

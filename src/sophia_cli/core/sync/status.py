@@ -26,11 +26,13 @@ SELECT
 
 
 # True when no process holds the source's sync lock (taken and released at once).
-_LOCK_FREE = "SELECT CASE WHEN pg_try_advisory_lock(%s) THEN pg_advisory_unlock(%s) ELSE false END"
+_LEASE_FREE = (
+    "SELECT NOT EXISTS (SELECT 1 FROM sophia.sync_leases WHERE source = %s AND expires_at > now())"
+)
 
 
 def _still_running(conn: Any, source: str, last_status: str | None) -> RunStatus | None:
-    """The last status, with "running" read as "abandoned" when no sync holds the lock.
+    """The last status, with "running" read as "abandoned" when no sync holds the lease.
 
     A sync killed by Ctrl-C leaves its rows "running" until the next run of the source
     closes them; status must not claim a run that no process is doing.
@@ -40,10 +42,7 @@ def _still_running(conn: Any, source: str, last_status: str | None) -> RunStatus
     status = RunStatus(last_status)
     if status is not RunStatus.RUNNING:
         return status
-    from sophia_cli.core.sync.state import lock_key
-
-    key = lock_key(source)
-    row = conn.execute(_LOCK_FREE, (key, key)).fetchone()
+    row = conn.execute(_LEASE_FREE, (source,)).fetchone()
     return RunStatus.ABANDONED if row and row[0] else status
 
 
