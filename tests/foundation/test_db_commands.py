@@ -91,7 +91,7 @@ def test_status_with_stopped_embedded_servers_is_healthy(sophia) -> None:
 
 def test_stop_with_nothing_running_says_so(sophia) -> None:
     report = json.loads(sophia("db", "stop", "--json").stdout)
-    assert report == {"stopped": [], "not_running": ["warehouse", "cache"]}
+    assert report == {"stopped": [], "not_running": ["warehouse", "cache", "vectors"]}
 
 
 def test_init_on_a_fresh_home_runs_embedded_servers_then_stop_stops_them(
@@ -106,4 +106,4 @@ def test_init_on_a_fresh_home_runs_embedded_servers_then_stop_stops_them(
         assert sophia("db", "init", "--json").exit_code == 0
     finally:
         stopped = json.loads(sophia("db", "stop", "--json").stdout)
-    assert stopped["stopped"] == ["warehouse", "cache"]
+    assert stopped["stopped"] == ["warehouse", "cache", "vectors"]

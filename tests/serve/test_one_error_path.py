@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from serve_helpers import Api
 
-from sophia_cli.core.errors import ExitCode, SophiaError
+from sophia_cli.core.errors import ExitCode, InputError, SophiaError
 from sophia_cli.core.failures import classify, explain
 from sophia_cli.core.settings import load_settings
 
@@ -106,3 +106,16 @@ def test_an_unwritable_path_is_an_input_error_naming_the_path(tmp_path: Any) -> 
 
 def test_an_error_nothing_recognises_is_left_to_each_face() -> None:
     assert explain(KeyError("surprise")) is None
+
+
+def test_a_misspelt_column_in_a_users_sql_stays_the_users_error() -> None:
+    import psycopg
+
+    try:
+        try:
+            raise psycopg.errors.UndefinedColumn('column "nme" does not exist')
+        except psycopg.Error as exc:
+            raise InputError("the database refused the query", hint="Fix the SQL") from exc
+    except InputError as wrapped:
+        refused = wrapped
+    assert explain(refused) is refused

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from sophia_cli.cli import output
+from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
@@ -28,12 +28,18 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def _rows_table(columns: list[str], rows: list[list[Any]]) -> None:
-    shown = rows[:TABLE_ROWS]
+    """Every returned row for pipes and --format; a terminal table shows the first ones."""
+    console = output.stdout()
+    terminal = output.table(None, columns, []).format_for(console) is output.Format.TABLE
+    shown = rows[:TABLE_ROWS] if terminal else rows
     cells = [["(none)" if c is None else (f"{c:,.2f}" if isinstance(c, float) else c)
               for c in row] for row in shown]  # fmt: skip
-    output.stdout().print(output.table(None, columns, cells))
+    console.print(output.table(None, columns, cells))
     if len(rows) > len(shown):
-        output.say(f"… {len(rows) - len(shown)} more rows (use --json for all)")
+        output.say(
+            f"… {len(rows) - len(shown)} more of the {len(rows)} returned rows not shown "
+            "(--format tsv or --json prints them all)"
+        )
 
 
 def _chart(interp: dict[str, Any], columns: list[str], rows: list[list[Any]]) -> str | None:
@@ -166,7 +172,12 @@ def search_command(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Words to look for.")],
     source: Annotated[
-        str | None, typer.Option("--source", help=f"Only this source: {spoken(SEARCHABLE, 'or')}.")
+        str | None,
+        typer.Option(
+            "--source",
+            help=f"Only this source: {spoken(SEARCHABLE, 'or')}.",
+            autocompletion=completion.complete_sources,
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Only texts from this day on.")

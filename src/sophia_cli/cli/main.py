@@ -29,6 +29,7 @@ from sophia_cli.cli import (
     sync,
     token,
 )
+from sophia_cli.cli import help as help_text
 from sophia_cli.cli.errors import explained, flush, render_error
 from sophia_cli.cli.state import AppState
 from sophia_cli.core.errors import ExitCode, UsageError
@@ -150,7 +151,8 @@ def run(args: Sequence[str]) -> int:
     output.choose(None)  # a previous in-process run's --format does not carry over
     as_json = "--json" in args
     debug = "--debug" in args
-    command = typer.main.get_command(app)
+    command = help_text.tidy(typer.main.get_command(app))
+    help_text.drop_flag_markers()
     try:
         result = command.main(args=args, prog_name="sophia", standalone_mode=False)
     except typer.Exit as exc:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from sophia_cli.cli import output
+from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption
 from sophia_cli.cli.state import listing_json, wants_json
 from sophia_cli.core.errors import ExitCode, UsageError
@@ -277,7 +277,13 @@ def _show_scan(result: PortScan, as_json: bool) -> None:
 @app.command("run")
 def run_plan(
     ctx: typer.Context,
-    plan: Annotated[str, typer.Argument(help="A plan YAML file, or a preset name.")],
+    plan: Annotated[
+        str,
+        typer.Argument(
+            help="A plan YAML file, or a preset name.",
+            autocompletion=completion.complete_presets,
+        ),
+    ],
     path: PathArg = Path("."),
     apply: ApplyOption = False,
     yes: YesOption = False,

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from sophia_cli.cli import output
+from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.sync.sources import NAMES, TITLES
@@ -134,7 +134,10 @@ def run(
     ctx: typer.Context,
     sources: Annotated[
         list[str] | None,
-        typer.Argument(help=f"Sources to sync: {', '.join(NAMES)} (default: all)."),
+        typer.Argument(
+            help=f"Sources to sync: {', '.join(NAMES)} (default: all).",
+            autocompletion=completion.complete_sources,
+        ),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore bookmarks; re-read all.")] = False,
     since: Annotated[

@@ -56,7 +56,8 @@ def _postgres(exc: BaseException) -> SophiaError | None:
     if psycopg is None or not isinstance(exc, psycopg.Error):
         return None
     errors = psycopg.errors
-    if isinstance(exc, errors.UndefinedTable | errors.InvalidSchemaName | errors.UndefinedColumn):
+    # Not UndefinedColumn: a misspelt column in a user's SQL is theirs to fix, not a migration.
+    if isinstance(exc, errors.UndefinedTable | errors.InvalidSchemaName):
         return missing_schema()
     if isinstance(exc, errors.InsufficientPrivilege):
         first = (str(exc).strip().splitlines() or ["permission denied"])[0]
@@ -124,6 +125,10 @@ def _files(exc: BaseException) -> SophiaError | None:
     if isinstance(exc, PermissionError):
         return InputError(
             f"permission denied: {path}", hint="Choose a path you may write, or fix its mode."
+        )
+    if isinstance(exc, FileExistsError):
+        return InputError(
+            f"{path} already exists and is not a folder", hint="Name a folder for the output."
         )
     if isinstance(exc, IsADirectoryError):
         return InputError(f"{path} is a directory", hint="Name a file, not a folder.")

@@ -178,6 +178,7 @@ _MONTH_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(?:q([1-4])\s+(\d{4})|(\d{4})[-\s]?q([1-4]))$")
 _NUMBER = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_DAY_SPELLINGS = ("%b %d, %Y", "%b %d %Y", "%d %b %Y", "%B %d, %Y", "%d %B %Y", "%a %b %d, %Y")
 _NONE_WORDS = {"", "(none)", "none", "null", "unassigned", "(unassigned)", "no owner", "—", "-"}
 
 
@@ -218,6 +219,9 @@ def _parse_text(value: str) -> Any:
         return float(bare.replace(",", "")) * scale
     with contextlib.suppress(ValueError):
         return _day(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+    for spelling in _DAY_SPELLINGS:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(raw, spelling).date().isoformat()
     if m := _YEAR_MONTH.match(lowered):
         return date(int(m[1]), int(m[2]), 1).isoformat()
     if (m := _MONTH_YEAR.match(lowered)) and m[1] in _MONTHS:
@@ -327,6 +331,63 @@ def table_matches(gold: Table, answer: Table, mode: MatchMode, percent: bool) ->
     return False
 
 
+def capped_list_matches(gold: Table, answer: Table, percent: bool) -> bool:
+    """A list the answer capped (and says so): every row shown is a distinct gold row."""
+    if not answer or len(answer) >= len(gold):
+        return False
+    width = len(answer[0])
+    candidates = [
+        [
+            k
+            for k in range(width)
+            if _contained([(r[k],) for r in answer], [(g[j],) for g in gold], percent)
+        ]
+        for j in range(len(gold[0]))
+    ]
+    if any(not c for c in candidates):
+        return False
+    return any(
+        _contained([tuple(row[k] for k in choice) for row in answer], gold, percent)
+        for choice in _mappings(candidates)
+    )
+
+
+_ADDITIVE = re.compile(r"^\s*SELECT\s+(?:count\(|coalesce\(sum\(|sum\()", re.IGNORECASE)
+
+
+def breakdown_of_total(question: Question, gold: Table, answer: Table) -> bool:
+    """A count or a sum answered with a breakdown whose parts add up to it.
+
+    "won revenue from healthcare companies" answered as the total plus a table by company is
+    the right number, not a different question; an average or a ratio cannot be summed.
+    """
+    if len(answer) < 2 or len(gold) != 1 or len(gold[0]) != 1:
+        return False
+    total = gold[0][0]
+    select_list = re.split(r"\bFROM\b", question.gold or "", maxsplit=1, flags=re.IGNORECASE)[0]
+    additive = bool(_ADDITIVE.match(select_list)) and "/" not in select_list
+    if not isinstance(total, float) or question.percent or not additive:
+        return False
+    for k in range(len(answer[0])):
+        column = [row[k] for row in answer]
+        if all(isinstance(v, float) or v is None for v in column):
+            numbers = [v for v in column if isinstance(v, float)]
+            if numbers and _close(total, sum(numbers)):
+                return True
+    return False
+
+
+def _contained(part: Table, whole: Table, percent: bool = False) -> bool:
+    """Each row of `part` matches a distinct row of `whole`."""
+    left = list(whole)
+    for row in part:
+        hit = next((i for i, w in enumerate(left) if _row_same(w, row, percent)), None)
+        if hit is None:
+            return False
+        left.pop(hit)
+    return True
+
+
 def _without_empty_groups(table: Table) -> Table:
     """A breakdown's groups that hold nothing (every number 0 or missing) carry no answer.
 
@@ -393,6 +454,12 @@ def judge(
     assert gold is not None
     if table_matches(gold, answer, question.match, question.percent):
         return outcome("correct")
+    if breakdown_of_total(question, gold, answer):
+        return outcome("correct", "a breakdown whose total is the gold value")
+    interpretation = payload.get("interpretation")
+    capped = isinstance(interpretation, dict) and bool(interpretation.get("truncated"))
+    if capped and question.match == "rows" and capped_list_matches(gold, answer, question.percent):
+        return outcome("correct", "a capped list of gold rows")
     return outcome(
         "silent_wrong",
         f"answer {str(payload.get('answer', ''))[:160]!r}; rows {answer[:4]}; gold {gold[:4]}",

@@ -83,6 +83,35 @@ def test_groups_that_hold_nothing_are_the_same_as_groups_left_out() -> None:
     assert not table_matches(gold, [*zero_filled, ("2026-04-01", 1.0)], "rows", percent=False)
 
 
+def test_a_list_said_to_be_capped_may_show_only_some_of_the_gold_rows() -> None:
+    from measure import Question
+
+    question = Question(id="x", q="list the deals we lost last week", gold="SELECT 1")
+    gold = [("deal a",), ("deal b",), ("deal c",)]
+    capped = '{"answer": "", "rows": [["deal b", 10], ["deal a", 20]], '
+    assert judge(question, 0, capped + '"interpretation": {"truncated": true}}', gold).verdict == (
+        "correct"
+    )
+    assert judge(question, 0, capped + '"interpretation": {"truncated": false}}', gold).verdict == (
+        "silent_wrong"
+    )
+    wrong = '{"answer": "", "rows": [["deal z", 1]], "interpretation": {"truncated": true}}'
+    assert judge(question, 0, wrong, gold).verdict == "silent_wrong"
+
+
+def test_a_count_or_sum_answered_as_parts_that_add_up_to_it_is_correct() -> None:
+    from measure import Question
+
+    total = Question(id="x", q="won revenue from healthcare", gold="SELECT coalesce(sum(x), 0)")
+    average = Question(id="y", q="average deal size in healthcare", gold="SELECT avg(x)")
+    ratio = Question(id="z", q="win rate", gold="SELECT count(*) FILTER (WHERE w) / count(*)")
+    parts = '{"answer": "", "rows": [["a", 60], ["b", 40]]}'
+    assert judge(total, 0, parts, [(100.0,)]).verdict == "correct"
+    assert judge(total, 0, parts, [(90.0,)]).verdict == "silent_wrong"
+    assert judge(average, 0, parts, [(100.0,)]).verdict == "silent_wrong"
+    assert judge(ratio, 0, parts, [(100.0,)]).verdict == "silent_wrong"
+
+
 def test_a_ratio_matches_as_a_fraction_or_a_percentage_only_when_it_is_one() -> None:
     assert table_matches([(0.25,)], [(25.0,)], "rows", percent=True)
     assert not table_matches([(0.25,)], [(25.0,)], "rows", percent=False)
@@ -93,6 +122,8 @@ def test_answers_spelled_for_people_are_read_back() -> None:
 
     assert normal("$1,234.50") == 1234.5
     assert normal("Mar 2026") == normal("2026-03-01T00:00:00+00:00") == "2026-03-01"
+    assert normal("Nov 16, 2026") == normal("2026-11-16") == "2026-11-16"
+    assert normal("$2.20M") == 2_200_000.0
     assert normal("#deals-desk") == normal("deals desk")
     assert normal("Hospital & Health Care") == normal("HOSPITAL_HEALTH_CARE")
 

@@ -7,7 +7,15 @@ from sophia_cli.core.db.status import cache_status, vectors_status, warehouse_st
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.sources import SCHEMAS
-from sophia_cli.store import embedded_postgres, embedded_redis, migrations, milvus, postgres, redis
+from sophia_cli.store import (
+    embedded_milvus,
+    embedded_postgres,
+    embedded_redis,
+    migrations,
+    milvus,
+    postgres,
+    redis,
+)
 from sophia_cli.store.reader_role import ROLE, ensure_reader_role
 
 
@@ -70,7 +78,10 @@ def init(settings: Settings, *, with_stores: bool = True) -> InitReport:
     redis_ok = check_redis(settings) if with_stores else None
     stores = [warehouse_status(settings, start_embedded=True)]
     if with_stores:
-        stores += [cache_status(settings, start_embedded=True), vectors_status(settings)]
+        stores += [
+            cache_status(settings, start_embedded=True),
+            vectors_status(settings, start_embedded=True),
+        ]
     return InitReport(
         applied=applied,
         already_applied=before,
@@ -81,7 +92,7 @@ def init(settings: Settings, *, with_stores: bool = True) -> InitReport:
 
 
 def stop(settings: Settings) -> StopReport:
-    """Stop the embedded PostgreSQL and Valkey servers (managed services are left alone)."""
+    """Stop the embedded PostgreSQL, Valkey and Milvus Lite servers (managed ones are left)."""
     stopped: list[StoreName] = []
     idle: list[StoreName] = []
     if embedded_postgres.stop(settings.home):
@@ -92,4 +103,8 @@ def stop(settings: Settings) -> StopReport:
         stopped.append("cache")
     else:
         idle.append("cache")
+    if embedded_milvus.stop(settings.home):
+        stopped.append("vectors")
+    else:
+        idle.append("vectors")
     return StopReport(stopped=stopped, not_running=idle)

@@ -6,7 +6,15 @@ from sophia_cli.core import urls
 from sophia_cli.core.db.models import DbStatus, MigrationSummary, StoreStatus
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
-from sophia_cli.store import embedded_postgres, embedded_redis, migrations, milvus, postgres, redis
+from sophia_cli.store import (
+    embedded_milvus,
+    embedded_postgres,
+    embedded_redis,
+    migrations,
+    milvus,
+    postgres,
+    redis,
+)
 
 QUICK_TIMEOUT_S = 3.0
 
@@ -115,11 +123,20 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
     )
 
 
-def vectors_status(settings: Settings) -> StoreStatus:
-    """Milvus status (Milvus Lite is a file; opening it is cheap)."""
+def vectors_status(settings: Settings, *, start_embedded: bool = False) -> StoreStatus:
+    """Milvus status; the embedded Milvus Lite server is only started when asked to."""
     embedded = milvus.is_embedded(settings)
-    backend = "Milvus Lite" if embedded else "Milvus"
+    backend = "Milvus Lite (embedded server)" if embedded else "Milvus"
     location = str(milvus.lite_path(settings.home)) if embedded else str(settings.milvus_uri)
+    if embedded and not start_embedded and not embedded_milvus.state(settings.home).running:
+        return StoreStatus(
+            store="vectors",
+            backend=backend,
+            embedded=True,
+            location=location,
+            reachable=False,
+            detail="stopped (started on first use)",
+        )
     try:
         client = milvus.client(settings, timeout_s=QUICK_TIMEOUT_S)
         version = client.get_server_version()
@@ -150,7 +167,8 @@ def vectors_status(settings: Settings) -> StoreStatus:
         location=location,
         reachable=True,
         version=str(version),
-        detail=f"collections: {', '.join(collections) or 'none'}",
+        detail=f"collections: {', '.join(collections) or 'none'}"
+        + (f"; server {milvus.resolve_uri(settings)}" if embedded else ""),
     )
 
 
