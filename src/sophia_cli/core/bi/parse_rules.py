@@ -92,10 +92,16 @@ class RulesParser:
         if not text:
             raise not_understood(self.layer, question, "the question is empty")
         time_range = None
+        comparison: compare.Comparison | None = None
         time_words: list[str] = []
         found = timephrases.find(text, cal)
         if found and self._inside_name(text, *found[1]):
             found = None  # "Q3 Website Relaunch" is a project, not a quarter
+        implied = compare.implied(text, found[0], found[1], cal) if found else None
+        if found and implied:
+            time_range, comparison, text = implied
+            time_words = ["this", found[0].phrase.split()[-1]]
+            found = None
         if found:
             time_range, (start, end) = found
             time_words = text[start:end].split()
@@ -103,7 +109,12 @@ class RulesParser:
         if search := SEARCH_QUESTION.match(text):
             topic = search["topic"] or search["t2"] or search["t3"]
             return SearchIntent(topic=topic.strip(), time_range=time_range)
-        time_range, comparison, text = compare.find(text, time_range, cal)
+        if not implied:
+            time_range, comparison, text = compare.find(text, time_range, cal)
+        if comparison is None and compare.MARKS & set(text.split()):
+            raise not_understood(self.layer, question, "a comparison needs two periods",
+                                 extra=["won revenue this quarter vs last quarter",
+                                        "deals won yoy"])  # fmt: skip
         words = Words(text.split(), [stem(w) for w in text.split()])
         listing = self._listing(words)
         limits = shapes.thresholds(words)
