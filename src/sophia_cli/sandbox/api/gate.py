@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Mapping
 
@@ -90,8 +91,9 @@ class GateMiddleware:
             if fault.kind == "429":
                 response.headers["Retry-After"] = str(fault.retry_after)
             return response
-        wait = self.sandbox.limiter.acquire(buckets_for(api, path), started)
-        if wait is not None:
+        exact = self.sandbox.limiter.acquire_exact(buckets_for(api, path), started)
+        if exact is not None:
+            wait = self.sandbox.slack_seconds(exact) if api == "slack" else max(1, math.ceil(exact))
             response = self.responders[api]("429", wait)
             response.headers["Retry-After"] = str(wait)
             return response
