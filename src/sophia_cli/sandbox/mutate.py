@@ -316,7 +316,7 @@ THREAD_CHANGES = ("edit_reply", "delete_reply", "delete_parent")
 
 
 def change_thread(ds: Dataset, now: datetime, kind: str) -> dict[str, Any]:
-    """Edit or delete a reply, or delete a thread's parent, in a thread of the last 10 days.
+    """Edit or delete a reply, or delete a thread's parent, in a thread active in 14 days.
 
     Editing or deleting an older reply leaves the parent's `latest_reply` where it was, which
     is what a sync that only watches parents misses.
@@ -330,11 +330,11 @@ def change_thread(ds: Dataset, now: datetime, kind: str) -> dict[str, Any]:
         if ch["is_member"] and not ch["is_archived"]
         for ts, replies in slack.replies[c].items()
         if len(replies) >= 2
-        and ts_moment(ts) > ds.anchor - timedelta(days=10)
+        and ts_moment(replies[-1]["ts"]) > ds.anchor - timedelta(days=14)
         and slack.messages[c][ts].get("subtype") != data_slack.TOMBSTONE
     )
     if not threads:
-        raise ValueError("no recent thread with two replies to change")
+        raise ValueError("no thread with two replies active in the last 14 days")
     ds.mutations += 1
     channel, thread_ts = threads[ds.mutations % len(threads)]
     first = slack.replies[channel][thread_ts][0]  # never the latest: the parent stays put

@@ -94,11 +94,16 @@ class Pass:
 
 @dataclass
 class ChannelState:
-    """A channel's bookmark: read up to `done`, swept up to `swept`, and a pass under way."""
+    """A channel's bookmark: read up to `done`, swept up to `swept`, and passes under way.
+
+    `reading` is the pass over new messages, `sweeping` the look-back sweep; each resumes
+    where it stopped, and neither holds the other back.
+    """
 
     done: str | None = None
     swept: str | None = None
-    current: Pass | None = None
+    reading: Pass | None = None
+    sweeping: Pass | None = None
 
     @classmethod
     def load(cls, raw: Any) -> ChannelState:
@@ -106,19 +111,28 @@ class ChannelState:
             return cls(done=stamp(float(raw)), swept=stamp(float(raw)))
         if not isinstance(raw, dict):
             return cls()
-        current = raw.get("current")
-        return cls(
-            done=raw.get("done"),
-            swept=raw.get("swept"),
-            current=Pass(**current) if isinstance(current, dict) else None,
-        )
+        passes = {
+            name: Pass(**raw[name]) if isinstance(raw.get(name), dict) else None
+            for name in ("reading", "sweeping")
+        }
+        return cls(done=raw.get("done"), swept=raw.get("swept"), **passes)
 
     def dump(self) -> dict[str, Any]:
         return {
             "done": self.done,
             "swept": self.swept,
-            "current": asdict(self.current) if self.current else None,
+            "reading": asdict(self.reading) if self.reading else None,
+            "sweeping": asdict(self.sweeping) if self.sweeping else None,
         }
+
+    def under_way(self, sweep: bool) -> Pass | None:
+        return self.sweeping if sweep else self.reading
+
+    def set(self, sweep: bool, current: Pass | None) -> None:
+        if sweep:
+            self.sweeping = current
+        else:
+            self.reading = current
 
 
 def stamp(epoch: float) -> str:
@@ -240,20 +254,30 @@ async def _thread_pages(
             yield Page(rows=[(MESSAGES, waiting)])
         waiting = rows
     finish = _prune_replies(channel, parent["ts"], seen)
-    yield Page(rows=[(MESSAGES, (waiting or []) + [parent])], finish=finish)
+    if not parent["deleted"]:
+        yield Page(rows=[(MESSAGES, (waiting or []) + [parent])], finish=finish)
+        return
+    # A deleted parent's tombstone is stored after its replies, counted as a deletion.
+    yield Page(rows=[(MESSAGES, waiting or [])], finish=finish)
+    yield Page(rows=[(MESSAGES, [parent])], deletes=True)
 
 
 @dataclass
 class ChannelRun:
-    """One channel's work in this run, and how far it got (for the progress estimate)."""
+    """One channel's work in one phase of this run, and how far it got (for the estimate)."""
 
     channel: str
     created: float
     state: ChannelState
+    sweep: bool
+
+    @property
+    def current(self) -> Pass | None:
+        return self.state.under_way(self.sweep)
 
     def fraction(self) -> float:
         """The share of the current pass's ts range already read (1.0 with none)."""
-        current = self.state.current
+        current = self.current
         if current is None:
             return 1.0
         start = max(float(current.oldest), self.created)
@@ -267,7 +291,7 @@ async def _read_pass(
     ctx: StreamContext, client: SlackClient, run: ChannelRun
 ) -> AsyncIterator[tuple[Page, bool]]:
     """Pages of the channel's current pass; the flag is True on a page that moved the bookmark."""
-    current = run.state.current
+    current = run.current
     assert current is not None
     params = {"channel": run.channel, "oldest": current.oldest, "latest": current.low}
     limit = client.regime.page_limit
@@ -289,7 +313,11 @@ async def _read_pass(
         upper = lowest
         current.low = current.oldest if last else lowest
         keep = [r for r in rows if r not in threads]
-        yield Page(rows=[(MESSAGES, keep)], finish=finish), True
+        gone = [r for r in keep if r["deleted"]]
+        if gone:
+            yield Page(rows=[(MESSAGES, gone)], deletes=True), False
+        live = [r for r in keep if not r["deleted"]]
+        yield Page(rows=[(MESSAGES, live)], finish=finish), True
 
 
 def _sweep_due(ctx: StreamContext, state: ChannelState, now: float) -> bool:
@@ -298,49 +326,69 @@ def _sweep_due(ctx: StreamContext, state: ChannelState, now: float) -> bool:
     return now - float(state.swept) >= ctx.settings.slack_sweep_hours * 3600
 
 
-def _next_pass(ctx: StreamContext, state: ChannelState, now: float, swept: bool) -> Pass | None:
-    """The pass to run next on this channel, or None when it is up to date."""
+def _next_pass(ctx: StreamContext, state: ChannelState, now: float, sweep: bool) -> Pass | None:
+    """The next pass of this phase on this channel (new messages, or the sweep), if any."""
     target = stamp(now)
-    if state.done is None:
-        # The first read of a channel sees everything, like a sweep.
-        oldest = stamp(from_day(ctx.since)) if ctx.since else stamp(0.0)
-        return Pass(oldest, target, target, sweep=True, full=ctx.full)
-    if float(state.done) < now:
-        return Pass(state.done, target, target)
-    if not swept and _sweep_due(ctx, state, now):
-        back = timedelta(days=ctx.settings.slack_lookback_days).total_seconds()
-        since = from_day(ctx.since) if ctx.since else now - back
-        oldest = stamp(max(0.0, since))
-        return Pass(oldest, state.done, state.done, sweep=True)
-    return None
+    if not sweep:
+        if state.done is None:
+            oldest = stamp(from_day(ctx.since)) if ctx.since else stamp(0.0)
+            return Pass(oldest, target, target, full=ctx.full)
+        return Pass(state.done, target, target) if float(state.done) < now else None
+    if state.done is None or not _sweep_due(ctx, state, now):
+        return None
+    back = timedelta(days=ctx.settings.slack_lookback_days).total_seconds()
+    since = from_day(ctx.since) if ctx.since else now - back
+    return Pass(stamp(max(0.0, since)), state.done, state.done, sweep=True)
+
+
+def _complete(state: ChannelState, current: Pass) -> None:
+    """Move the bookmarks past a finished pass (a read from the start counts as a sweep)."""
+    state.set(current.sweep, None)
+    if not current.sweep:
+        state.done = max(state.done or current.target, current.target, key=float)
+    if current.sweep or float(current.oldest) == 0:
+        state.swept = current.target
 
 
 async def _channel_pages(
     ctx: StreamContext, client: SlackClient, run: ChannelRun, now: float
 ) -> AsyncIterator[tuple[Page, bool]]:
-    """Every pass this channel needs in this run: the one under way, new messages, a sweep."""
-    swept = False
-    while True:
-        if run.state.current is None:
-            run.state.current = _next_pass(ctx, run.state, now, swept)
-            if run.state.current is None:
-                return
-        current = run.state.current
-        async for page, moved in _read_pass(ctx, client, run):
-            if moved and current.low == current.oldest:  # the pass is complete
-                run.state.done = max(run.state.done or current.target, current.target, key=float)
-                if current.sweep:
-                    run.state.swept, swept = current.target, True
-                run.state.current = None
-            yield page, moved
-        if run.state.current is current:  # an empty window yields no page at all
-            run.state.current = None
-            run.state.done = max(run.state.done or current.target, current.target, key=float)
-            if current.sweep:
-                run.state.swept, swept = current.target, True
+    """This phase's work on one channel: the pass under way, else the phase's next pass."""
+    current = run.current or _next_pass(ctx, run.state, now, run.sweep)
+    if current is None:
+        return
+    run.state.set(run.sweep, current)
+    async for page, moved in _read_pass(ctx, client, run):
+        if moved and current.low == current.oldest:
+            _complete(run.state, current)
+        yield page, moved
+    if run.current is current:  # defensive: a pass always ends on its last page
+        _complete(run.state, current)
+
+
+def _stalest_first(
+    channels: list[tuple[Any, ...]], states: dict[str, ChannelState], sweep: bool
+) -> list[tuple[Any, ...]]:
+    """Passes under way first, then the channels read (or swept) longest ago.
+
+    A run that stops at --max-duration then starts where the last one stopped: in id order,
+    the first channels would be re-checked every run and the last ones never reached.
+    """
+
+    def key(channel: tuple[Any, ...]) -> tuple[int, float]:
+        state = states[channel[0]]
+        mark = state.swept if sweep else state.done
+        return (0 if state.under_way(sweep) else 1, float(mark or 0))
+
+    return sorted(channels, key=key)
 
 
 async def fetch_messages(ctx: StreamContext) -> AsyncIterator[Page]:
+    """New messages of every channel first, then the sweeps that are due.
+
+    In that order, a long backfill or sweep never holds back new messages of other
+    channels, and a time-boxed run spends its time on what is freshest.
+    """
     client: SlackClient = ctx.client
     saved = dict((ctx.state or {}).get("channels") or {})
     states = {cid: ChannelState.load(raw) for cid, raw in saved.items()}
@@ -352,18 +400,25 @@ async def fetch_messages(ctx: StreamContext) -> AsyncIterator[Page]:
     for channel, name, is_member, _ in channels:
         if not is_member:
             ctx.notes.append(f"#{name} ({channel}): the bot is not a member; not read")
-    for position, (channel, name, _, created_at) in enumerate(readable):
+    for channel, *_ in readable:
+        states.setdefault(channel, ChannelState())
+    steps = [(sweep, c) for sweep in (False, True) for c in _stalest_first(readable, states, sweep)]
+    unreadable: set[str] = set()
+    for position, (sweep, (channel, name, _, created_at)) in enumerate(steps):
+        if channel in unreadable:
+            continue
         state = states.setdefault(channel, ChannelState())
         created = created_at.timestamp() if created_at else 0.0
-        run = ChannelRun(channel, created, state)
+        run = ChannelRun(channel, created, state, sweep)
         try:
             async for page, moved in _channel_pages(ctx, client, run, now):
                 if moved:
                     page.state = {"channels": {cid: s.dump() for cid, s in states.items()}}
-                page.progress = (position + run.fraction()) / len(readable)
+                page.progress = (position + run.fraction()) / len(steps)
                 yield page
         except ChannelUnreadable as exc:
-            state.current = None
+            state.set(sweep, None)
+            unreadable.add(channel)
             ctx.notes.append(f"#{name} ({channel}): {exc.message}; not read")
     note = client.regime.note()
     if note and note not in ctx.notes:
