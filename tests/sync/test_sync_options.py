@@ -29,9 +29,9 @@ def test_full_rereads_rows_the_bookmark_had_passed(sandbox, synced, stores_env):
         url, "DELETE FROM slack.messages WHERE thread_ts IS NOT NULL AND thread_ts <> ts"
     )
     no_sweep = {"SLACK_SWEEP_HOURS": "24"}  # a sweep would re-read recent threads too
-    assert synced(sandbox, ["hubspot", "slack"], env=no_sweep).totals()["inserted"] == 0
+    assert synced(sandbox, ["hubspot", "slack"], env=no_sweep).totals["inserted"] == 0
     report = synced(sandbox, ["hubspot", "slack"], full=True)
-    assert report.totals()["inserted"] == lost
+    assert report.totals["inserted"] == lost
     assert mismatches(url, sandbox, ("hubspot.deals", "slack.messages")) == {}
 
 

@@ -68,6 +68,20 @@ def serve(
             help="Seconds one Slack rate-limit minute lasts here (compress time; exported).",
         ),
     ] = 60.0,
+    churn_per_page: Annotated[
+        int,
+        typer.Option(
+            "--churn-per-page",
+            help="HubSpot records modified after every search page served (changes mid-sync).",
+        ),
+    ] = 0,
+    hubspot_index_lag: Annotated[
+        float,
+        typer.Option(
+            "--hubspot-index-lag",
+            help="Seconds (at most) before a HubSpot write shows in search, drawn per write.",
+        ),
+    ] = 0.0,
     json_output: JsonOption = False,
 ) -> None:
     """Serve the fake APIs until Ctrl-C; stdout first gets the `export` lines to sync against it.
@@ -90,6 +104,14 @@ def serve(
     if not 0 < scale <= MAX_SCALE:  # checked before any export line is printed
         raise UsageError(f"--scale must be above 0 and at most {MAX_SCALE:g}")
     pinned = _parse_day(today)
+    from sophia_cli.sandbox.adversity import Adversities
+
+    if churn_per_page < 0 or hubspot_index_lag < 0:
+        raise UsageError(
+            "--churn-per-page and --hubspot-index-lag cannot be negative",
+            hint="Pass 0 (off) or a positive number.",
+        )
+    adversities = Adversities(churn_per_page, hubspot_index_lag)
     sandbox = Sandbox(
         seed=seed,
         scale=scale,
@@ -98,6 +120,7 @@ def serve(
         rate_limits=rate_limits,  # type: ignore[arg-type]  # checked above
         slack_regime=slack_regime,  # type: ignore[arg-type]  # checked above
         slack_minute_s=slack_minute_s,
+        adversities=adversities,
     )
     try:
         handle = SandboxHandle(sandbox, port)

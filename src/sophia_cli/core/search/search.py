@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field
 
 from sophia_cli.core.errors import InputError, ServiceUnavailableError
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
+from sophia_cli.core.sync.sources import people_sql
 from sophia_cli.store import milvus
 
-SOURCES = ("slack", "gong", "asana")
 SNIPPET_CHARS = 180
 _FIELDS = ["id", "source", "kind", "author", "ts", "url", "text"]
 
@@ -119,13 +120,7 @@ def search(
     return results
 
 
-_NAMES_SQL = """
-SELECT id, coalesce(nullif(real_name, ''), name) FROM slack.users WHERE id = ANY(%(ids)s)
-UNION ALL SELECT gid, name FROM asana.users WHERE gid = ANY(%(ids)s)
-UNION ALL SELECT DISTINCT speaker_id, name FROM gong.call_participants
-          WHERE speaker_id = ANY(%(ids)s) AND name IS NOT NULL
-UNION ALL SELECT id, concat_ws(' ', first_name, last_name) FROM gong.users WHERE id = ANY(%(ids)s)
-"""
+_NAMES_SQL = people_sql()
 
 
 def _name_authors(settings: Settings, hits: list[SearchHit]) -> None:

@@ -43,6 +43,11 @@ def _select(names: list[str] | None) -> tuple[list[Connector], bool]:
     return [registry.get(name) for name in dict.fromkeys(names)], True
 
 
+def new_run_id() -> str:
+    """A short id naming one sync run on every face (report, API job, sync_runs rows)."""
+    return uuid.uuid4().hex[:12]
+
+
 def _missing_token(settings: Settings, connector: Connector) -> list[str]:
     return [v for v in connector.token_variables if settings.secret_value(v.lower()) is None]
 
@@ -78,11 +83,13 @@ def run_sync(
     sweep: bool = False,
     max_duration: str | None = None,
     progress: Callable[[StreamResult], None] | None = None,
+    run_id: str | None = None,
 ) -> SyncReport:
     """Sync the named sources (all when None) concurrently; one result per source.
 
     Sources whose token is unset are skipped in development when not named, and fail when
     named or in production. A source another process is syncing reports already_running.
+    `run_id` is the caller's id for this run (the API's job id), recorded in sync_runs.
     """
     if full and since is not None:
         raise UsageError("--full and --since cannot be combined", hint="Pick one of them.")
@@ -90,7 +97,7 @@ def run_sync(
     connectors, named = _select(sources)
     started = datetime.now(UTC)
     options = RunOptions(
-        run_id=uuid.uuid4().hex[:12],
+        run_id=run_id or new_run_id(),
         run_start=started,
         full=full,
         since=since,

@@ -81,6 +81,10 @@ class StreamContext:
     conn: Conn
     notes: list[str] = field(default_factory=list)
     sweep: bool = False
+    # The rows the parent stream (sources.StreamDecl.parent) loaded in this run, in memory,
+    # so a dry run counts children right; None when the parent did not complete (the child
+    # then falls back on what the warehouse holds and must not conclude anything is gone).
+    parents: list[Row] | None = None
 
     async def fetch_all(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read from the warehouse (outside the page transactions)."""

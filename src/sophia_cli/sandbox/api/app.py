@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
+from sophia_cli.sandbox.adversity import Adversities
 from sophia_cli.sandbox.api import asana_api, control_api, gong_api, hubspot_api, slack_api
 from sophia_cli.sandbox.api.gate import PREFIXES, GateMiddleware
 from sophia_cli.sandbox.dataset import Scenario
@@ -73,6 +74,8 @@ def sandbox_env(sb: Sandbox, base_url: str) -> dict[str, str]:
         "GONG_ACCESS_KEY_SECRET": sb.tokens.gong_secret,
         "SOPHIA_SANDBOX_URL": base_url,
         **pacing,
+        # The fake's own index lag, so a sync against it waits for exactly that long.
+        "HUBSPOT_INDEX_LAG_S": f"{sb.adversities.hubspot_index_lag_s:g}",
     }
 
 
@@ -156,6 +159,14 @@ class SandboxHandle:
         """Apply one mutation."""
         return self.sandbox.mutate()
 
+    def touch(self, kind: str, count: int) -> list[str]:
+        """Modify `count` live HubSpot records of `kind` now."""
+        return self.sandbox.touch(kind, count)
+
+    def calm(self) -> None:
+        """Turn every adversity off (nothing changes under the next sync)."""
+        self.sandbox.adversities = Adversities()
+
     def late_reply(self, age_hours: float = 24.0) -> dict[str, Any]:
         """Add a reply to an old thread."""
         return self.sandbox.late_reply(age_hours)
@@ -186,6 +197,7 @@ def start_sandbox(
     gong_page_size: int = 100,
     slack_regime: SlackRegime = "internal",
     slack_minute_s: float = SLACK_MINUTE_S,
+    adversities: Adversities | None = None,
 ) -> SandboxHandle:
     """Build the dataset and serve it in a background thread; use as a context manager."""
     sandbox = Sandbox(
@@ -197,5 +209,6 @@ def start_sandbox(
         gong_page_size=gong_page_size,
         slack_regime=slack_regime,
         slack_minute_s=slack_minute_s,
+        adversities=adversities,
     )
     return SandboxHandle(sandbox, port).start()
