@@ -146,3 +146,8 @@ def test_vs_last_quarter_alone_compares_this_quarter_with_it(
 def test_vs_with_a_single_period_is_refused_not_dropped(settings: Settings) -> None:
     with pytest.raises(NotUnderstoodError):
         ask(settings, "won revenue vs Q2", AS_OF, use_cache=False)
+
+
+def test_an_amount_before_a_verb_filters_rows_not_groups(settings: Settings, rows_of: Any) -> None:
+    want = rows_of(f"SELECT count(*) {DEALS} AND is_closed AND NOT is_won AND amount > 50000")
+    assert same_rows(ask(settings, "deals over 50k lost", AS_OF, use_cache=False).rows, want)

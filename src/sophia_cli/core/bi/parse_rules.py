@@ -386,6 +386,8 @@ class RulesParser:
                 words.take(limit.after, limit.after + 1, "threshold")
                 continue
             for phrase, name in sorted(self.metric_phrases, key=lambda p: -len(p[0])):
+                if limit.money and self.layer.metrics[name].format != "currency":
+                    continue  # "over 50k lost": the amount of each lost deal
                 end = limit.after + len(phrase)
                 if tuple(words.stems[limit.after : end]) == phrase and words.free(limit.after, end):
                     words.take(limit.after, end, "threshold")
