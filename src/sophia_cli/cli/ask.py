@@ -7,10 +7,9 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from sophia_cli.cli import completion, output
-from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 from sophia_cli.core.sync.sources import SEARCHABLE, spoken
