@@ -151,3 +151,10 @@ def test_vs_with_a_single_period_is_refused_not_dropped(settings: Settings) -> N
 def test_an_amount_before_a_verb_filters_rows_not_groups(settings: Settings, rows_of: Any) -> None:
     want = rows_of(f"SELECT count(*) {DEALS} AND is_closed AND NOT is_won AND amount > 50000")
     assert same_rows(ask(settings, "deals over 50k lost", AS_OF, use_cache=False).rows, want)
+
+
+def test_the_biggest_deal_is_a_row_ranked_by_amount(settings: Settings, rows_of: Any) -> None:
+    want = rows_of(f"SELECT d.name, amount {DEALS} AND is_won ORDER BY amount DESC LIMIT 1")
+    answer = ask(settings, "what was the biggest deal we won", AS_OF, use_cache=False)
+    assert [answer.rows[0][0]] == [want[0][0]]
+    assert "highest amount" in answer.answer

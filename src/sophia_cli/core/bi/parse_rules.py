@@ -158,7 +158,10 @@ class RulesParser:
             raise not_understood(
                 self.layer, question, "a share needs a part, e.g. 'share of won revenue from Acme'"
             )
-        if order_desc is not None and not dims and grain is None:
+        ranked_rows = self._ranked_rows(words, model, order_desc, dims, grain)
+        if ranked_rows is not None:
+            listing, limit = True, limit or 5  # "the biggest deal we won": the row itself
+        if order_desc is not None and not dims and grain is None and ranked_rows is None:
             label = self.layer.metrics[metrics[0]].label
             raise not_understood(
                 self.layer,
@@ -172,6 +175,7 @@ class RulesParser:
             order=Order(by=metrics[0], desc=order_desc) if order_desc is not None else None,
             limit=limit, time_by=time_by, keep_unassigned=keep_unassigned, missing=missing,
             measure_filters=measured, metric_filters=kept, share=share, list_rows=listing,
+            list_order=ranked_rows,
             compare_to=comparison.previous if comparison else None,
             words={**({"time": time_words} if time_words else {}),
                    **({"compare": comparison.words} if comparison else {}), **words.by_part()},
@@ -371,6 +375,17 @@ class RulesParser:
                 words.take(i, i + 1, "list")
                 return True
         return False
+
+    def _ranked_rows(self, words: Words, model: str, desc: bool | None, dims: list[str],
+                     grain: str | None) -> str | None:  # fmt: skip
+        """The measure to rank rows by when a ranking names records, not groups ("the
+        biggest deal we won", "top 5 open deals"): the model's noun is asked, nothing groups."""
+        spec = self.layer.models[model]
+        if desc is None or dims or grain or not spec.list_columns or len(spec.measures) != 1:
+            return None
+        if not any(stem(w) in self.nouns[model] for w in words.raw):
+            return None
+        return next(iter(spec.measures))
 
     def _person(self, model: str) -> list[str]:
         return [d for d, spec in self.layer.models[model].dimensions.items() if spec.person]
