@@ -158,3 +158,15 @@ def test_the_biggest_deal_is_a_row_ranked_by_amount(settings: Settings, rows_of:
     answer = ask(settings, "what was the biggest deal we won", AS_OF, use_cache=False)
     assert [answer.rows[0][0]] == [want[0][0]]
     assert "highest amount" in answer.answer
+
+
+def test_the_busiest_channel_ranks_channels_by_messages(settings: Settings, rows_of: Any) -> None:
+    want = rows_of("SELECT ch.name, count(*) AS v FROM slack.messages m JOIN slack.channels ch "
+                   "ON ch.id = m.channel_id WHERE NOT m.deleted GROUP BY 1 "
+                   "ORDER BY v DESC, 1 LIMIT 1")  # fmt: skip
+    assert same_rows(ask(settings, "busiest channel", AS_OF, use_cache=False).rows, want)
+
+
+def test_busiest_with_a_dimension_of_several_models_is_refused(settings: Settings) -> None:
+    with pytest.raises(NotUnderstoodError):
+        ask(settings, "quietest rep", AS_OF, use_cache=False)

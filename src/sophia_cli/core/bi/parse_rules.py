@@ -26,6 +26,7 @@ from sophia_cli.core.bi.structured import (
 from sophia_cli.core.bi.suggest import not_understood
 from sophia_cli.core.bi.values import ValueIndex, normalise
 from sophia_cli.core.bi.vocabulary import (
+    ACTIVITY_RANKS,
     GRAIN_WORDS,
     GRAINS,
     GROUP_LEADS,
@@ -131,9 +132,10 @@ class RulesParser:
         try:
             metrics = self._metrics(words, question)
         except NotUnderstoodError:
-            if not kept:
+            busiest = self._activity(words, order_desc, dims) if not kept else None
+            if not kept and busiest is None:
                 raise
-            metrics = [kept[0].metric]  # "companies with more than 10 deals"
+            metrics = [busiest or kept[0].metric]  # "companies with more than 10 deals"
         model = self.layer.metrics[metrics[0]].model
         filters = self._filters(words, matches, model, metrics[0], question)
         missing = self._missing(words, model)
@@ -386,6 +388,19 @@ class RulesParser:
         if not any(stem(w) in self.nouns[model] for w in words.raw):
             return None
         return next(iter(spec.measures))
+
+    def _activity(self, words: Words, ranked: bool | None, dims: list[str]) -> str | None:
+        """ "the busiest channel": the activity count of the one model the named dimension or
+        noun belongs to, or None."""
+        if ranked is None or not any(w in ACTIVITY_RANKS for w in words.raw):
+            return None
+        named = {d[0] for i in range(len(words.raw)) if (d := self._dimension_at(words, i))}
+        named |= set(dims)
+        models = [name for name, m in self.layer.models.items() if m.activity and (
+            any(dim in m.dimensions for dim in named)
+            or any(stem(w) in self.nouns[name] for w in words.raw))]  # fmt: skip
+        owning = [m for m in models if all(d in self.layer.models[m].dimensions for d in named)]
+        return self.layer.models[owning[0]].activity if len(owning) == 1 else None
 
     def _person(self, model: str) -> list[str]:
         return [d for d, spec in self.layer.models[model].dimensions.items() if spec.person]

@@ -81,6 +81,8 @@ class Model(BaseModel):
     list_columns: dict[str, ListColumn] = Field(default_factory=dict)
     # Words that name this model's rows ("deal", "task"): they add nothing to a metric of it.
     nouns: list[str] = Field(default_factory=list)
+    # The count "busiest"/"quietest" ranks by ("the busiest channel": messages).
+    activity: str | None = None
 
 
 class Metric(BaseModel):
