@@ -149,6 +149,11 @@ class RulesParser:
         measured = self._measure_filters(words, limits, model, question)
         self._agreeing_words(words, model, metrics)
         time_by = self._time_by(words, model, metrics[0], question)
+        if refined := self._refined(words, model, metrics):
+            # "deals created last month that are still open": open deals, by creation date
+            own = self.layer.time_of(metrics[0], time_by)[0]
+            dated = [k for k, t in self.layer.models[model].times.items() if t.column == own]
+            metrics, time_by = [refined], dated[0] if dated else time_by
         self._refuse_leftovers(words, question, metrics)
         if listing and (dims or grain or order_desc is not None or comparison or share):
             listing = False  # "list open deals by owner" is a breakdown
@@ -401,6 +406,28 @@ class RulesParser:
             or any(stem(w) in self.nouns[name] for w in words.raw))]  # fmt: skip
         owning = [m for m in models if all(d in self.layer.models[m].dimensions for d in named)]
         return self.layer.models[owning[0]].activity if len(owning) == 1 else None
+
+    def _refined(self, words: Words, model: str, metrics: list[str]) -> str | None:
+        """The one sibling of an unconditioned count that a leftover adjective names ("open",
+        "overdue"), or None; the adjective's word is taken."""
+        first = self.layer.metrics[metrics[0]]
+        if len(metrics) > 1 or first.where:
+            return None
+        for i, word in enumerate(words.stems):
+            # Adjectives only: "closed"/"won" also date the rows ("created and closed last
+            # month" names two dates), so a verb never refines silently.
+            if words.used[i] or word in STOPWORDS or word.endswith("ed") or word in ("won", "lost"):
+                continue
+            siblings = [
+                name for name, m in self.layer.metrics.items()
+                if m.model == model and m.expr == first.expr and m.where
+                and any(s.split() == [words.raw[i], *n.split()] for s in m.synonyms
+                        for n in self.layer.models[model].nouns)
+            ]  # fmt: skip
+            if len(siblings) == 1:
+                words.take(i, i + 1, "metric")
+                return siblings[0]
+        return None
 
     def _person(self, model: str) -> list[str]:
         return [d for d, spec in self.layer.models[model].dimensions.items() if spec.person]
