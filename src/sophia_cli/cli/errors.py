@@ -25,8 +25,10 @@ def explained(exc: BaseException) -> SophiaError:
     found = explain(exc)
     if found is not None:
         return found
+    from sophia_cli.core.errortracking import scrub_message
+
     return SophiaError(
-        f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+        scrub_message(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]),
         hint="Run again with --debug to see the traceback, and report it.",
     )
 

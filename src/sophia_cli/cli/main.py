@@ -31,7 +31,7 @@ from sophia_cli.cli import (
 from sophia_cli.cli import help as help_text
 from sophia_cli.cli.errors import explained, flush, render_error
 from sophia_cli.cli.state import AppState
-from sophia_cli.core.errors import ExitCode, UsageError
+from sophia_cli.core.errors import ExitCode, SophiaError, UsageError
 
 app = typer.Typer(
     name="sophia",
@@ -174,10 +174,18 @@ def run(args: Sequence[str]) -> int:
         if debug:
             raise
         error = explained(exc)
+        if type(error) is SophiaError:  # nothing explains it: a bug worth tracking
+            from sophia_cli.core import errortracking
+
+            errortracking.capture(exc, command=" ".join(args[:2]))
         render_error(error, as_json=as_json)
         return int(error.exit_code)
     finally:
         flush()
+        if "sentry_sdk" in sys.modules:
+            from sophia_cli.core import errortracking
+
+            errortracking.flush()
     return result if isinstance(result, int) else ExitCode.OK
 
 

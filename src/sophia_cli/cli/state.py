@@ -60,6 +60,10 @@ class AppState:
             logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
 
             self._settings = load_layered_settings(self.project_dir(), extra_file=self.env_file)
+            if self._settings.sentry_dsn is not None:
+                from sophia_cli.core import errortracking
+
+                errortracking.init(self._settings, "cli")
         return self._settings
 
 
