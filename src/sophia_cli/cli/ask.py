@@ -10,7 +10,7 @@ import typer
 
 from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption, escape
-from sophia_cli.cli.state import listing_json, settings
+from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 from sophia_cli.core.sync.sources import SEARCHABLE, spoken
 
