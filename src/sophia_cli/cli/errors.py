@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rich.markup import escape
-
-from sophia_cli.cli.output import emit_json, stderr
+from sophia_cli.cli.output import emit_json, escape, stderr
 from sophia_cli.core.errors import SophiaError
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -87,6 +86,7 @@ def root(
 _CONFIG = "Configuration and migration"
 _DATA = "Data and questions"
 _OPS = "Operations"
+help_text.PANEL_ORDER[:] = [_CONFIG, _DATA, _OPS]
 
 app.add_typer(env.app, name="env", rich_help_panel=_CONFIG)
 app.add_typer(secrets.app, name="secrets", rich_help_panel=_CONFIG)
@@ -145,9 +145,6 @@ def _usage_body(exc: typer.TyperException) -> UsageError:
 def run(args: Sequence[str]) -> int:
     """Run the app on `args` and return the exit code; all error handling lives here."""
     args = hoist_global_options(args)
-    # The pool's own retries would print one warning per attempt; the failure they end in
-    # reaches the user once, as our error line.
-    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     output.choose(None)  # a previous in-process run's --format does not carry over
     as_json = "--json" in args
     debug = "--debug" in args
