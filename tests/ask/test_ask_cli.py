@@ -70,7 +70,10 @@ def test_questions_outside_the_layer_are_refused_not_guessed(
 def test_human_output_has_sentence_interpretation_table_chart_and_freshness(
     sophia, company_env: dict[str, str]
 ) -> None:  # type: ignore[no-untyped-def]
-    result = sophia("ask", "won revenue by month this year", "--as-of", "2026-07-15", "--sql")
+    result = sophia(
+        "ask", "won revenue by month this year", "--as-of", "2026-07-15", "--sql",
+        "--format", "table",  # what a terminal shows (piped, stdout carries the rows alone)
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Won revenue this year (2026-01-01 to 2026-12-31, by close date)")
@@ -82,7 +85,10 @@ def test_human_output_has_sentence_interpretation_table_chart_and_freshness(
 
 
 def test_no_chart_leaves_the_chart_out(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    result = sophia("ask", "won revenue by month this year", "--as-of", "2026-07-15", "--no-chart")
+    result = sophia(
+        "ask", "won revenue by month this year", "--as-of", "2026-07-15", "--no-chart",
+        "--format", "table",
+    )  # fmt: skip
     assert result.exit_code == 0
     assert "│█" not in result.stdout
 

@@ -23,6 +23,7 @@ import relevance  # noqa: E402
 
 from sophia_cli.core.setting_specs import setting_specs  # noqa: E402
 from sophia_cli.core.settings import load_settings  # noqa: E402
+from sophia_cli.store import embedded_milvus  # noqa: E402
 from sophia_cli.store.databases import create_database, drop_database  # noqa: E402
 
 SEED = 7
@@ -60,6 +61,7 @@ def demo(
     assert report.sync.ok
     yield env
     drop_database(pg_admin_url, url)
+    embedded_milvus.stop(Path(env["SOPHIA_HOME"]))
 
 
 @pytest.fixture(scope="module")
