@@ -48,7 +48,21 @@ def demo(
     dataset = measure.load_dataset(measure.DEFAULT_FILE)
     measure.sync_demo(dataset, url, redis_url, Path(env["SOPHIA_HOME"]))
     yield env
+    _stop_embedded_servers(env)
     drop_database(pg_admin_url, url)
+
+
+def _stop_embedded_servers(env: dict[str, str]) -> None:
+    """`sophia db stop` in the demo's home: its Milvus Lite server outlives this process."""
+    import contextlib
+    import io
+
+    from sophia_cli.cli.main import run
+
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(io.StringIO()):
+        for name, value in env.items():
+            mp.setenv(name, value)
+        run(["db", "stop"])
 
 
 @pytest.fixture(scope="module")
