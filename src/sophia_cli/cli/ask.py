@@ -141,8 +141,11 @@ def ask_command(
     Slack messages, active users, calls, call minutes…), breakdowns ("by owner", "by month"),
     filters by real names ("for Acme Corp", "in #sales", "owned by Dana"), rankings ("top 5")
     and time phrases ("last quarter", "Q3 2025", "past 30 days", "since January", "YTD") come
-    from the semantic layer (README "ask"; extend it with SOPHIA_SEMANTIC_FILE). Questions
-    outside it exit 3 with the nearest answerable questions.
+    from the semantic layer (README "ask"; extend it with SOPHIA_SEMANTIC_FILE). So do
+    comparisons ("vs last quarter", "YoY"), thresholds ("deals over 50k"), exclusions, shares
+    and lists ("list the deals we lost last week"). A word that cannot be placed makes it
+    refuse: questions outside the layer exit 3 with the nearest answerable questions.
+    `sophia ask --list` shows what can be asked.
 
     Example: sophia ask "won revenue by owner last quarter" --as-of 2026-07-15
     """

@@ -83,10 +83,18 @@ class ValueIndex:
         if len(phrase) < 5:
             return set()
         names = self.by_length.get(len(phrase.split()), set())
-        scored = sorted(
-            ((difflib.SequenceMatcher(None, phrase, name).ratio(), name) for name in names),
-            reverse=True,
-        )
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(phrase)  # difflib caches facts about seq2: the phrase, compared often
+        scored = []
+        for name in names:
+            matcher.set_seq1(name)
+            # The cheap upper bounds first: most names are nowhere near the cutoff.
+            if matcher.real_quick_ratio() < FUZZY_CUTOFF - FUZZY_MARGIN:
+                continue
+            if matcher.quick_ratio() < FUZZY_CUTOFF - FUZZY_MARGIN:
+                continue
+            scored.append((matcher.ratio(), name))
+        scored.sort(reverse=True)
         if not scored or scored[0][0] < FUZZY_CUTOFF:
             return set()
         if len(scored) > 1 and scored[0][0] - scored[1][0] < FUZZY_MARGIN:

@@ -1,6 +1,6 @@
 """Measure `sophia search` against a blind relevance set: recall@10 and nDCG@10 per mode.
 
-    DATABASE_URL=... REDIS_URL=... SOPHIA_HOME=... python tests/search/blind/measure.py \
+    DATABASE_URL=... REDIS_URL=... SOPHIA_HOME=... python tests/search/blind/relevance.py \
         [--file queries.yaml] [--mode bm25 --mode hybrid] [--per-query] [--resolve] [--json]
 
 The search is a black box: each query goes through the `sophia search TEXT --json --limit 10`
