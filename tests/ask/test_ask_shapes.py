@@ -133,3 +133,16 @@ def test_a_threshold_on_a_total_without_groups_is_refused(settings: Settings) ->
 def test_growth_without_a_period_is_refused(settings: Settings) -> None:
     with pytest.raises(NotUnderstoodError):
         ask(settings, "won revenue growth", AS_OF, use_cache=False)
+
+
+def test_vs_last_quarter_alone_compares_this_quarter_with_it(
+    settings: Settings, rows_of: Any
+) -> None:
+    answer = ask(settings, "won revenue vs last quarter", AS_OF, use_cache=False)
+    assert answer.interpretation["time_range"]["dates"] == "2026-07-01 to 2026-09-30"
+    assert answer.rows[0][1] == won(rows_of, "2026-04-01", "2026-07-01")
+
+
+def test_vs_with_a_single_period_is_refused_not_dropped(settings: Settings) -> None:
+    with pytest.raises(NotUnderstoodError):
+        ask(settings, "won revenue vs Q2", AS_OF, use_cache=False)

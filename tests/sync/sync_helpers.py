@@ -32,7 +32,7 @@ TABLES = (
     "gong.transcripts",
 )
 # Tombstoned rows (vanished from the API) are kept but are not part of the source's data.
-TOMBSTONED = {"asana.tasks", "slack.messages"}
+TOMBSTONED = {"asana.tasks", "slack.messages", "gong.calls"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 

@@ -45,6 +45,13 @@ def render(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write one file per manifest here (else stdout).")
     ] = None,
+    monitoring: Annotated[
+        bool,
+        typer.Option(
+            "--monitoring",
+            help="Also a Grafana dashboard ConfigMap and a PrometheusRule with sophia's alerts.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Write Deployment, Service, Ingress, HPA, one sync CronJob per source, db-upgrade Job.
@@ -78,6 +85,11 @@ def render(
         where = "--" + str(first["loc"][0]).replace("_", "-") + ": " if first["loc"] else ""
         raise UsageError(f"{where}{first['msg'].removeprefix('Value error, ')}") from exc
     manifests = render_manifests(options)
+    if monitoring:
+        from sophia_cli.cli.state import settings
+        from sophia_cli.core.deploy.monitoring import monitoring_manifests
+
+        manifests |= monitoring_manifests(options, settings(ctx).sync_stale_hours)
     as_json = wants_json(ctx, json_output)
     if out is None:
         if as_json:

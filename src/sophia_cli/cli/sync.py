@@ -7,16 +7,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from sophia_cli.cli import completion, output
-from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.sync.sources import NAMES, TITLES
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from sophia_cli.core.sync.models import StreamResult, SyncReport, SyncStatus
 
 

@@ -176,6 +176,17 @@ class Settings(BaseSettings):
         secret=True,
     )
 
+    sentry_dsn: SecretStr | None = setting(
+        None,
+        section=Section.CORE,
+        description=(
+            "Sentry DSN: unexpected errors of the CLI, the API and sync are sent there, "
+            "secrets scrubbed, release sophia@<version>; unset sends nothing."
+        ),
+        example="https://<key>@o0.ingest.sentry.io/0",
+        secret=True,
+    )
+
     # server
     jwt_secret: SecretStr | None = setting(
         None,
@@ -490,6 +501,13 @@ class Settings(BaseSettings):
         description="Minutes before the bookmark each HubSpot run re-reads, for writes the "
         "search index showed late.",
         example="5",
+    )
+    hubspot_reconcile_hours: float = setting(
+        24.0,
+        section=Section.SOURCES,
+        description="Hours between HubSpot reconciliations (every record listed: merged and "
+        "deleted ids archived, deal companies refreshed); --full always reconciles.",
+        example="24",
     )
     asana_sweep_hours: float = setting(
         24.0,

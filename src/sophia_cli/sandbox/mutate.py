@@ -157,8 +157,18 @@ def _asana(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -> 
         task["modified_at"] = stamp
         changes["asana.tasks"]["updated"].append(gid)
     for gid in picked[n_up:]:
-        del asana.tasks[gid]  # Asana deletes vanish from every listing
-        changes["asana.tasks"]["deleted"].append(gid)
+        if gid not in asana.tasks:
+            continue  # a subtask deleted with its parent just before
+        # Asana deletes vanish from every listing, and a task's subtasks go with it.
+        doomed = [gid, *(g for g, t in asana.tasks.items() if t.get("_parent") == gid)]
+        for gone in doomed:
+            parent = asana.tasks[gone].get("_parent")
+            if parent in asana.tasks:
+                asana.tasks[parent]["num_subtasks"] -= 1
+            del asana.tasks[gone]
+            if gone in changes["asana.tasks"]["updated"]:
+                changes["asana.tasks"]["updated"].remove(gone)
+            changes["asana.tasks"]["deleted"].append(gone)
     projects = sorted(g for g, p in asana.projects.items() if not p["archived"])
     users = sorted(asana.users)
     for _ in range(_some(rng, live, 0.005, 1)):

@@ -139,6 +139,38 @@ class Sandbox:
             changes = Adversities(count, self.adversities.hubspot_index_lag_s)
             return churn(self.data, changes, kind, self.clock.now(), -self.serial)
 
+    def merge(self, kind: str) -> tuple[str, str]:
+        """Merge two live HubSpot records of `kind`: (survivor id, merged id)."""
+        from sophia_cli.sandbox.adversity import merge
+
+        with self.lock:
+            self.serial += 1
+            result: tuple[str, str] = merge(
+                self.data, self.adversities, kind, self.clock.now(), self.serial
+            )
+            return result
+
+    def reassociate(self, count: int) -> list[str]:
+        """Move `count` deals to another company without changing their modified date."""
+        from sophia_cli.sandbox.adversity import reassociate
+
+        with self.lock:
+            self.serial += 1
+            return reassociate(self.data, count, self.serial)
+
+    def delete_calls(self, ids: list[str]) -> list[str]:
+        """Delete these Gong calls: the API stops returning them and their transcripts."""
+        with self.lock:
+            gong = self.data.gong
+            gone = [cid for cid in ids if cid in gong.calls]
+            for cid in gone:
+                del gong.calls[cid]
+                gong.transcripts.pop(cid, None)
+                gong.transcript_wait.pop(cid, None)
+                gong.call_wait.pop(cid, None)
+            self.data.deleted.setdefault("gong.calls", []).extend(gone)
+            return gone
+
     def late_reply(self, max_age_hours: float = 48.0) -> dict[str, Any]:
         """Add a late reply to an old thread."""
         from sophia_cli.sandbox.mutate import add_late_reply

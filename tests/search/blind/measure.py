@@ -306,12 +306,20 @@ class QueryResult:
     top: list[tuple[str | None, int]]
 
 
+def _option_value(value: str, query: Query, now: datetime) -> str:
+    """An option as typed; `@window` stands for the first day of the query's window."""
+    if value != "@window":
+        return value
+    return window_bounds(query.window, now)[0].date().isoformat()
+
+
 def measure(
     queries: Sequence[Query],
     pools: dict[str, dict[str, int]],
     runner: Runner,
     mode: str | None,
     options: set[str],
+    now: datetime,
 ) -> tuple[str, list[QueryResult]]:
     """Run every query in one mode; returns the mode the search says it used, and results."""
     results: list[QueryResult] = []
@@ -321,7 +329,7 @@ def measure(
         if mode is not None:
             args += ["--mode", mode]
         dropped: list[str] = []
-        extra = list(query.options)
+        extra = [_option_value(o, query, now) for o in query.options]
         while extra:
             name = extra.pop(0)
             value = extra.pop(0) if extra and not extra[0].startswith("--") else None
@@ -369,7 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     queries = load_queries(args.file)
-    pools = resolve(queries, args.database_url, datetime.now(UTC))
+    now = datetime.now(UTC)
+    pools = resolve(queries, args.database_url, now)
     empty = [q.id for q in queries if not pools[q.id]]
     if args.resolve:
         for q in queries:
@@ -386,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = supported_options(search_help(runner))
     report: dict[str, Any] = {"file": str(args.file), "queries": len(queries), "modes": {}}
     for mode in modes_to_run(args.mode, options):
-        label, results = measure(queries, pools, runner, mode, options)
+        label, results = measure(queries, pools, runner, mode, options, now)
         report["modes"][label] = {
             "recall@10": round(mean([r.recall for r in results]), 4),
             "ndcg@10": round(mean([r.ndcg for r in results]), 4),

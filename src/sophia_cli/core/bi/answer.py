@@ -36,6 +36,8 @@ def format_value(value: Any, fmt: str) -> str:
         return "n/a"
     if not isinstance(value, int | float):
         return str(value)
+    if fmt == "currency" and value < 0:
+        return "-" + format_value(-value, fmt)  # -$1.29M, not $-1.29M
     if fmt == "currency":
         size = abs(value)
         if size >= 1_000_000:

@@ -92,15 +92,29 @@ class RulesParser:
         if not text:
             raise not_understood(self.layer, question, "the question is empty")
         time_range = None
+        comparison: compare.Comparison | None = None
         time_words: list[str] = []
-        if found := timephrases.find(text, cal):
+        found = timephrases.find(text, cal)
+        if found and self._inside_name(text, *found[1]):
+            found = None  # "Q3 Website Relaunch" is a project, not a quarter
+        implied = compare.implied(text, found[0], found[1], cal) if found else None
+        if found and implied:
+            time_range, comparison, text = implied
+            time_words = ["this", found[0].phrase.split()[-1]]
+            found = None
+        if found:
             time_range, (start, end) = found
             time_words = text[start:end].split()
             text = " ".join((text[:start] + " " + text[end:]).split())
         if search := SEARCH_QUESTION.match(text):
             topic = search["topic"] or search["t2"] or search["t3"]
             return SearchIntent(topic=topic.strip(), time_range=time_range)
-        time_range, comparison, text = compare.find(text, time_range, cal)
+        if not implied:
+            time_range, comparison, text = compare.find(text, time_range, cal)
+        if comparison is None and compare.MARKS & set(text.split()):
+            raise not_understood(self.layer, question, "a comparison needs two periods",
+                                 extra=["won revenue this quarter vs last quarter",
+                                        "deals won yoy"])  # fmt: skip
         words = Words(text.split(), [stem(w) for w in text.split()])
         listing = self._listing(words)
         limits = shapes.thresholds(words)
@@ -162,6 +176,18 @@ class RulesParser:
             words={**({"time": time_words} if time_words else {}),
                    **({"compare": comparison.words} if comparison else {}), **words.by_part()},
         )  # fmt: skip
+
+    def _inside_name(self, text: str, start: int, end: int) -> bool:
+        """Whether the time phrase at [start, end) is part of a longer name in the data."""
+        first = len(text[:start].split())
+        last = first + len(text[start:end].split())
+        words = text.split()
+        for lo in range(max(0, first - 3), last):
+            for hi in range(max(lo + 1, first + 1), min(len(words), last + 3) + 1):
+                outside = lo < first or hi > last  # the name reaches past the phrase
+                if outside and self.values.exact(normalise(" ".join(words[lo:hi]))):
+                    return True
+        return False
 
     def _match_values(self, words: Words) -> list[_ValueMatch]:
         """Names of the data in the question: exact ones anywhere first, longest first; only
@@ -333,11 +359,15 @@ class RulesParser:
     def _listing(self, words: Words) -> bool:
         """ "list the deals…", "which deals closed this week": rows, not a number."""
         nouns = set().union(*self.nouns.values())
+
+        def plural_noun(j: int) -> bool:
+            return j < len(words.raw) and stem(words.raw[j]) in nouns and words.raw[j].endswith("s")
+
         for i, word in enumerate(words.raw):
-            if word == "list" or (
-                word in ("which", "what") and i + 1 < len(words.raw)
-                and stem(words.raw[i + 1]) in nouns and words.raw[i + 1].endswith("s")
-            ):  # fmt: skip
+            # "which deals", "which open deals", "what won deals": one adjective may come first
+            known = i + 1 < len(words.raw) and stem(words.raw[i + 1]) in self.vocabulary
+            asks = plural_noun(i + 1) or (known and plural_noun(i + 2))
+            if word == "list" or (word in ("which", "what") and asks):
                 words.take(i, i + 1, "list")
                 return True
         return False

@@ -17,6 +17,7 @@ from datetime import date, datetime
 import psycopg
 from psycopg import AsyncConnection
 
+from sophia_cli.core import errortracking
 from sophia_cli.core.errors import SophiaError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync import lease as sync_lease
@@ -208,6 +209,8 @@ async def run_stream(
         result.status, result.error, auth_error = RunStatus.FAILED, _message(exc), exc
     except Exception as exc:  # one stream's failure, whatever its type, must not stop the others
         result.status, result.error = RunStatus.FAILED, _message(exc)
+        if not isinstance(exc, SophiaError):  # unexplained: a bug worth tracking
+            errortracking.capture(exc, source=connector.name, stream=stream.name)
     result.retries = getattr(client, "retries", 0) - retries_before
     result.duration_s = round(time.monotonic() - started, 3)
     if record is not None:

@@ -163,6 +163,18 @@ class SandboxHandle:
         """Modify `count` live HubSpot records of `kind` now."""
         return self.sandbox.touch(kind, count)
 
+    def merge(self, kind: str) -> tuple[str, str]:
+        """Merge two live HubSpot records of `kind`: (survivor id, merged id)."""
+        return self.sandbox.merge(kind)
+
+    def reassociate(self, count: int) -> list[str]:
+        """Move `count` deals to another company (an association-only change)."""
+        return self.sandbox.reassociate(count)
+
+    def delete_calls(self, ids: list[str]) -> list[str]:
+        """Delete these Gong calls (the API stops returning them)."""
+        return self.sandbox.delete_calls(ids)
+
     def calm(self) -> None:
         """Turn every adversity off (nothing changes under the next sync)."""
         self.sandbox.adversities = Adversities()

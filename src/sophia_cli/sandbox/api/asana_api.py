@@ -238,7 +238,8 @@ def list_tasks(sb: Sandbox, request: Request) -> Response:
     tasks: list[Record] = list(sb.data.asana.tasks.values())
     if query.get("project"):
         project = _project(sb, query["project"])
-        tasks = [t for t in tasks if t["_project"] == project["gid"]]
+        # A project's task list holds its top-level tasks: subtasks come through their parent.
+        tasks = [t for t in tasks if t["_project"] == project["gid"] and not t.get("_parent")]
     elif query.get("assignee") and query.get("workspace"):
         _workspace(sb, query["workspace"])
         wanted = query["assignee"]
@@ -265,8 +266,21 @@ def project_tasks(sb: Sandbox, request: Request) -> Response:
     return paginate(
         sb,
         request,
-        [t for t in sb.data.asana.tasks.values() if t["_project"] == project["gid"] and keep(t)],
+        [
+            t
+            for t in sb.data.asana.tasks.values()
+            if t["_project"] == project["gid"] and not t.get("_parent") and keep(t)
+        ],
     )
+
+
+def subtasks(sb: Sandbox, request: Request) -> Response:
+    """GET /tasks/{gid}/subtasks: the direct subtasks of a task (404 when it is gone)."""
+    parent = request.path_params["gid"]
+    if parent not in sb.data.asana.tasks:
+        raise AsanaError(404, f"task: Unknown object: {parent}")
+    children = [t for t in sb.data.asana.tasks.values() if t.get("_parent") == parent]
+    return paginate(sb, request, sorted(children, key=lambda t: int(t["gid"])))
 
 
 def search_tasks(sb: Sandbox, request: Request) -> Response:
@@ -296,6 +310,7 @@ HANDLERS: tuple[tuple[str, Callable[[Sandbox, Request], Response]], ...] = (
     ("/projects/{gid}/tasks", project_tasks),
     ("/tasks", list_tasks),
     ("/tasks/{gid}", get_task),
+    ("/tasks/{gid}/subtasks", subtasks),
 )
 
 
