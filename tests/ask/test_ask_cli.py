@@ -203,3 +203,12 @@ def test_ask_without_a_question_says_how_to_ask(sophia, company_env: dict[str, s
     result = sophia("ask")
     assert result.exit_code == 2
     assert "needs a question" in result.stderr and "--list" in result.stderr
+
+
+def test_a_refusal_names_what_is_synced_and_what_can_be_asked(  # type: ignore[no-untyped-def]
+    sophia, company_env: dict[str, str]
+) -> None:
+    body = json.loads(sophia("ask", "what is our churn rate", "--json").stdout)
+    hint = body["error"]["hint"]
+    assert "Synced: asana (tasks created" in hint and "hubspot (deals created" in hint
+    assert "deals won" in hint and "--list" in hint

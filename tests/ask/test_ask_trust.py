@@ -230,3 +230,12 @@ def test_hours_of_calls_and_value_of_lost_deals_have_their_own_metrics(
     assert same_rows(answer_rows(settings, "how many hours of calls"), hours)
     lost = rows_of(f"SELECT coalesce(sum(amount), 0) {DEALS} AND is_closed AND NOT is_won")
     assert same_rows(answer_rows(settings, "total value of deals we lost"), lost)
+
+
+def test_an_adjective_refines_a_count_and_keeps_its_date(settings: Settings, rows_of: Any) -> None:
+    want = rows_of(f"SELECT count(*) {DEALS} AND NOT is_closed "
+                   "AND created_at >= '2026-06-01' AND created_at < '2026-07-01'")  # fmt: skip
+    answer = ask(settings, "deals created last month that are still open", AS_OF, use_cache=False)
+    assert answer.interpretation["metrics"][0]["name"] == "deals_open"
+    assert answer.interpretation["dated_by"] == "creation date"
+    assert same_rows(answer.rows, want)

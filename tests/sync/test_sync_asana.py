@@ -5,6 +5,9 @@ from __future__ import annotations
 import psycopg
 from sync_helpers import mismatches
 
+from sophia_cli.sandbox.adversity import Adversities
+from sophia_cli.sandbox.api.app import start_sandbox
+
 
 def test_subtasks_are_synced_as_tasks_naming_their_parent(sandbox, synced, stores_env):
     assert synced(sandbox, ["asana"]).ok
@@ -38,3 +41,17 @@ def test_subtasks_of_a_deleted_task_are_marked_deleted_with_it(sandbox, synced, 
         ).fetchall()
     assert len(rows) >= 2 and all(deleted for (deleted,) in rows)
     assert mismatches(stores_env["DATABASE_URL"], sandbox, ("asana.tasks",)) == {}
+
+
+def test_tasks_changed_while_the_first_sync_lists_them_are_there_after_one_more_run(
+    point_at, stores_env
+):
+    from sophia_cli.core.sync.run import run_sync
+
+    with start_sandbox(seed=7, scale=0.1, adversities=Adversities(churn_per_page=5)) as handle:
+        settings = point_at(handle, ASANA_SWEEP_HOURS="24")  # the second run is incremental
+        assert run_sync(settings, ["asana"]).ok
+        assert handle.sandbox.task_pages > 0
+        handle.calm()
+        assert run_sync(settings, ["asana"]).ok
+        assert mismatches(stores_env["DATABASE_URL"], handle, ("asana.tasks",)) == {}

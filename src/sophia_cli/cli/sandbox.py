@@ -72,7 +72,7 @@ def serve(
         int,
         typer.Option(
             "--churn-per-page",
-            help="HubSpot records modified after every search page served (changes mid-sync).",
+            help="Records modified after every HubSpot search or Asana task page served.",
         ),
     ] = 0,
     hubspot_index_lag: Annotated[

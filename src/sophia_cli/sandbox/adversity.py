@@ -1,8 +1,9 @@
 """What the real APIs do to a sync that a still sandbox would never show.
 
 - `churn_per_page`: records change *while* a sync pages through them. After every HubSpot
-  search page it serves, the sandbox modifies that many live records of the same type
-  (a visible property and the modified date, stamped now), as users and workflows do.
+  search page and every Asana task page it serves, the sandbox modifies that many live
+  records of the same type (a visible field and the modified date, stamped now), as users
+  and workflows do.
 - `hubspot_index_lag_s`: HubSpot's search index lags writes. A record written at t is
   searchable only from t + a lag drawn per write between 0 and this many seconds (a later
   write may become visible before an earlier one, which is how records get skipped).
@@ -110,4 +111,17 @@ def reassociate(ds: Dataset, count: int, serial: int) -> list[str]:
         deals[did]["_company"] = rng.choice(
             [c for c in companies if c != deals[did].get("_company")]
         )
+    return picked
+
+
+def churn_tasks(ds: Dataset, adversities: Adversities, now: datetime, page: int) -> list[str]:
+    """Rename `churn_per_page` top-level Asana tasks now (modified_at moves); returns gids."""
+    tasks = ds.asana.tasks
+    rng = random.Random(f"churn:{ds.seed}:tasks:{page}")
+    top = sorted(gid for gid, task in tasks.items() if not task.get("_parent"))
+    picked = rng.sample(top, min(len(top), adversities.churn_per_page))
+    for gid in picked:
+        task = tasks[gid]
+        task["name"] = task["name"].split(" [churn")[0] + f" [churn {page}]"
+        task["modified_at"] = iso_ms(now)
     return picked

@@ -88,6 +88,7 @@ class Sandbox:
         self.serial = 0
         self.adversities = adversities or Adversities()
         self.search_pages = 0  # HubSpot search pages served (numbers the churn)
+        self.task_pages = 0  # Asana task pages served under churn
         self.search_offsets: list[int] = []  # the `after` of every HubSpot search, in order
 
     def slack_seconds(self, real_s: float) -> int:

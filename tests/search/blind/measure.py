@@ -361,6 +361,32 @@ def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def groups_of(query: Query) -> list[str]:
+    """The kinds of need a query stands for, so a mean does not hide the hard ones."""
+    groups = []
+    if query.implies.get("speakers") == "external":
+        groups.append("customer-voice")
+    if query.window:
+        groups.append("time-window")
+    if query.options:
+        groups.append("typed-filter")
+    return groups or ["plain"]
+
+
+def group_figures(queries: Sequence[Query], results: Sequence[QueryResult]) -> dict[str, Any]:
+    by_id = {r.id: r for r in results}
+    names = sorted({g for q in queries for g in groups_of(q)})
+    figures = {}
+    for name in names:
+        members = [by_id[q.id] for q in queries if name in groups_of(q)]
+        figures[name] = {
+            "queries": len(members),
+            "recall@10": round(mean([r.recall for r in members]), 4),
+            "ndcg@10": round(mean([r.ndcg for r in members]), 4),
+        }
+    return figures
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="relevance YAML")
@@ -401,6 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ndcg@10": round(mean([r.ndcg for r in results]), 4),
             "unmapped_hits": sum(r.unmapped for r in results),
             "dropped_options": sorted({o for r in results for o in r.dropped_options}),
+            "groups": group_figures(queries, results),
             "per_query": [
                 {
                     "id": r.id,
@@ -422,6 +449,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, figures in report["modes"].items():
         print(f"{label:<22} {figures['recall@10']:>10.3f} {figures['ndcg@10']:>10.3f} "
               f"{figures['unmapped_hits']:>9}")  # fmt: skip
+        for name, group in figures["groups"].items():
+            print(f"    {name + ' (' + str(group['queries']) + ')':<18} "
+                  f"{group['recall@10']:>10.3f} {group['ndcg@10']:>10.3f}")  # fmt: skip
         if figures["dropped_options"]:
             print(f"    options the search lacks (queries ran without them): "
                   f"{', '.join(figures['dropped_options'])}")  # fmt: skip

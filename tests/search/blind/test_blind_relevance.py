@@ -28,6 +28,10 @@ from sophia_cli.store.databases import create_database, drop_database  # noqa: E
 SEED = 7
 SCALE = 1.0  # what `sophia demo` syncs by default, and what queries.yaml was written from
 
+# Syncing and indexing the full demo takes one to four minutes on a busy 2-core machine; the
+# suite's 300 s per test would count it against whichever test first needs it.
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def demo(
@@ -159,3 +163,13 @@ def test_a_time_window_of_last_month_is_the_previous_calendar_month() -> None:
         datetime(2026, 2, 1, tzinfo=UTC),
         datetime(2026, 3, 1, tzinfo=UTC),
     )
+
+
+def test_queries_are_grouped_by_the_need_they_stand_for() -> None:
+    queries = {q.id: q for q in measure.load_queries(measure.DEFAULT_FILE)}
+    assert measure.groups_of(queries["customers-pricing-last-month"]) == [
+        "customer-voice",
+        "time-window",
+    ]
+    assert measure.groups_of(queries["questionnaire-in-sales"]) == ["typed-filter"]
+    assert measure.groups_of(queries["nps-results"]) == ["plain"]

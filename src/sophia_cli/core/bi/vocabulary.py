@@ -89,7 +89,9 @@ GRAINS = ("day", "week", "month", "quarter", "year")
 RANK_WORDS = {"top": (True, 5), "bottom": (False, 5), "best": (True, 1), "worst": (False, 1),
               "most": (True, 1), "least": (False, 1), "highest": (True, 1), "lowest": (False, 1),
               "biggest": (True, 1), "largest": (True, 1), "smallest": (False, 1),
-              "fewest": (False, 1)}  # fmt: skip
+              "fewest": (False, 1), "busiest": (True, 1), "quietest": (False, 1)}  # fmt: skip
+# Rankings that name activity, not a metric: "the busiest channel" ranks by the model's count.
+ACTIVITY_RANKS = {"busiest", "quietest"}
 TREND_WORDS = {"trend", "over time", "timeline", "time series", "history"}
 GROUP_LEADS = {"by", "per", "each", "every", "which", "what", "across"}
 SEARCH_QUESTION = re.compile(

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sophia_cli.sandbox.adversity import churn_tasks
 from sophia_cli.sandbox.clock import parse_iso
 from sophia_cli.sandbox.dataset import Record
 from sophia_cli.sandbox.state import Sandbox
@@ -254,7 +255,11 @@ def list_tasks(sb: Sandbox, request: Request) -> Response:
             else "workspace: Missing input",
         )
     keep = _task_filter(request)
-    return paginate(sb, request, [t for t in tasks if keep(t)])
+    response = paginate(sb, request, [t for t in tasks if keep(t)])
+    if sb.adversities.churn_per_page:  # the page is out; people keep editing tasks meanwhile
+        sb.task_pages += 1
+        churn_tasks(sb.data, sb.adversities, sb.clock.now(), sb.task_pages)
+    return response
 
 
 def project_tasks(sb: Sandbox, request: Request) -> Response:
