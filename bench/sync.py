@@ -57,6 +57,7 @@ def deals(count: int, version: int) -> list[Row]:
             "updated_at": base + timedelta(seconds=i + version),
             "archived": False,
             "archived_at": None,
+            "merged_object_ids": None,
         }
         for i in range(count)
     ]

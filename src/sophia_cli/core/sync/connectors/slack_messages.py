@@ -336,6 +336,8 @@ def _next_pass(ctx: StreamContext, state: ChannelState, now: float, sweep: bool)
         return Pass(state.done, target, target) if float(state.done) < now else None
     if state.done is None or not _sweep_due(ctx, state, now):
         return None
+    if state.swept is not None and float(state.swept) >= now:
+        return None  # this run's first read of the channel was as good as a sweep
     back = timedelta(days=ctx.settings.slack_lookback_days).total_seconds()
     since = from_day(ctx.since) if ctx.since else now - back
     return Pass(stamp(max(0.0, since)), state.done, state.done, sweep=True)
