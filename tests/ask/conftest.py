@@ -105,19 +105,29 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def milvus_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("milvus") / "search.db"
-    client = milvus.client(load_settings(milvus_uri=str(path)))
+def milvus_server() -> Iterator[str]:
+    """An embedded Milvus Lite server of this module holding DOCS; its URI (MILVUS_URI takes
+    a server URL, not a file)."""
+    import shutil
+    import tempfile
+
+    from sophia_cli.store import embedded_milvus
+
+    home = Path(tempfile.mkdtemp(prefix="sophia-askm-"))
+    uri = embedded_milvus.ensure_running(home)
+    client = milvus.client(load_settings(milvus_uri=uri))
     milvus.ensure_text_collection(client)
     client.insert(milvus.TEXT_COLLECTION, [
         {"id": i, "source": s, "kind": k, "author": a, "ts": t, "url": f"https://x.test/{i}", "text": x}  # noqa: E501
         for i, s, k, a, t, x in DOCS])  # fmt: skip
     client.close()
-    yield path
+    yield uri
+    embedded_milvus.stop(home)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
 def search_env(
-    milvus_file: Path, company_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    milvus_server: str, company_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MILVUS_URI", str(milvus_file))
+    monkeypatch.setenv("MILVUS_URI", milvus_server)

@@ -6,10 +6,9 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 from sophia_cli.core.squad.capabilities import CAPABILITIES

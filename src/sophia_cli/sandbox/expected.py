@@ -240,7 +240,12 @@ def slack_messages(ds: Dataset) -> list[Row]:
     for cid, channel in ds.slack.channels.items():
         if not channel["is_member"]:
             continue
-        rows += [_message_row(cid, m) for m in ds.slack.messages[cid].values()]
+        # A deleted parent that still has replies is a tombstone: gone from the data.
+        rows += [
+            _message_row(cid, m)
+            for m in ds.slack.messages[cid].values()
+            if m.get("subtype") != "tombstone"
+        ]
         rows += [_message_row(cid, r) for thread in ds.slack.replies[cid].values() for r in thread]
     return rows
 
