@@ -1,4 +1,4 @@
-"""Synced text lands in Milvus (BM25 full text), once per record, however often it is re-read."""
+"""Synced text lands in Milvus (BM25 + dense), once per unit, however often it is re-read."""
 
 from __future__ import annotations
 
@@ -30,15 +30,14 @@ def _expected(url: str, handle) -> dict[str, int]:  # type: ignore[no-untyped-de
         ).fetchone()
         asana = conn.execute("SELECT count(*) FROM asana.tasks WHERE NOT deleted").fetchone()
     assert slack and asana
-    data = handle.sandbox.data  # one document per monologue of every visible transcript
-    monologues = sum(
-        1
-        for call_id, turns in data.gong.transcripts.items()
-        if expected.transcript_ready(data, call_id)
-        for turn in turns
-        if turn["sentences"]
-    )
-    return {"slack": slack[0], "asana": asana[0], "gong": monologues}
+    data = handle.sandbox.data  # one document per speaker turn of every visible transcript
+    turns = 0
+    for call_id, monologues in data.gong.transcripts.items():
+        if not expected.transcript_ready(data, call_id):
+            continue
+        speakers = [m["speakerId"] for m in monologues if m["sentences"]]
+        turns += sum(1 for i, s in enumerate(speakers) if i == 0 or s != speakers[i - 1])
+    return {"slack": slack[0], "asana": asana[0], "gong": turns}
 
 
 def test_text_is_indexed_once_and_reindexing_is_idempotent(sandbox, synced, stores_env):

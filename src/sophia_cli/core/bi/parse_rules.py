@@ -20,6 +20,7 @@ from sophia_cli.core.bi.vocabulary import (
     GRAIN_WORDS,
     GRAINS,
     GROUP_LEADS,
+    OUTSIDERS,
     RANK_WORDS,
     SEARCH_QUESTION,
     STOPWORDS,
@@ -38,6 +39,7 @@ class SearchIntent:
 
     topic: str
     time_range: timephrases.TimeRange | None = None
+    external_only: bool = False  # "what did customers say": their words, not ours
 
 
 @dataclass
@@ -78,7 +80,8 @@ class RulesParser:
             text = " ".join((text[:start] + " " + text[end:]).split())
         if search := SEARCH_QUESTION.match(text):
             topic = search["topic"] or search["t2"] or search["t3"]
-            return SearchIntent(topic=topic.strip(), time_range=time_range)
+            return SearchIntent(topic=topic.strip(), time_range=time_range,
+                                external_only=search["who"] in OUTSIDERS)  # fmt: skip
         words = Words(text.split(), [stem(w) for w in text.split()])
         matches = self._match_values(words)
         words.stems = [s if words.used[i] else repair(s, self.vocabulary)
