@@ -141,7 +141,7 @@ def bench_sandbox(url: str, scale: float) -> None:
             started = time.perf_counter()
             report = run_sync(settings)
             elapsed = time.perf_counter() - started
-            totals = report.totals()
+            totals = report.totals
             rows = sum(s.inserted + s.updated for src in report.sources for s in src.streams)
             pages = sum(s.pages for src in report.sources for s in src.streams)
             print(

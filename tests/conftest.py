@@ -7,6 +7,7 @@ a database gets its own, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -14,13 +15,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from sophia_cli.cli.main import run
 from sophia_cli.core.setting_specs import deprecated_names, setting_specs
-from sophia_cli.store import embedded_postgres, embedded_redis, migrations
+from sophia_cli.store import embedded_milvus, embedded_postgres, embedded_redis, migrations
 from sophia_cli.store.databases import create_database, dbname_of, drop_database
 
 # Every variable sophia reads (and the deprecated names it still understands) is cleared,
@@ -41,6 +43,7 @@ def session_home() -> Iterator[Path]:
         embedded_postgres.stop(home)
     if not os.environ.get("TEST_REDIS_URL"):
         embedded_redis.stop(home)
+    embedded_milvus.stop(home)
     shutil.rmtree(home, ignore_errors=True)
 
 
@@ -110,6 +113,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         embedded_postgres.stop(home)
     if (embedded_redis.data_dir(home) / "valkey.pid").exists():
         embedded_redis.stop(home)
+    if (embedded_milvus.folder(home) / "server.pid").exists():
+        embedded_milvus.stop(home)
     shutil.rmtree(home, ignore_errors=True)
 
 
@@ -135,6 +140,10 @@ class Result:
     exit_code: int
     stdout: str
     stderr: str
+
+    def json(self) -> Any:
+        """stdout as the one JSON document `--json` promises."""
+        return json.loads(self.stdout)
 
 
 @pytest.fixture

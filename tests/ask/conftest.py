@@ -107,14 +107,19 @@ DOCS = [  # id, source, kind, author, affiliation, time, text
 
 
 @pytest.fixture(scope="module")
-def milvus_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The search collection holding DOCS, indexed the way sync indexes units."""
+def milvus_file() -> Iterator[str]:
+    """An embedded Milvus server of the module's own holding DOCS, indexed as sync indexes."""
+    import shutil
+    import tempfile
+
     from sophia_cli.core.search.embed import wordllama_embedder
     from sophia_cli.core.search.index import index_units
     from sophia_cli.core.search.units import Unit
+    from sophia_cli.store import embedded_milvus
 
-    path = tmp_path_factory.mktemp("milvus") / "search.db"
-    client = milvus.client(load_settings(milvus_uri=str(path)))
+    home = Path(tempfile.mkdtemp(prefix="sophia-m-"))
+    uri = embedded_milvus.ensure_running(home)
+    client = milvus.client(load_settings(milvus_uri=uri))
     embedder = wordllama_embedder()
     milvus.ensure_text_collection(client, embedder.signature, embedder.dim)
     for source in ("slack", "gong", "asana"):
@@ -123,11 +128,13 @@ def milvus_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                  for i, s, k, a, f, t, x in DOCS if s == source]  # fmt: skip
         index_units(client, embedder, source, units)
     client.close()
-    yield path
+    yield uri
+    embedded_milvus.stop(home)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
 def search_env(
-    milvus_file: Path, company_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    milvus_file: str, company_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MILVUS_URI", str(milvus_file))
+    monkeypatch.setenv("MILVUS_URI", milvus_file)

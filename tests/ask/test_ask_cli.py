@@ -73,7 +73,7 @@ def test_human_output_has_sentence_interpretation_table_chart_and_freshness(
     result = sophia("ask", "won revenue by month this year", "--as-of", "2026-07-15", "--sql")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Won revenue this year (2026-01-01 to 2026-12-31)")
+    assert lines[0].startswith("Won revenue this year (2026-01-01 to 2026-12-31, by close date)")
     assert lines[1].startswith("understood as: metric won revenue; per month")
     assert "2026-07-01" in result.stdout  # the table
     assert "won_revenue by month" in result.stdout and "│█" in result.stdout  # the chart

@@ -59,8 +59,12 @@ CASES = [
     ("won revenue by owner",
      f"SELECT {OWNER} AS n, sum(amount) AS v {DEALS} AND is_won GROUP BY 1 ORDER BY v DESC, n NULLS LAST"),  # noqa: E501
     ("open deals by stage",
-     f"SELECT stage, count(*) AS v {DEALS} AND NOT is_closed GROUP BY 1 ORDER BY v DESC, stage"),
-    ("deals in the Enterprise pipeline", f"SELECT count(*) {DEALS} AND pipeline = 'enterprise'"),
+     "SELECT coalesce(ps.label, d.stage) AS s, count(*) AS v FROM hubspot.deals d "
+     "LEFT JOIN hubspot.pipeline_stages ps ON ps.pipeline_id = d.pipeline AND ps.id = d.stage "
+     "WHERE NOT d.archived AND NOT d.is_closed GROUP BY 1 ORDER BY v DESC, s"),
+    ("deals in the Enterprise pipeline",
+     "SELECT count(*) FROM hubspot.deals d LEFT JOIN hubspot.pipelines pl ON pl.id = d.pipeline "
+     "WHERE NOT d.archived AND lower(coalesce(pl.label, d.pipeline)) = 'enterprise'"),
     ("top 3 companies by won revenue",
      "SELECT c.name AS n, sum(amount) AS v FROM hubspot.deals d JOIN hubspot.companies c "
      "ON c.id = d.company_id WHERE is_won AND NOT d.archived GROUP BY 1 ORDER BY v DESC, n LIMIT 3"),  # noqa: E501

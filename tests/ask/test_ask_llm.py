@@ -68,7 +68,9 @@ def test_filter_values_from_the_model_must_exist_in_the_data(
     fake_llm.script(reply)
     answer = ask(llm_settings, "how many deals did Acme sign", AS_OF)
     assert answer.source == "llm"
-    assert answer.interpretation["filters"] == [{"dimension": "company", "values": ["Acme Corp"]}]
+    assert answer.interpretation["filters"] == [
+        {"dimension": "company", "values": ["Acme Corp"], "exclude": False}
+    ]
     want = rows_of(
         "SELECT count(*) FROM hubspot.deals d JOIN hubspot.companies c ON c.id = "  # type: ignore[operator]
         "d.company_id WHERE is_won AND NOT d.archived AND c.name = 'Acme Corp'"
@@ -119,3 +121,22 @@ def test_with_an_llm_search_questions_get_a_summary_with_citations(
     assert answer.source == "llm"
     prompt = fake_llm.requests[-1]["messages"][-1]["content"]
     assert "[1]" in prompt and "pricing" in prompt
+
+
+def test_the_model_fills_the_richer_query_comparisons_included(
+    llm_settings: Settings, fake_llm: FakeOpenAI, rows_of: object
+) -> None:
+    reply = json.dumps({"metrics": ["won_revenue"], "time": {"phrase": "this quarter"},
+                        "compare_to": {"phrase": "last quarter"},
+                        "filters": [{"dimension": "company", "values": ["Acme Corp"],
+                                     "exclude": True}]})  # fmt: skip
+    fake_llm.script(reply)
+    answer = ask(llm_settings, "how is revenue outside Acme doing against last quarter", AS_OF)
+    assert answer.source == "llm"
+    assert answer.interpretation["compare_to"]["dates"] == "2026-04-01 to 2026-06-30"
+    want = rows_of(  # type: ignore[operator]
+        "SELECT coalesce(sum(amount), 0) FROM hubspot.deals d LEFT JOIN hubspot.companies c "
+        "ON c.id = d.company_id WHERE NOT d.archived AND is_won AND c.name IS DISTINCT FROM "
+        "'Acme Corp' AND close_date >= '2026-04-01' AND close_date < '2026-07-01'"
+    )
+    assert answer.rows[0][1] == want[0][0]

@@ -1,15 +1,31 @@
-"""Properties of the time grammar and the guard, over generated inputs."""
+"""Properties of the time grammar, the guard and the parser, over generated inputs."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import psycopg
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sophia_cli.core.bi import guard
+from sophia_cli.core.bi.parse_rules import RulesParser
+from sophia_cli.core.bi.semantic import load_layer
+from sophia_cli.core.bi.structured import StructuredQuery
 from sophia_cli.core.bi.timephrases import Calendar, resolve
+from sophia_cli.core.bi.values import build_index, values_sql
+from sophia_cli.core.errors import NotUnderstoodError
+
+
+@pytest.fixture(scope="module")
+def parser(company_url: str) -> RulesParser:
+    """The rules parser over the fixture company's names, read once."""
+    layer = load_layer()
+    with psycopg.connect(company_url) as conn:
+        rows = [list(row) for row in conn.execute(values_sql(layer)).fetchall()]  # type: ignore[arg-type]
+    return RulesParser(layer, build_index(layer, rows))
+
 
 calendars = st.builds(
     Calendar,
@@ -77,3 +93,39 @@ def test_writes_hidden_in_a_cte_are_refused(write: str, alias: str) -> None:
     sql = f"WITH {alias}_cte AS ({returning}) SELECT * FROM {alias}_cte"
     with pytest.raises(guard.GuardError):
         guard.check(sql, {("hubspot", "deals"), ("hubspot", "owners")})
+
+
+BASE_QUESTIONS = [
+    "won revenue last quarter",
+    "top 3 owners by deals won this year",
+    "open tasks by project",
+    "messages in #sales last week",
+    "average call length by direction",
+    "how many deals did we close last month",
+    "pipeline value by pipeline",
+]
+# Content words the semantic layer does not know; each could change what is being asked.
+UNKNOWN = ["refunded", "european", "churned", "cancelled", "renewal", "partner", "expired",
+           "discounted", "weekend", "hours", "euros", "marketing", "enterprise", "excluding",
+           "not", "without", "average", "median", "cumulative", "inbound", "sam"]  # fmt: skip
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    question=st.sampled_from(BASE_QUESTIONS),
+    word=st.sampled_from(UNKNOWN),
+    where=st.floats(min_value=0, max_value=1),
+)
+def test_an_extra_word_is_refused_or_shows_in_the_interpretation(
+    parser: RulesParser, question: str, word: str, where: float
+) -> None:
+    words = question.split()
+    words.insert(round(where * len(words)), word)
+    asked = " ".join(words)
+    try:
+        parsed = parser.parse(asked, Calendar(date(2026, 7, 15)))
+    except NotUnderstoodError:
+        return
+    assert isinstance(parsed, StructuredQuery)
+    used = [w for part in parsed.words.values() for w in part]
+    assert word in used, (asked, parsed.words)

@@ -249,3 +249,18 @@ def test_master_file_owned_by_someone_else_is_an_error(project: Path, write_env:
     os.chown(path, 4242, -1)
     report = check_environment(project, Environment.DEVELOPMENT, environ={})
     assert "owned by uid 4242" in finding(report, "file-permissions").message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SOPHIA_PORT", "99999"), ("SOPHIA_PORT", "0"), ("ASK_FISCAL_YEAR_START_MONTH", "13")],
+)
+def test_a_number_out_of_its_range_is_malformed(project: Path, name: str, value: str) -> None:
+    report = check_environment(project, Environment.DEVELOPMENT, environ={name: value})
+    assert finding(report, "malformed-value", name).severity == "error"
+    assert report.exit_code() == 1
+
+
+def test_a_port_in_range_passes(project: Path) -> None:
+    report = check_environment(project, Environment.DEVELOPMENT, environ={"SOPHIA_PORT": "8080"})
+    assert "malformed-value" not in codes(report)

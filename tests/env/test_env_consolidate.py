@@ -39,7 +39,7 @@ def test_apply_writes_the_canonical_file_with_mode_600_and_a_backup(
     sophia: Sophia, layered: Path, isolated_env: Path
 ) -> None:
     before = (layered / ".env.production").read_text()
-    result = sophia("env", "consolidate", "--env", "production", "--apply", "--json")
+    result = sophia("env", "consolidate", "--env", "production", "--apply", "--yes", "--json")
     plan = json.loads(result.stdout)
     assert result.exit_code == 0 and plan["applied"] is True
     target = layered / ".env.production"
@@ -66,7 +66,7 @@ def test_canonical_file_is_grouped_by_section_and_commented(layered: Path) -> No
 
 
 def test_second_run_has_nothing_to_do(sophia: Sophia, layered: Path) -> None:
-    sophia("env", "consolidate", "--env", "production", "--apply")
+    sophia("env", "consolidate", "--env", "production", "--apply", "--yes")
     result = sophia("env", "consolidate", "--env", "production")
     assert result.exit_code == 0 and "already consolidated" in result.stderr
 
@@ -81,7 +81,7 @@ def test_written_values_read_back_unchanged(value: str) -> None:
 def test_write_example_writes_exactly_the_model_template(sophia: Sophia, project: Path) -> None:
     (project / ".env.example").write_text("OLD=1\n")
     assert sophia("env", "consolidate", "--write-example").exit_code == 10
-    assert sophia("env", "consolidate", "--write-example", "--apply").exit_code == 0
+    assert sophia("env", "consolidate", "--write-example", "--apply", "--yes").exit_code == 0
     assert (project / ".env.example").read_text() == render_env_example()
 
 
@@ -89,7 +89,7 @@ def test_to_keyring_moves_secrets_and_leaves_references(
     sophia: Sophia, layered: Path, cryptfile_keyring: Path
 ) -> None:
     result = sophia(
-        "env", "consolidate", "--env", "production", "--to-keyring", "--apply", "--json"
+        "env", "consolidate", "--env", "production", "--to-keyring", "--apply", "--yes", "--json"
     )
     assert result.exit_code == 0
     assert set(json.loads(result.stdout)["to_keyring"]) == {"SLACK_BOT_TOKEN", "LITELLM_API_KEY"}
@@ -106,7 +106,7 @@ def test_to_keyring_without_a_keyring_fails_and_writes_nothing(
     sophia: Sophia, layered: Path, no_keyring: None
 ) -> None:
     before = (layered / ".env.production").read_text()
-    result = sophia("env", "consolidate", "--env", "production", "--to-keyring", "--apply")
+    result = sophia("env", "consolidate", "--env", "production", "--to-keyring", "--apply", "--yes")
     assert result.exit_code == 2 and "keyring" in result.stderr
     assert (layered / ".env.production").read_text() == before
 
@@ -125,3 +125,65 @@ def test_diff_masks_every_line_of_a_multi_line_secret(
     for line in body.splitlines():
         assert line not in result.stdout
     assert "SOPHIA_PORT=8100" in result.stdout
+
+
+class _Terminal(io.StringIO):
+    """Keyboard input for a confirmation prompt."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_to_keyring_replaces_the_plaintext_left_in_other_env_files(
+    sophia: Sophia, layered: Path, write_env: WriteEnv, cryptfile_keyring: Path
+) -> None:
+    write_env(".env.master", f"SOPHIA_PORT=8200\nSLACK_BOT_TOKEN={TOKEN}\n")
+    result = sophia(
+        "env", "consolidate", "--env", "production", "--to-keyring", "--apply", "--yes", "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["scrubbed"] == [str(layered / ".env.master")]
+    master = (layered / ".env.master").read_text()
+    assert TOKEN not in master
+    assert "SLACK_BOT_TOKEN=keyring://sophia/SLACK_BOT_TOKEN" in master
+    assert "SOPHIA_PORT=8200" in master
+    assert stat.S_IMODE((layered / ".env.master").stat().st_mode) == 0o600
+
+
+def test_to_keyring_keeps_no_plaintext_in_its_backups(
+    sophia: Sophia, layered: Path, cryptfile_keyring: Path, isolated_env: Path
+) -> None:
+    sophia("env", "consolidate", "--env", "production", "--to-keyring", "--apply", "--yes")
+    backups = list((isolated_env / "env-backups").iterdir())
+    assert backups
+    assert all(TOKEN not in backup.read_text() for backup in backups)
+
+
+def test_apply_without_yes_and_no_terminal_refuses_and_writes_nothing(
+    sophia: Sophia, layered: Path
+) -> None:
+    before = (layered / ".env.production").read_text()
+    result = sophia("env", "consolidate", "--env", "production", "--apply")
+    assert result.exit_code == 2
+    assert "--yes" in result.stderr
+    assert (layered / ".env.production").read_text() == before
+
+
+def test_apply_asks_first_and_a_no_writes_nothing(
+    sophia: Sophia, layered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (layered / ".env.production").read_text()
+    monkeypatch.setattr("sys.stdin", _Terminal("n\n"))
+    result = sophia("env", "consolidate", "--env", "production", "--apply")
+    assert result.exit_code == 1
+    assert "Write" in result.stderr
+    assert (layered / ".env.production").read_text() == before
+
+
+def test_apply_asks_first_and_a_yes_writes(
+    sophia: Sophia, layered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", _Terminal("y\n"))
+    result = sophia("env", "consolidate", "--env", "production", "--apply")
+    assert result.exit_code == 0, result.stderr
+    assert "SOPHIA_PORT=8200" in (layered / ".env.production").read_text()

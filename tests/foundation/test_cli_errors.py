@@ -117,3 +117,37 @@ def test_help_does_not_import_heavy_libraries() -> None:
     )
     assert "HEAVY=\n" in result.stdout + "\n"
     assert result.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_mcp_in_a_terminal_says_what_it_is_for(sophia, monkeypatch) -> None:
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal())
+    result = sophia("mcp")
+    assert result.exit_code == 2
+    assert "MCP client" in result.stderr
+
+
+def test_a_file_path_in_milvus_uri_is_a_config_error(sophia, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("MILVUS_URI", str(tmp_path / "milvus.db"))
+    result = sophia("search", "renewal")
+    assert result.exit_code == 2
+    assert "MILVUS_URI" in result.stderr and "file path" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_an_unwritable_junit_path_names_the_path(sophia, tmp_path) -> None:
+    target = tmp_path / "missing-folder" / "doctor.xml"
+    result = sophia("doctor", "--category", "config", "--junit", str(target))
+    assert result.exit_code == 2
+    assert str(target) in result.stderr and "internal error" not in result.stderr
+
+
+def test_an_out_path_that_is_a_file_is_a_usage_error(sophia, tmp_path) -> None:
+    blocker = tmp_path / "manifests"
+    blocker.write_text("not a folder")
+    result = sophia("deploy", "render", "--out", str(blocker))
+    assert result.exit_code == 2
+    assert str(blocker) in result.stderr and "internal error" not in result.stderr

@@ -34,3 +34,29 @@ def test_bash_completion_offers_the_command_groups() -> None:
         [sys.executable, "-m", "sophia_cli"], env=env, capture_output=True, text=True, check=False
     )
     assert {"db", "doctor"} <= set(result.stdout.split())
+
+
+def _complete(words: str) -> set[str]:
+    env = {
+        **os.environ,
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+        "_SOPHIA_COMPLETE": "complete_bash",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "sophia_cli"], env=env, capture_output=True, text=True, check=False
+    )
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("sophia sync h", {"hubspot"}),
+        ("sophia search renewal --source g", {"gong"}),
+        ("sophia migrate run p", {"ports"}),
+        ("sophia doctor --category st", {"stores"}),
+    ],
+)
+def test_completion_offers_sources_presets_and_categories(words: str, expected: set[str]) -> None:
+    assert _complete(words) == expected

@@ -69,9 +69,29 @@ def test_status_does_not_start_stopped_embedded_servers(sophia) -> None:
     assert "not initialised" in warehouse["detail"]
 
 
+def test_status_exits_1_when_a_required_store_is_unreachable(sophia, db_env, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://sophia:pw@127.0.0.1:1/none")
+    result = sophia("db", "status", "--json")
+    assert result.exit_code == 1
+    report = result.json()
+    assert report["healthy"] is False
+    assert report["stores"][0]["failing"] and report["stores"][0]["required"]
+
+
+def test_status_exits_0_when_every_store_answers(sophia, db_env) -> None:
+    result = sophia("db", "status")
+    assert result.exit_code == 0, result.stdout
+
+
+def test_status_with_stopped_embedded_servers_is_healthy(sophia) -> None:
+    result = sophia("db", "status", "--json")
+    assert result.exit_code == 0
+    assert result.json()["healthy"] is True
+
+
 def test_stop_with_nothing_running_says_so(sophia) -> None:
     report = json.loads(sophia("db", "stop", "--json").stdout)
-    assert report == {"stopped": [], "not_running": ["warehouse", "cache"]}
+    assert report == {"stopped": [], "not_running": ["warehouse", "cache", "vectors"]}
 
 
 def test_init_on_a_fresh_home_runs_embedded_servers_then_stop_stops_them(
@@ -86,4 +106,4 @@ def test_init_on_a_fresh_home_runs_embedded_servers_then_stop_stops_them(
         assert sophia("db", "init", "--json").exit_code == 0
     finally:
         stopped = json.loads(sophia("db", "stop", "--json").stdout)
-    assert stopped["stopped"] == ["warehouse", "cache"]
+    assert stopped["stopped"] == ["warehouse", "cache", "vectors"]

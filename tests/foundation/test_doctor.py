@@ -133,3 +133,22 @@ def test_production_without_required_settings_fails(sophia, healthy_env, monkeyp
     check = report["checks"][0]
     assert check["status"] == "fail"
     assert "JWT_SECRET" in check["detail"]
+
+
+def test_an_unknown_category_is_a_usage_error_listing_the_valid_ones(sophia) -> None:
+    result = sophia("doctor", "--category", "bogus")
+    assert result.exit_code == 2
+    assert "unknown doctor category: bogus" in result.stderr
+    assert "config" in result.stderr and "stores" in result.stderr
+    assert "healthy" not in result.stdout
+
+
+def test_a_check_never_reports_a_negative_duration() -> None:
+    from sophia_cli.core.doctor.models import ok
+    from sophia_cli.core.doctor.registry import Check
+    from sophia_cli.core.doctor.runner import run_checks
+    from sophia_cli.core.settings import load_settings
+
+    instant = [Check(f"instant-{n}", "test", lambda s: ok("done")) for n in range(50)]
+    report = run_checks(load_settings(), instant)
+    assert min(result.duration_ms for result in report.checks) >= 0

@@ -104,7 +104,8 @@ def test_mutate_prints_a_table_of_changes(
     _, exports = served
     result = _retry(sophia, "sandbox", "mutate", "--port", _port(exports))
     assert result.exit_code == 0, result.stderr
-    assert "mutation 1" in result.stdout and "hubspot.deals" in result.stdout
+    # Piped, the title goes to stderr and the rows (headers first) to stdout.
+    assert "mutation 1" in result.stderr and "hubspot.deals" in result.stdout
 
 
 def test_mutate_json_lists_the_changed_ids(

@@ -128,6 +128,21 @@ def test_sync_starts_in_the_background_and_reports_by_run_id(
     assert {source["status"] for source in job["report"]["sources"]} == {"skipped"}
 
 
+def test_a_sync_started_through_the_api_has_one_id_and_the_clis_report_fields(
+    api: Api, token: Callable[..., str]
+) -> None:
+    bearer = token("sync")
+    job = api.post("/v1/sync", token=bearer, json={}).json()
+    deadline = time.monotonic() + 30
+    while job["state"] == "running" and time.monotonic() < deadline:
+        api.run(__import__("asyncio").sleep(0.2))
+        job = api.get(f"/v1/sync/runs/{job['run_id']}", token=bearer).json()
+    report = job["report"]
+    assert report["run_id"] == job["run_id"]  # the job id is the run id sync_runs records
+    assert report["ok"] is True
+    assert report["totals"] == {"inserted": 0, "updated": 0, "deleted": 0}
+
+
 def test_an_unknown_sync_run_is_404(api: Api, token: Callable[..., str]) -> None:
     response = api.get("/v1/sync/runs/nope", token=token("sync"))
     assert response.status_code == 404

@@ -185,4 +185,4 @@ def test_several_workers_share_one_embedded_milvus(
     ]
     assert ready == [200] * 8
     assert [response.status_code for response in found] == [200] * 8, found[-1].text
-    assert "Milvus Lite shared by the workers" in server.log.read_text()
+    assert "Milvus Lite (shared, embedded) at" in server.log.read_text()

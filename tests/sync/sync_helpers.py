@@ -18,6 +18,8 @@ TABLES = (
     "hubspot.companies",
     "hubspot.contacts",
     "hubspot.deals",
+    "hubspot.pipelines",
+    "hubspot.pipeline_stages",
     "asana.users",
     "asana.projects",
     "asana.tasks",

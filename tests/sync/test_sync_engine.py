@@ -66,7 +66,7 @@ def _state(url: str) -> Any:
 
 def test_a_registered_connector_is_synced_and_its_bookmark_stored(fake, stores_env):
     report = run_sync(load_settings(), ["fake"])
-    assert report.ok and report.totals()["inserted"] == 2
+    assert report.ok and report.totals["inserted"] == 2
     assert _state(stores_env["DATABASE_URL"]) == {"page": 2}
     run_sync(load_settings(), ["fake"])
     assert fake.seen_state == [None, {"page": 2}]

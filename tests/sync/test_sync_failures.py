@@ -180,9 +180,22 @@ def test_a_project_deleted_since_it_was_listed_is_skipped_not_fatal(sandbox, syn
     synced(sandbox, ["asana"])
     with psycopg.connect(stores_env["DATABASE_URL"]) as conn:
         conn.execute("INSERT INTO asana.projects (gid, name) VALUES ('1299999999999999', 'gone')")
+    # The projects listing fails, so tasks fall back on the warehouse's (stale) projects.
+    sandbox.add_fault(api="asana", kind="unexpected_shape", path="/projects")
+    report = synced(sandbox, ["asana"], full=True)
+    streams = {s.stream: s for s in report.sources[0].streams}
+    assert streams["projects"].status == "failed"
+    assert streams["tasks"].status == "success"
+    assert any("1299999999999999" in note for note in streams["tasks"].notes)
+
+
+def test_tasks_read_the_projects_this_run_listed_not_the_warehouse(sandbox, synced, stores_env):
+    synced(sandbox, ["asana"])
+    with psycopg.connect(stores_env["DATABASE_URL"]) as conn:
+        conn.execute("INSERT INTO asana.projects (gid, name) VALUES ('1299999999999999', 'gone')")
     report = synced(sandbox, ["asana"], full=True)
     tasks = next(s for s in report.sources[0].streams if s.stream == "tasks")
-    assert report.ok and any("1299999999999999" in note for note in tasks.notes)
+    assert report.ok and not any("1299999999999999" in note for note in tasks.notes)
 
 
 def test_sync_before_db_init_says_to_initialise(

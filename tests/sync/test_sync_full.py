@@ -27,7 +27,7 @@ def test_full_sync_rows_equal_the_sandbox_exactly(sandbox, synced, stores_env):
 
 def test_second_run_inserts_zero_and_updates_zero(sandbox, synced):
     first = synced(sandbox)
-    assert first.totals()["inserted"] > 0
+    assert first.totals["inserted"] > 0
     second = synced(sandbox)
     assert second.ok
     assert {k: v for k, v in stream_counts(second).items() if v != (0, 0, 0)} == {}
@@ -71,7 +71,7 @@ def test_sync_status_shows_last_success_and_rows(sandbox, synced, sophia):
 
 def test_dry_run_counts_but_writes_nothing(sandbox, synced, stores_env):
     report = synced(sandbox, ["hubspot"], dry_run=True)
-    assert report.ok and report.totals()["inserted"] > 0
+    assert report.ok and report.totals["inserted"] > 0
     assert warehouse_rows(stores_env["DATABASE_URL"], "hubspot.deals", ["id"]) == []
     assert warehouse_rows(stores_env["DATABASE_URL"], "sophia.sync_state", ["stream"]) == []
 
@@ -82,3 +82,17 @@ def test_positional_sources_sync_only_those(sandbox, point_at, sophia, stores_en
     assert result.exit_code == 0, result.stderr
     assert [s["source"] for s in json.loads(result.stdout)["sources"]] == ["gong", "asana"]
     assert warehouse_rows(stores_env["DATABASE_URL"], "slack.users", ["id"]) == []
+
+
+def test_a_first_sync_reports_as_inserted_exactly_the_rows_each_table_holds(sandbox, synced):
+    report = synced(sandbox)
+    inserted: dict[str, int] = {}
+    for source in report.sources:
+        for stream in source.streams:
+            table = f"{source.source}.{stream.stream}"
+            inserted[table] = inserted.get(table, 0) + stream.inserted
+            for child, counts in stream.tables.items():
+                inserted[child] = inserted.get(child, 0) + counts.inserted
+    counts = sandbox.counts()["tables"]
+    for table in ("gong.calls", "gong.call_participants", "gong.transcripts", "asana.tasks"):
+        assert inserted[table] == counts[table], table

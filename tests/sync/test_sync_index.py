@@ -30,13 +30,15 @@ def _expected(url: str, handle) -> dict[str, int]:  # type: ignore[no-untyped-de
         ).fetchone()
         asana = conn.execute("SELECT count(*) FROM asana.tasks WHERE NOT deleted").fetchone()
     assert slack and asana
-    data = handle.sandbox.data  # one document per speaker turn of every visible transcript
-    turns = 0
-    for call_id, monologues in data.gong.transcripts.items():
-        if not expected.transcript_ready(data, call_id):
-            continue
-        speakers = [m["speakerId"] for m in monologues if m["sentences"]]
-        turns += sum(1 for i, s in enumerate(speakers) if i == 0 or s != speakers[i - 1])
+    data = handle.sandbox.data  # one document per transcript sentence row (a turn as stored)
+    turns = sum(
+        1
+        for call_id, monologues in data.gong.transcripts.items()
+        if expected.transcript_ready(data, call_id)
+        for monologue in monologues
+        for sentence in monologue["sentences"]
+        if sentence.get("text")
+    )
     return {"slack": slack[0], "asana": asana[0], "gong": turns}
 
 

@@ -28,9 +28,9 @@ def test_full_rereads_rows_the_bookmark_had_passed(sandbox, synced, stores_env):
     lost += _forget(
         url, "DELETE FROM slack.messages WHERE thread_ts IS NOT NULL AND thread_ts <> ts"
     )
-    assert synced(sandbox, ["hubspot", "slack"]).totals()["inserted"] == 0
+    assert synced(sandbox, ["hubspot", "slack"]).totals["inserted"] == 0
     report = synced(sandbox, ["hubspot", "slack"], full=True)
-    assert report.totals()["inserted"] == lost
+    assert report.totals["inserted"] == lost
     assert mismatches(url, sandbox, ("hubspot.deals", "slack.messages")) == {}
 
 

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 
 TABLE_ROWS = 25
@@ -27,12 +27,18 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def _rows_table(columns: list[str], rows: list[list[Any]]) -> None:
-    shown = rows[:TABLE_ROWS]
+    """Every returned row for pipes and --format; a terminal table shows the first ones."""
+    console = output.stdout()
+    terminal = output.table(None, columns, []).format_for(console) is output.Format.TABLE
+    shown = rows[:TABLE_ROWS] if terminal else rows
     cells = [["(none)" if c is None else (f"{c:,.2f}" if isinstance(c, float) else c)
               for c in row] for row in shown]  # fmt: skip
-    output.stdout().print(output.table(None, columns, cells))
+    console.print(output.table(None, columns, cells))
     if len(rows) > len(shown):
-        output.say(f"… {len(rows) - len(shown)} more rows (use --json for all)")
+        output.say(
+            f"… {len(rows) - len(shown)} more of the {len(rows)} returned rows not shown "
+            "(--format tsv or --json prints them all)"
+        )
 
 
 def _chart(interp: dict[str, Any], columns: list[str], rows: list[list[Any]]) -> str | None:
@@ -90,6 +96,8 @@ def ask_command(
     console.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
     understood = _understood(answer.interpretation, answer.source)
     console.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
+    for note in answer.interpretation.get("notes") or []:
+        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
     if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
         _rows_table(answer.columns, answer.rows)
     drawn = _chart(answer.interpretation, answer.columns, answer.rows) if chart else None
@@ -110,10 +118,20 @@ def _understood(interp: dict[str, Any], source: str) -> str:
         parts.append("by " + ", ".join(interp["dimensions"]))
     if interp.get("grain"):
         parts.append(f"per {interp['grain']}")
-    for f in interp.get("filters", []):
-        parts.append(f"{f['dimension']} = {' or '.join(f['values'])}")
+    parts += interp.get("conditions") or [
+        f"{f['dimension']} = {' or '.join(f['values'])}" for f in interp.get("filters", [])
+    ]
     if interp.get("time_range"):
         parts.append(f"{interp['time_range']['phrase']}: {interp['time_range']['dates']}")
+    if interp.get("compare_to"):
+        then = interp["compare_to"]
+        parts.append(f"compared with {then['phrase']}: {then['dates']}")
+    if interp.get("share"):
+        parts.append("as a share of the whole")
+    if interp.get("list"):
+        parts.append("listing the rows")
+    if (interp.get("time_range") or interp.get("grain")) and interp.get("dated_by"):
+        parts.append(f"dated by {interp['dated_by']}")
     if interp.get("order"):
         way = "top" if interp["order"]["desc"] else "bottom"
         parts.append(f"{way} {interp.get('limit') or ''}".strip())
@@ -127,6 +145,7 @@ def query_command(
         int | None, typer.Option("--limit", help="Most rows to return (capped by ASK_ROW_LIMIT).")
     ] = None,
     json_output: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Run one read-only SELECT through the SQL guard.
 
@@ -140,7 +159,7 @@ def query_command(
 
     text = sys.stdin.read() if sql == "-" else sql
     result = run_query(settings(ctx), text, limit=limit)
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(result)
         return
     _rows_table(result.columns, result.rows)

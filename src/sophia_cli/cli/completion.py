@@ -13,6 +13,25 @@ from pathlib import Path
 SHELLS = {"bash": "sophia.bash", "zsh": "_sophia", "fish": "sophia.fish"}
 
 
+# Candidates for arguments, computed only when the shell asks (imports stay out of --help).
+def complete_sources(incomplete: str) -> list[str]:
+    from sophia_cli.core.sync.sources import NAMES
+
+    return [name for name in NAMES if name.startswith(incomplete)]
+
+
+def complete_presets(incomplete: str) -> list[str]:
+    from sophia_cli.core.migrate.plan import preset_names
+
+    return [name for name in preset_names() if name.startswith(incomplete)]
+
+
+def complete_categories(incomplete: str) -> list[str]:
+    from sophia_cli.core.doctor.registry import categories
+
+    return [name for name in categories() if name.startswith(incomplete)]
+
+
 def render_completion(shell: str) -> str:
     """The completion script for one shell."""
     from typer._completion_shared import get_completion_script

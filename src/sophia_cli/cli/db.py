@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
 
 if TYPE_CHECKING:
     from sophia_cli.core.db.models import StoreStatus
@@ -106,20 +106,22 @@ def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
 
 @app.command("status")
-def status_(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def status_(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOption = None) -> None:
     """Show each store: where it is, version, reachable, migrations applied/pending.
 
-    Does not start stopped embedded servers.
+    Does not start stopped embedded servers. Exit 1 when the warehouse or the cache
+    cannot be reached.
 
     Example: sophia db status --json
     """
     from sophia_cli.core.db import status
 
     report = status.db_status(settings(ctx))
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(report)
-        return
-    _print_stores(report.stores)
+    else:
+        _print_stores(report.stores)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command()

@@ -47,7 +47,7 @@ def demo(
         output.emit_json({**report.model_dump(mode="json"), "sync": summary(report.sync)})
         raise typer.Exit(0 if report.sync.ok else 1)
     print_report(report.sync)
-    totals = report.sync.totals()
+    totals = report.sync.totals
     output.say(
         f"{totals['inserted']} rows loaded into {report.database} "
         f"(sandbox {report.sandbox_url}, now stopped). Try next:"

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from sophia_cli.cli import output
+from sophia_cli.cli.output import JsonOption
+from sophia_cli.cli.state import wants_json
 from sophia_cli.core.errors import UsageError
 
 app = typer.Typer(help="Render Kubernetes manifests for sophia.", no_args_is_help=True)
@@ -16,6 +18,7 @@ app = typer.Typer(help="Render Kubernetes manifests for sophia.", no_args_is_hel
 
 @app.command("render")
 def render(
+    ctx: typer.Context,
     replicas: Annotated[int, typer.Option(help="API replicas (the autoscaler's floor).")] = 3,
     max_replicas: Annotated[
         int | None, typer.Option(help="Autoscaler ceiling (default 3 x replicas).")
@@ -37,6 +40,7 @@ def render(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write one file per manifest here (else stdout).")
     ] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Write Deployment, Service, Ingress, HPA, sync CronJob and db-upgrade Job manifests.
 
@@ -68,10 +72,17 @@ def render(
         where = "--" + str(first["loc"][0]).replace("_", "-") + ": " if first["loc"] else ""
         raise UsageError(f"{where}{first['msg'].removeprefix('Value error, ')}") from exc
     manifests = render_manifests(options)
+    as_json = wants_json(ctx, json_output)
     if out is None:
-        sys.stdout.write(to_stream(manifests))
+        if as_json:
+            output.emit_json({"manifests": manifests})
+        else:
+            sys.stdout.write(to_stream(manifests))
         return
     out.mkdir(parents=True, exist_ok=True)
     for name, manifest in manifests.items():
         (out / name).write_text(to_yaml(manifest), encoding="utf-8")
-    output.say(f"wrote {len(manifests)} manifests to {out}")
+    if as_json:
+        output.emit_json({"written": [str(out / name) for name in manifests]})
+    else:
+        output.say(f"wrote {len(manifests)} manifests to {out}")

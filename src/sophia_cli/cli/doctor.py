@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from sophia_cli.cli import output
+from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import JsonOption
 from sophia_cli.cli.state import settings, wants_json
 
@@ -27,7 +27,12 @@ def doctor(
     ] = None,
     category: Annotated[
         list[str] | None,
-        typer.Option("--category", "-c", help="Only run checks of this category (repeatable)."),
+        typer.Option(
+            "--category",
+            "-c",
+            help="Only run checks of this category (repeatable).",
+            autocompletion=completion.complete_categories,
+        ),
     ] = None,
 ) -> None:
     """Run every check concurrently, each with a timeout; exit 1 if any failed.

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from sophia_cli.cli import output
 from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.state import settings, state, wants_json
 from sophia_cli.core.environment import Environment
 from sophia_cli.core.errors import ExitCode, UsageError
 
@@ -42,8 +42,13 @@ EnvOption = Annotated[
     ),
 ]
 DirOption = Annotated[
-    Path,
-    typer.Option("--dir", "-d", help="Project folder holding the .env.* files.", file_okay=False),
+    Path | None,
+    typer.Option(
+        "--dir",
+        "-d",
+        help="Project folder holding the .env.* files (default: found from here upwards).",
+        file_okay=False,
+    ),
 ]
 # Keys are Severity values (a StrEnum), so findings look their mark up directly.
 _MARKS = {"error": "[red]✗[/]", "warning": "[yellow]![/]", "info": "[dim]i[/]"}
@@ -53,7 +58,7 @@ _MARKS = {"error": "[red]✗[/]", "warning": "[yellow]![/]", "info": "[dim]i[/]"
 def check(
     ctx: typer.Context,
     env: EnvOption = None,
-    directory: DirOption = Path("."),
+    directory: DirOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     output_format: Annotated[
         CheckFormat,
@@ -73,7 +78,7 @@ def check(
     from sophia_cli.core.env.findings import CHECK_CODES
     from sophia_cli.core.env.sarif import finding_results, github_annotations, sarif_document
 
-    report = check_environment(directory, env)
+    report = check_environment(directory or state(ctx).project_dir(), env)
     fmt = CheckFormat.JSON if wants_json(ctx, json_output) else output_format
     if fmt is CheckFormat.JSON:
         output.emit_json(report)
@@ -96,6 +101,7 @@ def _print_check(report: EnvReport) -> None:
     ]
     console = output.stdout()
     title = f"{report.environment.value}: {' < '.join(report.layers) or 'no env files'} < process"
+    output.say(f"project folder: {report.directory}")
     if rows:
         console.print(output.table(title, ["variable", "value", "from", "overrides"], rows))
     else:
@@ -221,7 +227,7 @@ def _print_scan(report: ScanReport) -> None:
 def consolidate(
     ctx: typer.Context,
     env: EnvOption = None,
-    directory: DirOption = Path("."),
+    directory: DirOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="File to write (default: .env.<env>).")
     ] = None,
@@ -235,6 +241,10 @@ def consolidate(
     apply: Annotated[
         bool, typer.Option("--apply", help="Write the file (default: show the plan).")
     ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Apply without asking (needed when not at a terminal)."),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Merge the env files of one environment into one canonical file (plan first).
@@ -243,7 +253,7 @@ def consolidate(
     atomically with mode 600, the previous file kept in SOPHIA_HOME/env-backups. Without --apply
     only the (masked) diff is shown and the exit code is 10 when something would change.
 
-    Example: sophia env consolidate --env production --to-keyring --apply
+    Example: sophia env consolidate --env production --to-keyring --apply --yes
     """
     from sophia_cli.core.env.consolidate import (
         apply_consolidation,
@@ -251,6 +261,7 @@ def consolidate(
         plan_example,
     )
 
+    directory = directory or state(ctx).project_dir()
     if write_example and (to_keyring or out is not None):
         raise UsageError("--write-example cannot be combined with --to-keyring or --out")
     planned = (
@@ -259,6 +270,8 @@ def consolidate(
         else plan_consolidation(directory, env, out=out, to_keyring=to_keyring)
     )
     plan = planned.plan
+    if apply and plan.changed and not yes:
+        _confirm(plan)
     if apply and plan.changed:
         keyring = None
         if planned.moves:
@@ -275,6 +288,21 @@ def consolidate(
         raise typer.Exit(ExitCode.CHANGES_PENDING)
 
 
+def _confirm(plan: ConsolidationPlan) -> None:
+    """Ask before writing; refuse (rather than hang or guess) when nobody can answer."""
+    import sys
+
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "--apply writes env files and is confirmed interactively",
+            hint="Review the plan (run without --apply), then add --yes to apply it.",
+        )
+    _print_plan(plan)
+    touched = [plan.target, *plan.scrubbed]
+    if not typer.confirm(f"Write {', '.join(touched)}?", err=True):
+        raise typer.Abort()
+
+
 def _print_plan(plan: ConsolidationPlan) -> None:
     if plan.diff:
         output.stdout().print(escape(plan.diff), highlight=False, end="")
@@ -283,6 +311,9 @@ def _print_plan(plan: ConsolidationPlan) -> None:
     if plan.to_keyring:
         verb = "moved" if plan.applied else "would move"
         output.say(f"{verb} to the keyring: {', '.join(plan.to_keyring)}")
+    for path in plan.scrubbed:
+        verb = "replaced" if plan.applied else "would replace"
+        output.say(f"{verb} the plaintext in {path} with keyring references")
     if not plan.changed:
         output.say(f"{plan.target} is already consolidated")
     elif plan.applied:

@@ -20,15 +20,22 @@ def render_error(error: SophiaError, *, as_json: bool) -> None:
         console.print(f"[dim]hint:[/] {escape(error.hint)}", highlight=False)
 
 
-def render_unexpected(exc: BaseException, *, as_json: bool) -> None:
-    """An error we did not raise on purpose: still one line, never a traceback."""
-    error = SophiaError(
+def explained(exc: BaseException) -> SophiaError:
+    """What to tell the user about any failure: the same classification the server uses."""
+    from sophia_cli.core.failures import explain
+
+    found = explain(exc)
+    if found is not None:
+        return found
+    return SophiaError(
         f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
         hint="Run again with --debug to see the traceback, and report it.",
     )
-    render_error(error, as_json=as_json)
 
 
 def flush() -> None:
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
     sys.stderr.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +21,7 @@ from sophia_cli.cli import (
     env,
     mcp,
     migrate,
+    output,
     sandbox,
     search,
     secrets,
@@ -27,9 +30,10 @@ from sophia_cli.cli import (
     sync,
     token,
 )
-from sophia_cli.cli.errors import flush, render_error, render_unexpected
+from sophia_cli.cli import help as help_text
+from sophia_cli.cli.errors import explained, flush, render_error
 from sophia_cli.cli.state import AppState
-from sophia_cli.core.errors import ExitCode, SophiaError
+from sophia_cli.core.errors import ExitCode, UsageError
 
 app = typer.Typer(
     name="sophia",
@@ -61,6 +65,15 @@ def root(
         Path | None,
         typer.Option("--env-file", help="Read settings from this env file (the environment wins)."),
     ] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Project folder holding the .env.* files (default: found from the working "
+            "folder upwards, like git).",
+            file_okay=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -68,7 +81,7 @@ def root(
         ),
     ] = False,
 ) -> None:
-    ctx.obj = AppState(json=json_output, debug=debug, env_file=env_file)
+    ctx.obj = AppState(json=json_output, debug=debug, env_file=env_file, directory=directory)
 
 
 # Help panels, in the order of DESIGN.md's jobs table.
@@ -94,28 +107,55 @@ app.add_typer(deploy.app, name="deploy", rich_help_panel=_OPS)
 app.command("mcp", rich_help_panel=_OPS)(mcp.mcp)
 
 
-def _flag_given(args: Sequence[str], flag: str) -> bool:
-    """Whether a flag appears before any `--` separator (errors can precede parsing)."""
-    for arg in args:
+_SWITCHES = ("--json", "--debug")
+_VALUED = ("--env-file",)
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Move `--json`, `--debug` and `--env-file X` to the root, wherever they were written.
+
+    Users put them after the command (`sophia token issue … --json`), and every error hint
+    says "run again with --debug": both must work. Nothing after `--` is touched, and a
+    command's own `--json` still sees the flag through `wants_json`.
+    """
+    hoisted: list[str] = []
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
         if arg == "--":
-            return False
-        if arg == flag:
-            return True
-    return False
+            rest += [arg, *items]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _SWITCHES:
+            hoisted.append(arg)
+        elif name in _VALUED and "=" in arg:
+            hoisted.append(arg)
+        elif arg in _VALUED:
+            hoisted += [arg, *[value for value in [next(items, None)] if value is not None]]
+        else:
+            rest.append(arg)
+    return [*hoisted, *rest]
+
+
+def _usage_body(exc: typer.TyperException) -> UsageError:
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "sophia"
+    return UsageError(exc.format_message(), hint=f"Run `{command} --help` for the arguments.")
 
 
 def run(args: Sequence[str]) -> int:
     """Run the app on `args` and return the exit code; all error handling lives here."""
-    as_json = _flag_given(args, "--json")
-    debug = _flag_given(args, "--debug")
-    command = typer.main.get_command(app)
+    args = hoist_global_options(args)
+    # The pool's own retries would print one warning per attempt; the failure they end in
+    # reaches the user once, as our error line.
+    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
+    output.choose(None)  # a previous in-process run's --format does not carry over
+    as_json = "--json" in args
+    debug = "--debug" in args
+    command = help_text.tidy(typer.main.get_command(app))
+    help_text.drop_flag_markers()
     try:
-        result = command.main(args=list(args), prog_name="sophia", standalone_mode=False)
-    except SophiaError as exc:
-        if debug:
-            raise
-        render_error(exc, as_json=as_json)
-        return int(exc.exit_code)
+        result = command.main(args=args, prog_name="sophia", standalone_mode=False)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
@@ -123,24 +163,37 @@ def run(args: Sequence[str]) -> int:
         return ExitCode.FAILURE
     except typer.TyperException as exc:  # usage errors from argument parsing
         show = getattr(exc, "show", None)
-        if callable(show):
-            show()
+        if as_json or not callable(show):
+            render_error(_usage_body(exc), as_json=as_json)
         else:
-            typer.echo(f"error: {exc.format_message()}", err=True)
+            show()
         return exc.exit_code
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
+        _silence_stdout()  # the reader (`| head`) has all it wanted: not a failure
         return ExitCode.OK
     except Exception as exc:
         if debug:
             raise
-        render_unexpected(exc, as_json=as_json)
-        return ExitCode.FAILURE
+        error = explained(exc)
+        render_error(error, as_json=as_json)
+        return int(error.exit_code)
     finally:
         flush()
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        target = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test's capture): nothing will flush to a closed pipe
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, target)
+    os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -10,9 +10,9 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import wants_json
+from sophia_cli.cli import completion, output
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, wants_json
 from sophia_cli.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -277,7 +277,13 @@ def _show_scan(result: PortScan, as_json: bool) -> None:
 @app.command("run")
 def run_plan(
     ctx: typer.Context,
-    plan: Annotated[str, typer.Argument(help="A plan YAML file, or a preset name.")],
+    plan: Annotated[
+        str,
+        typer.Argument(
+            help="A plan YAML file, or a preset name.",
+            autocompletion=completion.complete_presets,
+        ),
+    ],
     path: PathArg = Path("."),
     apply: ApplyOption = False,
     yes: YesOption = False,
@@ -355,6 +361,7 @@ def history(
     ctx: typer.Context,
     path: Annotated[Path, typer.Option("--path", help="Root of the migrated tree.")] = Path("."),
     json_output: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """List the migrations applied to a tree, newest first.
 
@@ -363,7 +370,7 @@ def history(
     from sophia_cli.core.migrate import run as core
 
     records = core.history(path)
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(records)
         return
     rows = [[r.id, r.plan, f"{r.created_at:%Y-%m-%d %H:%M:%S}", r.status, r.files] for r in records]
@@ -373,7 +380,7 @@ def history(
 
 
 @app.command()
-def presets(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def presets(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOption = None) -> None:
     """List the plans shipped with sophia and their steps.
 
     Example: sophia migrate presets
@@ -381,7 +388,7 @@ def presets(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from sophia_cli.core.migrate import run as core
 
     plans = [core.load_plan(name) for name in core.preset_names()]
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json([p.model_dump(mode="json", by_alias=True) for p in plans])
         return
     rows = [[p.name, escape(p.description), ", ".join(s.kind for s in p.steps)] for p in plans]

@@ -53,6 +53,20 @@ def serve(
             "--scenario", help="default, or hubspot_bulk_import (10,500 contacts on one timestamp)."
         ),
     ] = "default",
+    churn_per_page: Annotated[
+        int,
+        typer.Option(
+            "--churn-per-page",
+            help="HubSpot records modified after every search page served (changes mid-sync).",
+        ),
+    ] = 0,
+    hubspot_index_lag: Annotated[
+        float,
+        typer.Option(
+            "--hubspot-index-lag",
+            help="Seconds (at most) before a HubSpot write shows in search, drawn per write.",
+        ),
+    ] = 0.0,
     json_output: JsonOption = False,
 ) -> None:
     """Serve the fake APIs until Ctrl-C; stdout first gets the `export` lines to sync against it.
@@ -71,12 +85,21 @@ def serve(
     if not 0 < scale <= MAX_SCALE:  # checked before any export line is printed
         raise UsageError(f"--scale must be above 0 and at most {MAX_SCALE:g}")
     pinned = _parse_day(today)
+    from sophia_cli.sandbox.adversity import Adversities
+
+    if churn_per_page < 0 or hubspot_index_lag < 0:
+        raise UsageError(
+            "--churn-per-page and --hubspot-index-lag cannot be negative",
+            hint="Pass 0 (off) or a positive number.",
+        )
+    adversities = Adversities(churn_per_page, hubspot_index_lag)
     sandbox = Sandbox(
         seed=seed,
         scale=scale,
         today=pinned,
         scenario=scenario,  # type: ignore[arg-type]  # checked above
         rate_limits=rate_limits,  # type: ignore[arg-type]  # checked above
+        adversities=adversities,
     )
     try:
         handle = SandboxHandle(sandbox, port)

@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli import completion, output
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings
 from sophia_cli.core.errors import UsageError
+from sophia_cli.core.sync.sources import SEARCHABLE, spoken
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -37,7 +38,12 @@ def search_command(
         str, typer.Option("--mode", help="hybrid (BM25 + dense, fused), bm25 or dense.")
     ] = "hybrid",
     source: Annotated[
-        str | None, typer.Option("--source", help="Only this source: slack, gong or asana.")
+        str | None,
+        typer.Option(
+            "--source",
+            help=f"Only this source: {spoken(SEARCHABLE, 'or')}.",
+            autocompletion=completion.complete_sources,
+        ),
     ] = None,
     author: Annotated[
         str | None, typer.Option("--author", help="Only texts by this person (part of a name).")
@@ -62,6 +68,7 @@ def search_command(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Most hits to show (1-100).")] = 10,
     json_output: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Search synced Slack messages, Gong speaker turns and Asana tasks (BM25 + meaning).
 
@@ -77,7 +84,7 @@ def search_command(
     )  # fmt: skip
     results = search(settings(ctx), text, mode=mode, filters=filters, limit=limit,
                      as_of=_date(as_of, "--as-of"))  # fmt: skip
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(results)
         return
     if results.note:

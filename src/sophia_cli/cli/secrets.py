@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import InputError
 
 app = typer.Typer(
@@ -96,7 +96,9 @@ def get_command(
 
 
 @app.command("list")
-def list_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def list_command(
+    ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOption = None
+) -> None:
     """List stored secrets by name (never values), with rotation expiries.
 
     Example: sophia secrets list
@@ -104,7 +106,7 @@ def list_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from sophia_cli.core.env.secrets import list_secrets
 
     infos = list_secrets(_keyring(ctx))
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(infos)
         return
     rows = [

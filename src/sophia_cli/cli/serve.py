@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -85,7 +83,7 @@ def serve(
         raise UsageError(f"ports must differ: {', '.join(map(str, chosen))}")
     sockets = [_bind(host, p) for p in chosen]
     metrics_dir = _export_for_workers(ctx, api_port, legacy_port, workers)
-    shared_milvus = _share_embedded_milvus(config_settings, workers)
+    _start_embedded_milvus(config_settings)
     config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
@@ -105,39 +103,26 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
-        if shared_milvus is not None:
-            shared_milvus.terminate()
-            shared_milvus.wait(timeout=30)
 
 
-def _share_embedded_milvus(config: Settings, workers: int) -> subprocess.Popen[bytes] | None:
-    """With several workers and no MILVUS_URI, one Milvus Lite server for all of them.
+def _start_embedded_milvus(config: Settings) -> None:
+    """Without MILVUS_URI, make sure the shared embedded Milvus Lite server runs.
 
-    Milvus Lite in file mode belongs to the one process that opened it: the other workers
-    would answer search and /ready with 503.
+    Every worker (and any CLI process) would start it on first use anyway, under a file
+    lock; starting it here makes the first request fast and says where it is. It keeps
+    running after serve ends, like the embedded PostgreSQL and Valkey (`sophia db stop`).
     """
     from sophia_cli.store import milvus
 
-    if workers < 2 or not milvus.is_embedded(config):
-        return None
-    port = _free_port()
-    process: subprocess.Popen[bytes] = milvus.start_lite_server(config.home, port)
-    os.environ["MILVUS_URI"] = f"http://127.0.0.1:{port}"
-    output.say(f"Milvus Lite shared by the workers at {os.environ['MILVUS_URI']}")
-    return process
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    if milvus.is_embedded(config):
+        output.say(f"Milvus Lite (shared, embedded) at {milvus.resolve_uri(config)}")
 
 
 def _layers_line(ctx: typer.Context) -> str:
     """Which configuration layers the workers will read (they load the same ones)."""
     from sophia_cli.core.env.layers import layer_summary, load_layers
 
-    return layer_summary(load_layers(Path.cwd(), extra_file=state(ctx).env_file))
+    return layer_summary(load_layers(state(ctx).project_dir(), extra_file=state(ctx).env_file))
 
 
 def _export_for_workers(
@@ -150,7 +135,7 @@ def _export_for_workers(
     env_file = state(ctx).env_file
     if env_file is not None:
         os.environ[ENV_FILE_VARIABLE] = str(env_file.resolve())
-    os.environ[DIRECTORY_VARIABLE] = str(Path.cwd())
+    os.environ[DIRECTORY_VARIABLE] = str(state(ctx).project_dir())
     os.environ["SOPHIA_PORT"] = str(api_port)
     if legacy_port is not None:
         os.environ[LEGACY_PORT_VARIABLE] = str(legacy_port)

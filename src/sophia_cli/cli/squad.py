@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 from sophia_cli.core.squad.capabilities import CAPABILITIES
 
@@ -114,7 +114,7 @@ def _warn_config(ctx: typer.Context) -> None:
 
 
 @app.command()
-def models(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def models(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOption = None) -> None:
     """List every squad's deployments: capabilities, context, prices and whether a key is set.
 
     Prices are USD per million tokens, from the squads file or LiteLLM's bundled price map.
@@ -125,7 +125,7 @@ def models(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     rows = list_deployments(settings(ctx))
     _warn_config(ctx)
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(rows)
         return
     table = [

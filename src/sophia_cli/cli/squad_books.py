@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from sophia_cli.cli import chart, output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
 
 DaysOption = Annotated[int, typer.Option("--days", min=1, help="How many UTC days back.")]
 
@@ -17,7 +17,7 @@ def _money(value: float | None, digits: int = 6) -> str:
     return "-" if value is None else f"${value:.{digits}f}"
 
 
-def budget(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def budget(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOption = None) -> None:
     """Today's budgets (UTC day): spent, held by calls in flight, remaining, alerts crossed.
 
     Per-squad, per-caller (token `sub`) and per-feature figures follow the day's total.
@@ -27,7 +27,7 @@ def budget(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from sophia_cli.core.squad.budget import budget_status
 
     status = budget_status(settings(ctx))
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(status)
         return
     if status.rebuilt:
@@ -71,6 +71,7 @@ def spend(
         str, typer.Option("--by", help="Group by model, squad, day, caller or feature.")
     ] = "model",
     json_output: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Spend from the log in PostgreSQL: calls, cache hits, failures, estimates, tokens, cost.
 
@@ -82,7 +83,7 @@ def spend(
     from sophia_cli.core.squad.reports import spend_report
 
     report = spend_report(settings(ctx), days=days, by=by)
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(report)
         return
     rows = [
@@ -119,7 +120,12 @@ def spend(
     )
 
 
-def savings(ctx: typer.Context, days: DaysOption = 30, json_output: JsonOption = False) -> None:
+def savings(
+    ctx: typer.Context,
+    days: DaysOption = 30,
+    json_output: JsonOption = False,
+    fmt: FormatOption = None,
+) -> None:
     """What routing and the cache saved: the baseline model's price for the same tokens,
     minus what was paid (failed and timed-out attempts included); cache savings apart.
 
@@ -130,7 +136,7 @@ def savings(ctx: typer.Context, days: DaysOption = 30, json_output: JsonOption =
     from sophia_cli.core.squad.reports import savings_report
 
     report = savings_report(settings(ctx), days=days)
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(report)
         return
     rows = [

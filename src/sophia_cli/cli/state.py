@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from sophia_cli.cli import output
+from sophia_cli.cli.output import Format
 from sophia_cli.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -21,10 +23,24 @@ class AppState:
     json: bool = False
     debug: bool = False
     env_file: Path | None = None
+    directory: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
 
+    def project_dir(self) -> Path:
+        """The folder whose env files are read: `--dir`, else found from the working one."""
+        if self.directory is not None:
+            if not self.directory.is_dir():
+                raise UsageError(
+                    f"--dir {self.directory} is not a folder",
+                    hint="Pass the project folder holding the .env.* files.",
+                )
+            return self.directory.resolve()
+        from sophia_cli.core.env.project import find_project_dir
+
+        return find_project_dir(Path.cwd())
+
     def settings(self) -> Settings:
-        """Settings loaded once per command through the layers of the current directory.
+        """Settings loaded once per command through the layers of the project folder.
 
         Process environment > `--env-file` > .env.master > .env.<env> > .env.example, then
         the keyring for secrets still unset (see `sophia env check`).
@@ -37,7 +53,7 @@ class AppState:
                 )
             from sophia_cli.core.env.layers import load_layered_settings
 
-            self._settings = load_layered_settings(Path.cwd(), extra_file=self.env_file)
+            self._settings = load_layered_settings(self.project_dir(), extra_file=self.env_file)
         return self._settings
 
 
@@ -56,3 +72,9 @@ def settings(ctx: typer.Context) -> Settings:
 def wants_json(ctx: typer.Context, flag: bool) -> bool:
     """`--json` given on the command or on the root."""
     return flag or state(ctx).json
+
+
+def listing_json(ctx: typer.Context, flag: bool, fmt: Format | None) -> bool:
+    """For listing commands: remember `--format` for the tables, and whether to print JSON."""
+    output.choose(fmt)
+    return wants_json(ctx, flag) or output.chosen_json()

@@ -1,4 +1,4 @@
-"""`sophia sync`: pull Slack, Asana, HubSpot and Gong into PostgreSQL, and show freshness."""
+"""`sophia sync`: pull the declared sources into PostgreSQL, and show freshness."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
-from sophia_cli.cli.state import settings, wants_json
+from sophia_cli.cli import completion, output
+from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.state import listing_json, settings, wants_json
+from sophia_cli.core.sync.sources import NAMES, TITLES
 
 if TYPE_CHECKING:
     from sophia_cli.core.sync.models import StreamResult, SyncReport, SyncStatus
@@ -30,7 +31,7 @@ class _RunByDefault(TyperGroup):
 
 app = typer.Typer(
     cls=_RunByDefault,
-    help="Pull Slack, Asana, HubSpot and Gong into PostgreSQL: incremental, idempotent, "
+    help=f"Pull {TITLES} into PostgreSQL: incremental, idempotent, "
     "resumable. `sophia sync [SOURCE…]` runs a sync (the `run` command).",
 )
 
@@ -78,7 +79,8 @@ class ProgressView:
 
 
 def summary(report: SyncReport) -> dict[str, Any]:
-    return {**report.model_dump(mode="json"), "ok": report.ok, "totals": report.totals()}
+    """The report as JSON; `ok` and `totals` are the model's own computed fields."""
+    return report.model_dump(mode="json")
 
 
 def print_report(report: SyncReport) -> None:
@@ -112,6 +114,11 @@ def print_report(report: SyncReport) -> None:
                     escape(s.error or "; ".join(s.notes)),
                 ]
             )
+            for table, counts in s.tables.items():  # other tables the stream fills
+                rows.append(
+                    ["", f"  + {table}", counts.inserted, counts.updated, counts.deleted]
+                    + ["", "", ""]
+                )
     title = "sync (dry run: nothing written)" if report.dry_run else None
     columns = ["source", "stream", "new", "updated", "deleted", "duration", "status", "detail"]
     output.stdout().print(output.table(title, columns, rows))
@@ -127,7 +134,10 @@ def run(
     ctx: typer.Context,
     sources: Annotated[
         list[str] | None,
-        typer.Argument(help="Sources to sync: slack, asana, hubspot, gong (default: all)."),
+        typer.Argument(
+            help=f"Sources to sync: {', '.join(NAMES)} (default: all).",
+            autocompletion=completion.complete_sources,
+        ),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore bookmarks; re-read all.")] = False,
     since: Annotated[
@@ -208,7 +218,7 @@ def _print_status(status: SyncStatus) -> None:
 
 
 @app.command("status")
-def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def status(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOption = None) -> None:
     """Show per stream the last success, lag, rows in the warehouse and the last error.
 
     Example: sophia sync status --json
@@ -216,7 +226,7 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from sophia_cli.core.sync.status import sync_status
 
     report = sync_status(settings(ctx))
-    if wants_json(ctx, json_output):
+    if listing_json(ctx, json_output, fmt):
         output.emit_json(report)
     else:
         _print_status(report)

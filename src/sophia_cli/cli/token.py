@@ -23,6 +23,7 @@ def issue(
         str, typer.Option("--scope", help="Comma-separated: ask, query, sync, squad, admin.")
     ],
     ttl: Annotated[str, typer.Option("--ttl", help="Lifetime: 30s, 15m, 1h, 7d.")] = "1h",
+    json_output: JsonOption = False,
 ) -> None:
     """Sign a token with JWT_SECRET and print it alone on stdout.
 
@@ -30,7 +31,13 @@ def issue(
     """
     from sophia_cli.core.auth.tokens import issue_token, parse_scopes, parse_ttl
 
-    token = issue_token(settings(ctx), sub, parse_scopes(scope), parse_ttl(ttl))
+    scopes, seconds = parse_scopes(scope), parse_ttl(ttl)
+    token = issue_token(settings(ctx), sub, scopes, seconds)
+    if wants_json(ctx, json_output):
+        output.emit_json(
+            {"token": token, "sub": sub, "scopes": [s.value for s in scopes], "ttl_s": seconds}
+        )
+        return
     sys.stdout.write(token + "\n")
 
 

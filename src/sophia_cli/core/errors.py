@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     NOT_UNDERSTOOD = 3
     BUDGET_EXCEEDED = 4
     CHANGES_PENDING = 10
+    INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 class SophiaError(Exception):

@@ -44,8 +44,13 @@ def setting(
     secret: bool = False,
     required_in_production: bool = False,
     deprecated_names: Sequence[str] = (),
+    ge: float | None = None,
+    le: float | None = None,
 ) -> Any:
-    """Declare a settings field together with the metadata the tooling needs."""
+    """Declare a settings field together with the metadata the tooling needs.
+
+    `ge`/`le` bound numbers, so `env check` reports SOPHIA_PORT=99999 before `serve` fails.
+    """
     extra: dict[str, Any] = {
         "section": section.value,
         "example": example,
@@ -53,7 +58,7 @@ def setting(
         "required_in_production": required_in_production,
         "deprecated_names": list(deprecated_names),
     }
-    return Field(default=default, description=description, json_schema_extra=extra)
+    return Field(default=default, description=description, json_schema_extra=extra, ge=ge, le=le)
 
 
 class Settings(BaseSettings):
@@ -106,11 +111,33 @@ class Settings(BaseSettings):
         secret=True,
         required_in_production=True,
     )
+    database_direct_url: SecretStr | None = setting(
+        None,
+        section=Section.STORES,
+        description=(
+            "Direct (unpooled) PostgreSQL URL used for migrations when DATABASE_URL goes "
+            "through a pooler; unset migrates through DATABASE_URL (safe through a pooler too)."
+        ),
+        example="postgresql://user:password@ep-example-123.eu-central-1.aws.neon.tech/sophia",
+        secret=True,
+    )
+    database_pooling: Literal["auto", "transaction", "session"] = setting(
+        "auto",
+        section=Section.STORES,
+        description=(
+            "How DATABASE_URL is pooled: transaction (PgBouncer transaction mode, Neon's "
+            "-pooler host, Supabase's pooler, RDS Proxy: no server-side prepared statements), "
+            "session (a direct server: statements run 5 times are prepared), or auto "
+            "(transaction unless the URL is the embedded server)."
+        ),
+        example="auto",
+    )
     database_pool_max: int = setting(
         10,
         section=Section.STORES,
         description="Largest number of pooled PostgreSQL connections per process.",
         example="10",
+        ge=1,
     )
     redis_url: SecretStr | None = setting(
         None,
@@ -119,6 +146,15 @@ class Settings(BaseSettings):
         example="rediss://default:password@redis.example.com:6379/0",
         secret=True,
         required_in_production=True,
+    )
+    redis_cluster: bool = setting(
+        False,
+        section=Section.STORES,
+        description=(
+            "REDIS_URL is one node of a Redis Cluster (ElastiCache cluster mode, Redis "
+            "Enterprise OSS cluster API); `?cluster=true` on the URL says the same."
+        ),
+        example="false",
     )
     redis_key_prefix: str = setting(
         "sophia:",
@@ -187,18 +223,23 @@ class Settings(BaseSettings):
         section=Section.SERVER,
         description="Longest lifetime of an API token; longer ones are not issued or accepted.",
         example="90",
+        ge=0,
     )
     sophia_port: int = setting(
         8000,
         section=Section.SERVER,
         description="Port the unified API listens on.",
         example="8000",
+        ge=1,
+        le=65535,
     )
     sophia_legacy_port: int = setting(
         8003,
         section=Section.SERVER,
         description="Legacy (Bridge) port still checked and optionally served during migration.",
         example="8003",
+        ge=1,
+        le=65535,
     )
     sophia_metrics_port: int | None = setting(
         None,
@@ -208,6 +249,8 @@ class Settings(BaseSettings):
             "on the API port, open in development and admin-scoped in production."
         ),
         example="9100",
+        ge=1,
+        le=65535,
     )
     rate_limit_per_minute: int = setting(
         120,
@@ -216,12 +259,14 @@ class Settings(BaseSettings):
             "Requests allowed per subject and route per minute, shared by all replicas; 0 = off."
         ),
         example="120",
+        ge=0,
     )
     sophia_max_body_bytes: int = setting(
         1_048_576,
         section=Section.SERVER,
         description="Largest request body the API accepts, in bytes (413 beyond); 0 = no limit.",
         example="1048576",
+        ge=0,
     )
     sophia_token_concurrency: int = setting(
         8,
@@ -231,6 +276,7 @@ class Settings(BaseSettings):
             "cannot take every thread; 0 = no limit."
         ),
         example="8",
+        ge=0,
     )
     mcp_context_urls: str = setting(
         "http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8084",
@@ -303,12 +349,14 @@ class Settings(BaseSettings):
         section=Section.SQUAD,
         description="Most the squad may spend per UTC day, in US dollars.",
         example="100",
+        ge=0,
     )
     squad_cache_ttl_s: int = setting(
         3600,
         section=Section.SQUAD,
         description="Seconds an LLM response stays in the Redis cache.",
         example="3600",
+        ge=0,
     )
     squad_alert_webhook: SecretStr | None = setting(
         None,
@@ -394,24 +442,28 @@ class Settings(BaseSettings):
         section=Section.SOURCES,
         description="HubSpot general requests per 10 s (100 Free/Starter, 190 Pro/Enterprise).",
         example="100",
+        ge=1,
     )
     asana_rate_limit_per_min: int = setting(
         150,
         section=Section.SOURCES,
         description="Asana requests per minute for this token (150 free, 1500 paid).",
         example="150",
+        ge=1,
     )
     sync_max_attempts: int = setting(
         8,
         section=Section.SOURCES,
         description="Attempts per API request before a transient failure fails the stream.",
         example="8",
+        ge=1,
     )
     sync_http_timeout_s: float = setting(
         30.0,
         section=Section.SOURCES,
         description="Timeout of one API request made by `sophia sync`, in seconds.",
         example="30",
+        ge=0,
     )
     sync_text_index: bool = setting(
         True,
@@ -424,24 +476,42 @@ class Settings(BaseSettings):
         section=Section.SOURCES,
         description="Days of Slack history re-read each run, for late thread replies and edits.",
         example="15",
+        ge=0,
     )
     gong_lookback_days: float = setting(
         3.0,
         section=Section.SOURCES,
         description="Days of Gong calls re-read each run, for late calls and transcripts.",
         example="3",
+        ge=0,
+    )
+    hubspot_index_lag_s: float = setting(
+        60.0,
+        section=Section.SOURCES,
+        description="Seconds HubSpot's search index may lag writes: each run reads changes "
+        "up to its start minus this.",
+        example="60",
+    )
+    hubspot_lookback_minutes: float = setting(
+        5.0,
+        section=Section.SOURCES,
+        description="Minutes before the bookmark each HubSpot run re-reads, for writes the "
+        "search index showed late.",
+        example="5",
     )
     asana_sweep_hours: float = setting(
         24.0,
         section=Section.SOURCES,
         description="Hours between full Asana task sweeps that mark deleted tasks.",
         example="24",
+        ge=0,
     )
     sync_stale_hours: float = setting(
         26.0,
         section=Section.SOURCES,
         description="Hours after which `sophia doctor` calls a source's last good sync stale.",
         example="26",
+        ge=0,
     )
 
     # ask
@@ -462,30 +532,36 @@ class Settings(BaseSettings):
         section=Section.ASK,
         description="Month (1-12) the fiscal year starts; quarters and years follow it.",
         example="1",
+        ge=1,
+        le=12,
     )
     ask_row_limit: int = setting(
         1000,
         section=Section.ASK,
         description="Most rows `ask` and `query` return; longer results are truncated.",
         example="1000",
+        ge=1,
     )
     ask_max_result_bytes: int = setting(
         5_000_000,
         section=Section.ASK,
         description="Most bytes of rows one `query` (or model-written SQL) may return.",
         example="5000000",
+        ge=1,
     )
     ask_statement_timeout_ms: int = setting(
         15000,
         section=Section.ASK,
         description="Statement timeout for `ask` and `query` SQL, in milliseconds.",
         example="15000",
+        ge=0,
     )
     ask_cache_ttl_s: int = setting(
         86400,
         section=Section.ASK,
         description="Seconds an answer stays cached in Redis (a new sync invalidates sooner).",
         example="86400",
+        ge=0,
     )
 
     @field_validator("*", mode="before")

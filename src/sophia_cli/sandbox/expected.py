@@ -19,6 +19,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "hubspot.companies": ("id",),
     "hubspot.contacts": ("id",),
     "hubspot.deals": ("id",),
+    "hubspot.pipelines": ("id",),
+    "hubspot.pipeline_stages": ("pipeline_id", "id"),
     "asana.users": ("gid",),
     "asana.projects": ("gid",),
     "asana.tasks": ("gid",),
@@ -35,6 +37,7 @@ ARCHIVED_FLAG = {
     "hubspot.companies": "archived",
     "hubspot.contacts": "archived",
     "hubspot.deals": "archived",
+    "hubspot.pipelines": "archived",
     "asana.projects": "archived",
     "slack.users": "deleted",
     "slack.channels": "is_archived",
@@ -303,11 +306,48 @@ def gong_transcripts(ds: Dataset) -> list[Row]:
     ]
 
 
+def hubspot_pipelines(ds: Dataset) -> list[Row]:
+    """hubspot.pipelines rows."""
+    return [
+        {
+            "id": p["id"],
+            "label": p["label"],
+            "display_order": p["displayOrder"],
+            "archived": p["archived"],
+        }
+        for p in ds.hubspot.pipelines
+    ]
+
+
+def hubspot_pipeline_stages(ds: Dataset) -> list[Row]:
+    """hubspot.pipeline_stages rows (won: closed at probability 1)."""
+    rows = []
+    for p in ds.hubspot.pipelines:
+        for s in p["stages"]:
+            closed = s["metadata"]["isClosed"] == "true"
+            probability = float(s["metadata"]["probability"])
+            rows.append(
+                {
+                    "id": s["id"],
+                    "pipeline_id": p["id"],
+                    "label": s["label"],
+                    "display_order": s["displayOrder"],
+                    "probability": probability,
+                    "is_closed": closed,
+                    "is_won": closed and probability == 1.0,
+                    "archived": s["archived"],
+                }
+            )
+    return rows
+
+
 TABLES: dict[str, Callable[[Dataset], list[Row]]] = {
     "hubspot.owners": hubspot_owners,
     "hubspot.companies": hubspot_companies,
     "hubspot.contacts": hubspot_contacts,
     "hubspot.deals": hubspot_deals,
+    "hubspot.pipelines": hubspot_pipelines,
+    "hubspot.pipeline_stages": hubspot_pipeline_stages,
     "asana.users": asana_users,
     "asana.projects": asana_projects,
     "asana.tasks": asana_tasks,

@@ -56,7 +56,7 @@ def _hubspot(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -
         picked = rng.sample(live, n_up + n_arch)
         table = f"hubspot.{kind}"
         for rid in picked[:n_up]:
-            _update_crm(kind, records[rid], rng, now)
+            update_crm(kind, records[rid], rng, now)
             changes[table]["updated"].append(rid)
         for rid in picked[n_up:]:
             data_hubspot.archive(records[rid], now)
@@ -73,7 +73,7 @@ def _hubspot(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -
     changes["hubspot.owners"]["updated"].append(owner["id"])
 
 
-def _update_crm(kind: str, record: dict[str, Any], rng: random.Random, now: datetime) -> None:
+def update_crm(kind: str, record: dict[str, Any], rng: random.Random, now: datetime) -> None:
     """A visible change: deals advance a stage, companies grow, contacts move on."""
     props = record["properties"]
     if kind == "deals":

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sophia_cli.sandbox import expected
+from sophia_cli.sandbox.adversity import Adversities, mark_written
 from sophia_cli.sandbox.clock import SandboxClock
 from sophia_cli.sandbox.dataset import Dataset, Scenario, build_dataset
 from sophia_cli.sandbox.faults import FaultQueue, RequestLog
@@ -49,6 +50,7 @@ class Sandbox:
         rate_limits: RateLimitMode = "off",
         gong_page_size: int = 100,
         limit_overrides: dict[str, Limit] | None = None,
+        adversities: Adversities | None = None,
     ) -> None:
         if gong_page_size < 1:
             raise ValueError("gong_page_size must be at least 1")
@@ -68,6 +70,9 @@ class Sandbox:
         self.asana_offsets: dict[str, tuple[str, str, int]] = {}
         self.offset_generation = 0
         self.serial = 0
+        self.adversities = adversities or Adversities()
+        self.search_pages = 0  # HubSpot search pages served (numbers the churn)
+        self.search_offsets: list[int] = []  # the `after` of every HubSpot search, in order
 
     def next_serial(self) -> int:
         """A counter for request ids and opaque tokens."""
@@ -94,7 +99,21 @@ class Sandbox:
         with self.lock:
             self.offset_generation += 1
             self.asana_offsets.clear()
-            return apply_mutation(self.data, self.clock.now())
+            result = apply_mutation(self.data, self.clock.now())
+            for kind, records in self.data.hubspot.objects.items():
+                changed = result["changes"][f"hubspot.{kind}"].values()
+                for rid in {rid for ids in changed for rid in ids}:
+                    mark_written(self.adversities, records[rid])
+            return result
+
+    def touch(self, kind: str, count: int) -> list[str]:
+        """Modify `count` live HubSpot records of `kind` now (as churn does mid-sync)."""
+        from sophia_cli.sandbox.adversity import Adversities, churn
+
+        with self.lock:
+            self.serial += 1
+            changes = Adversities(count, self.adversities.hubspot_index_lag_s)
+            return churn(self.data, changes, kind, self.clock.now(), -self.serial)
 
     def late_reply(self, max_age_hours: float = 48.0) -> dict[str, Any]:
         """Add a late reply to an old thread."""
@@ -113,4 +132,6 @@ class Sandbox:
             "scenario": self.data.scenario,
             "rate_limits": self.limiter.mode,
             "mutations": self.data.mutations,
+            "churn_per_page": self.adversities.churn_per_page,
+            "hubspot_index_lag_s": self.adversities.hubspot_index_lag_s,
         }

@@ -10,26 +10,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from sophia_cli import __version__
 from sophia_cli.core.auth.tokens import secret_problem
-from sophia_cli.core.doctor.models import DoctorReport
 from sophia_cli.core.errors import ConfigError
 from sophia_cli.core.settings import Settings
-from sophia_cli.server import DIRECTORY_VARIABLE, ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
+from sophia_cli.server import ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE, served_directory
 from sophia_cli.server.errors import install_error_handlers
 from sophia_cli.server.limits import BodyLimitMiddleware, SubjectConcurrency
 from sophia_cli.server.metrics import Metrics, ObserveMiddleware
 from sophia_cli.server.ports import PortPlan, PortsMiddleware
 from sophia_cli.server.ratelimit import RateLimiter
+from sophia_cli.server.state import ServerState
 
 log = logging.getLogger("sophia.server")
 GZIP_MINIMUM_BYTES = 1000
@@ -37,30 +35,6 @@ SHUTDOWN_GRACE_S = 25.0
 # How long background jobs get to finish after in-flight requests drained; then they are
 # cancelled and record that they were interrupted (Kubernetes kills at 30 s by default).
 BACKGROUND_GRACE_S = 3.0
-
-
-@dataclass
-class ServerState:
-    """What every route of one app shares."""
-
-    settings: Settings
-    metrics: Metrics
-    limiter: RateLimiter
-    ports: PortPlan
-    concurrency: SubjectConcurrency
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    background: set[asyncio.Task[None]] = field(default_factory=set)
-    # The last readiness report and when it was taken (monotonic seconds): probes arrive
-    # every few seconds from every kubelet, and the checks touch every store.
-    readiness: tuple[float, DoctorReport] | None = None
-    probe_threads: Any = None  # anyio CapacityLimiter of /ready, made in the serving loop
-
-    def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        """Run a background job that shutdown waits for (it should watch `stopping`)."""
-        task = asyncio.create_task(coroutine, name=name)
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
-        return task
 
 
 def check_startup(settings: Settings) -> None:
@@ -176,7 +150,7 @@ def settings_for_worker() -> Settings:
     from sophia_cli.core.env.layers import layer_summary, load_layered
 
     env_file = os.environ.get(ENV_FILE_VARIABLE)
-    directory = Path(os.environ.get(DIRECTORY_VARIABLE) or Path.cwd())
+    directory = served_directory()
     settings, layers = load_layered(directory, extra_file=Path(env_file) if env_file else None)
     log.info("worker %d: %s", os.getpid(), layer_summary(layers))
     return settings

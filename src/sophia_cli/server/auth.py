@@ -17,7 +17,7 @@ from sophia_cli.core.errors import AuthenticationError, PermissionDeniedError, S
 from sophia_cli.server.metrics import route_template
 
 if TYPE_CHECKING:
-    from sophia_cli.server.app import ServerState
+    from sophia_cli.server.state import ServerState
 
 # auto_error=False: missing credentials get our error shape, not FastAPI's.
 bearer_scheme = HTTPBearer(auto_error=False, description="A token from `sophia token issue`.")

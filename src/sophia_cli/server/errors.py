@@ -9,14 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sophia_cli.core.errors import (
-    InputError,
-    MigrationError,
-    NotFoundError,
-    ServiceUnavailableError,
-    SophiaError,
-    UsageError,
-)
+from sophia_cli.core.errors import InputError, NotFoundError, SophiaError, UsageError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -58,36 +51,15 @@ def _validation_message(errors: list[dict[str, object]]) -> str:
 
 
 def translate_unexpected(exc: BaseException) -> SophiaError:
-    """An error core did not classify, as the closest error of the hierarchy.
+    """Any failure as the error both faces show (`core.failures.explain`).
 
-    A store that cannot be reached is a 503 (the load balancer may retry elsewhere); a
-    warehouse without its schema is a migration problem; anything else is a plain 500 whose
-    details stay in the server log.
+    What nothing classifies is a plain 500 whose details stay in the server log.
     """
-    import psycopg
-    import pydantic
-    import redis
+    from sophia_cli.core.failures import explain
 
-    if isinstance(exc, pydantic.ValidationError):
-        # A core model refused a value the request led to (e.g. "top 10^18 owners").
-        details = exc.errors()
-        where = ".".join(str(part) for part in details[0]["loc"]) if details else "a value"
-        message = details[0]["msg"] if details else "invalid"
-        return InputError(f"{where}: {message}", hint="Ask for a smaller or simpler value.")
-    if isinstance(exc, OverflowError) or (
-        isinstance(exc, ValueError) and "out of range" in str(exc)
-    ):
-        return InputError(
-            f"a date or number is out of range: {str(exc)[:120]}",
-            hint="Use dates between years 1 and 9999 and reasonable sizes.",
-        )
-    if isinstance(exc, psycopg.errors.UndefinedTable | psycopg.errors.InvalidSchemaName):
-        return MigrationError(
-            "the warehouse schema is missing or out of date",
-            hint="Run `sophia db upgrade` against DATABASE_URL.",
-        )
-    if isinstance(exc, psycopg.OperationalError | redis.ConnectionError | redis.TimeoutError):
-        return ServiceUnavailableError(f"a store is unreachable ({type(exc).__name__})")
+    found = explain(exc)
+    if found is not None:
+        return found
     return SophiaError("internal server error", hint="The server logged the details; retry later.")
 
 
@@ -98,7 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_sophia_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SophiaError)
-        return error_response(exc)
+        return error_response(translate_unexpected(exc))
 
     async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)

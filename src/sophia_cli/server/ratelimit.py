@@ -39,7 +39,7 @@ class RateLimiter:
             url = await run_in_threadpool(redis_store.resolve_url, self.settings)
             options = redis_store.connection_options(redis_store.REQUEST_PATH_TIMEOUT_S)
             options["retry"] = Retry(NoBackoff(), 1, (redis.ConnectionError,))
-            client = redis.asyncio.Redis.from_url(url, **options)
+            client = redis_store.async_client_for_url(url, options)
             self._window = SlidingWindow(client)
         return self._window
 

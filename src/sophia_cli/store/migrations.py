@@ -1,8 +1,10 @@
 """Versioned, checksummed SQL migrations for the warehouse.
 
-Files `store/sql/NNNN_name.sql` are applied in order, each in its own transaction, under a
-PostgreSQL advisory lock so concurrent upgrades serialise: the second waits, then finds
-nothing left to do. An applied migration whose file has changed is an error, never skipped.
+Files `store/sql/NNNN_name.sql` are applied in order, each in its own transaction. Every
+transaction first takes a transaction-scoped advisory lock and re-reads what is applied, so
+concurrent upgrades serialise (the second waits, then finds nothing left to do) even through
+a transaction pooler, where a session lock would stay on whichever server connection took it.
+An applied migration whose file has changed is an error, never skipped.
 """
 
 from __future__ import annotations
@@ -120,21 +122,21 @@ def state(conn: psycopg.Connection[tuple[object, ...]]) -> MigrationState:
 def upgrade(conn: psycopg.Connection[tuple[object, ...]]) -> list[Migration]:
     """Apply every pending migration; returns those applied by this call.
 
-    `conn` must be in autocommit mode: each migration opens its own transaction, and the
-    advisory lock is held by the session for the whole run.
+    `conn` must be in autocommit mode: each migration opens its own transaction, which
+    holds the advisory lock until it commits.
     """
     if not conn.autocommit:
         raise ValueError("upgrade() needs an autocommit connection")
-    conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
-    try:
+    with conn.transaction():
+        _lock(conn)
         conn.execute(_BOOKKEEPING)
         current = state(conn)
-        _refuse_drift(current)
-        for migration in current.pending:
-            _apply(conn, migration)
-        return current.pending
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+    _refuse_drift(current)
+    return [migration for migration in current.pending if _apply(conn, migration)]
+
+
+def _lock(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
 
 
 def _refuse_drift(current: MigrationState) -> None:
@@ -152,10 +154,17 @@ def _refuse_drift(current: MigrationState) -> None:
         )
 
 
-def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -> None:
+def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -> bool:
+    """Apply one migration unless another upgrade did meanwhile; True when this call did."""
     started = time.perf_counter()
     try:
         with conn.transaction():
+            _lock(conn)
+            done = conn.execute(
+                "SELECT 1 FROM sophia.schema_migrations WHERE version = %s", (migration.version,)
+            ).fetchone()
+            if done is not None:
+                return False
             conn.execute(migration.sql.encode())
             conn.execute(
                 "INSERT INTO sophia.schema_migrations (version, name, checksum, duration_ms)"
@@ -172,3 +181,4 @@ def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -
             f"migration {migration.label} failed and was rolled back: {exc}".strip(),
             hint="Fix the cause above; nothing of this migration was applied.",
         ) from exc
+    return True

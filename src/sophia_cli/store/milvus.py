@@ -1,4 +1,7 @@
-"""Milvus connections: MILVUS_URI when set, else Milvus Lite in a file under SOPHIA_HOME.
+"""Milvus connections: MILVUS_URI when set, else the embedded Milvus Lite server.
+
+The embedded server (store/embedded_milvus.py) keeps its data under SOPHIA_HOME and is
+shared by every sophia process on the machine.
 
 pymilvus is heavy to import, so it is imported only inside these functions.
 """
@@ -8,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sophia_cli.core.errors import ServiceUnavailableError
+from sophia_cli.core.errors import ConfigError, ServiceUnavailableError
 from sophia_cli.core.settings import Settings
+from sophia_cli.store import embedded_milvus
 
 TEXT_COLLECTION = "sophia_text"
 TEXT_MAX_LENGTH = 8192
@@ -20,20 +24,25 @@ def is_embedded(settings: Settings) -> bool:
 
 
 def resolve_uri(settings: Settings) -> str:
-    """The Milvus URI: MILVUS_URI, or the Milvus Lite file path."""
+    """The Milvus URI: MILVUS_URI, or the embedded server's (started when needed)."""
     if settings.milvus_uri:
         return settings.milvus_uri
-    path = lite_path(settings.home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return str(path)
+    return embedded_milvus.ensure_running(settings.home)
 
 
 def lite_path(home: Path) -> Path:
-    return home / "milvus" / "sophia.db"
+    return embedded_milvus.data_path(home)
 
 
 def client(settings: Settings, *, timeout_s: float = 10.0) -> Any:
     """A MilvusClient, or ServiceUnavailableError saying where and why."""
+    # Before importing pymilvus: it parses MILVUS_URI from the environment at import time.
+    if settings.milvus_uri and "://" not in settings.milvus_uri:
+        raise ConfigError(
+            f"MILVUS_URI {settings.milvus_uri} is a file path, not a Milvus server URL",
+            hint="Use http://host:19530, or unset MILVUS_URI for the embedded Milvus Lite "
+            "(its data lives under SOPHIA_HOME).",
+        )
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException
 
@@ -100,38 +109,3 @@ def collection_signature(milvus: Any) -> str | None:
     properties = milvus.describe_collection(TEXT_COLLECTION).get("properties") or {}
     value = properties.get(_SIGNATURE)
     return str(value) if value else None
-
-
-def start_lite_server(home: Path, port: int, timeout_s: float = 60.0) -> Any:
-    """Run Milvus Lite as a server process on 127.0.0.1:`port` over the embedded data.
-
-    In file mode each process opens Milvus Lite for itself, and a second process cannot
-    share the file; `sophia serve --workers N` starts one server for all its workers.
-    Returns the process (a subprocess.Popen); ServiceUnavailableError if it does not come up.
-    """
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    path = lite_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(path),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise ServiceUnavailableError(
-        f"Milvus Lite did not start as a server for the workers (data in {path})",
-        hint="Run with --workers 1, or set MILVUS_URI to a Milvus server.",
-    )

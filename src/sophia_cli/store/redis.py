@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
@@ -17,6 +17,8 @@ SOCKET_TIMEOUT_S = 5.0
 # Requests that only use Redis as a cache or a counter must not wait long for it.
 REQUEST_PATH_TIMEOUT_S = 0.5
 HEALTH_CHECK_INTERVAL_S = 10
+CLUSTER_FLAG = "cluster"
+_TRUE = ("1", "true", "yes", "on")
 
 
 def connection_options(timeout_s: float) -> dict[str, Any]:
@@ -62,10 +64,32 @@ def is_embedded(settings: Settings) -> bool:
 
 
 def resolve_url(settings: Settings) -> str:
-    """The Redis URL to use, starting the embedded server when REDIS_URL is unset."""
+    """The Redis URL to use, starting the embedded server when REDIS_URL is unset.
+
+    REDIS_CLUSTER=true is carried on the URL as `?cluster=true`, so every client made
+    from the URL alone (the cache, the rate limiter) picks the cluster client too.
+    """
     if settings.redis_url is not None:
-        return settings.redis_url.get_secret_value()
+        url = settings.redis_url.get_secret_value()
+        if settings.redis_cluster and not is_cluster_url(url):
+            parts = urlsplit(url)
+            query = urlencode([*parse_qsl(parts.query), (CLUSTER_FLAG, "true")])
+            url = urlunsplit(parts._replace(query=query))
+        return url
     return embedded_redis.ensure_running(settings.home)
+
+
+def is_cluster_url(url: str) -> bool:
+    """Whether the URL asks for the cluster client (`?cluster=true`)."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    return query.get(CLUSTER_FLAG, "").lower() in _TRUE
+
+
+def node_url(url: str) -> str:
+    """The URL without sophia's cluster flag (redis-py would take it for an option)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != CLUSTER_FLAG]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def describe(url: str) -> str:
@@ -89,12 +113,31 @@ def client_for_url(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.Re
     if (reason := urls.problem(url)) is not None:
         raise ServiceUnavailableError(f"REDIS_URL is malformed: {reason}", hint=hint)
     try:
+        if is_cluster_url(url):
+            from redis.cluster import RedisCluster
+
+            # The cluster client speaks the same commands sophia uses (every multi-key
+            # script's keys share a hash tag), so callers keep one type.
+            return cast(
+                redis.Redis, RedisCluster.from_url(node_url(url), **connection_options(timeout_s))
+            )
         return redis.Redis.from_url(url, **connection_options(timeout_s))
     except ValueError as exc:
         reason = urls.scrub(str(exc), url)
         raise ServiceUnavailableError(
             f"REDIS_URL is not a valid Redis URL: {reason}", hint=hint
         ) from exc
+
+
+def async_client_for_url(url: str, options: dict[str, Any]) -> Any:
+    """An asyncio client (redis.asyncio.Redis, or its RedisCluster for a cluster URL)."""
+    import redis.asyncio
+
+    if is_cluster_url(url):
+        from redis.asyncio.cluster import RedisCluster
+
+        return RedisCluster.from_url(node_url(url), **options)
+    return redis.asyncio.Redis.from_url(url, **options)
 
 
 def unreachable(url: str, exc: BaseException) -> ServiceUnavailableError:

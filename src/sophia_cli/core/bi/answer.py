@@ -58,27 +58,124 @@ def is_additive(metric: Metric) -> bool:
     return expr.startswith(("count(", "coalesce(sum(")) and "/" not in expr.split(")")[-1]
 
 
-def _when(query: StructuredQuery) -> str:
+def _when(layer: SemanticLayer, query: StructuredQuery) -> str:
+    """The period, and which date put a row in it: "last month (…, by close date)"."""
     if query.time_range is None:
         return "over all time"
-    return f"{query.time_range.phrase} ({query.time_range.describe()})"
+    _, dated_by = layer.time_of(query.metrics[0], query.time_by)
+    return f"{query.time_range.phrase} ({query.time_range.describe()}, by {dated_by})"
 
 
 def _scope(layer: SemanticLayer, query: StructuredQuery) -> str:
-    parts = [
-        f"{layer.dimensions[f.dimension].label} {' or '.join(f.values)}" for f in query.filters
-    ]
+    parts = conditions(layer, query)
     return f" for {', '.join(parts)}" if parts else ""
 
 
-def sentence(layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]]) -> str:
-    """The one-line answer."""
+def conditions(layer: SemanticLayer, query: StructuredQuery) -> list[str]:
+    """Every condition the answer holds under, in words: nothing is applied silently."""
+    model = layer.model_of(query.metrics[0])
+    parts = [
+        f"{layer.dimensions[f.dimension].label} {'not ' if f.exclude else ''}"
+        f"{' or '.join(f.values)}"
+        for f in query.filters
+    ]
+    parts += [f"no {layer.dimensions[name].label}" for name in query.missing]
+    parts += [
+        f"{model.measures[m.measure].label} {m.op} "
+        f"{format_value(m.value, model.measures[m.measure].format)}"
+        for m in query.measure_filters
+    ]
+    parts += [
+        f"{layer.metrics[m.metric].label} {m.op} {format_value(m.value, 'number')}"
+        for m in query.metric_filters
+    ]
+    return parts
+
+
+def _signed(value: Any, fmt: str) -> str:
+    if not isinstance(value, int | float):
+        return "n/a"
+    return ("+" if value > 0 else "") + format_value(value, fmt)
+
+
+def _compared(layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]]) -> str:
+    metric = layer.metrics[query.metrics[0]]
+    previous = query.compare_to
+    assert previous is not None
+    label = metric.label[0].upper() + metric.label[1:]
+    head = f"{label}{_scope(layer, query)} {_when(layer, query)}"
+    width = len(query.dimensions)
+    if not rows:
+        return f"No {metric.label}{_scope(layer, query)} in either period."
+    cur, prev, change, pct = rows[0][width : width + 4]
+    fmt = metric.format
+    relative = f" ({_signed(pct, 'percent')})" if pct is not None else " (no earlier value)"
+    tail = (f"vs {format_value(prev, fmt)} {previous.phrase} ({previous.describe()}): "
+            f"{_signed(change, fmt)}{relative}")  # fmt: skip
+    if width == 0:
+        return f"{head} was {format_value(cur, fmt)} {tail}."
+    first = " / ".join("(none)" if c is None else str(c) for c in rows[0][:width])
+    return f"{head}: led by {first} with {format_value(cur, fmt)} {tail}."
+
+
+def _shared(layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]]) -> str:
+    metric = layer.metrics[query.metrics[0]]
+    width = len(query.dimensions)
+    if not rows:
+        return f"No {metric.label} {_when(layer, query)}."
+    part, whole, share = rows[0][width : width + 3]
+    fmt = metric.format
+    who = " / ".join("(none)" if c is None else str(c) for c in rows[0][:width])
+    part_name = ", ".join([who, *conditions(layer, query)] if who else conditions(layer, query))
+    part_name = part_name[0].upper() + part_name[1:]
+    return (
+        f"{part_name} had {format_value(share, 'percent')} of {metric.label} "
+        f"{_when(layer, query)}: {format_value(part, fmt)} of {format_value(whole, fmt)}."
+    )
+
+
+def _kept(layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]]) -> str:
+    """ "companies with more than 10 deals": how many groups qualify, and the first."""
+    metric = layer.metrics[query.metrics[0]]
+    dims = " / ".join(layer.dimensions[d].label for d in query.dimensions)
+    head = f"{len(rows):,} × {dims}{_scope(layer, query)} {_when(layer, query)}"
+    if not rows:
+        return f"No {dims}{_scope(layer, query)} {_when(layer, query)}."
+    width = len(query.dimensions)
+    first = " / ".join("(none)" if c is None else str(c) for c in rows[0][:width])
+    return f"{head}, led by {first} with {format_value(rows[0][width], metric.format)}."
+
+
+def _listed(
+    layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]], total: int | None
+) -> str:
+    metric = layer.metrics[query.metrics[0]]
+    count = total if total is not None else len(rows)
+    shown = "" if count == len(rows) else f"; the {len(rows)} latest are listed"
+    return f"{count:,} {metric.label}{_scope(layer, query)} {_when(layer, query)}{shown}."
+
+
+def sentence(
+    layer: SemanticLayer,
+    query: StructuredQuery,
+    rows: list[list[Any]],
+    row_count: int | None = None,
+) -> str:
+    """The one-line answer (`row_count`: how many rows a list matched in all)."""
+    if query.list_rows:
+        return _listed(layer, query, rows, row_count)
+    if query.compare_to is not None:
+        return _compared(layer, query, rows)
+    if query.share:
+        return _shared(layer, query, rows)
+    if query.metric_filters and query.dimensions:
+        return _kept(layer, query, rows)
     metric = layer.metrics[query.metrics[0]]
     label = metric.label[0].upper() + metric.label[1:]
-    head = f"{label}{_scope(layer, query)} {_when(query)}"
+    head = f"{label}{_scope(layer, query)} {_when(layer, query)}"
     width = len(query.dimensions) + (1 if query.grain else 0)
     if not rows:
-        return f"No {metric.label}{_scope(layer, query)} {_when(query)}."
+        return f"No {metric.label}{_scope(layer, query)} {_when(layer, query)}."
     values = [row[width] for row in rows]
     if width == 0:
         extra = ""
@@ -121,11 +218,31 @@ def interpretation(
             "end": query.time_range.end.isoformat() if query.time_range.end else None,
             "dates": query.time_range.describe(),
         }
+    _, dated_by = layer.time_of(query.metrics[0], query.time_by)
     return {
         "metrics": [{"name": m, "label": layer.metrics[m].label} for m in query.metrics],
+        "dated_by": dated_by,
+        "keep_unassigned": query.keep_unassigned,
+        "words": query.words,
         "dimensions": query.dimensions,
         "filters": [f.model_dump() for f in query.filters],
         "time_range": time_range,
+        "compare_to": (
+            {
+                "phrase": query.compare_to.phrase,
+                "dates": query.compare_to.describe(),
+                "start": query.compare_to.start.isoformat() if query.compare_to.start else None,
+                "end": query.compare_to.end.isoformat() if query.compare_to.end else None,
+            }
+            if query.compare_to is not None
+            else None
+        ),
+        "share": query.share,
+        "conditions": conditions(layer, query),
+        "list": query.list_rows,
+        "missing": query.missing,
+        "measure_filters": [m.model_dump() for m in query.measure_filters],
+        "metric_filters": [m.model_dump() for m in query.metric_filters],
         "grain": query.grain,
         "order": query.order.model_dump() if query.order else None,
         "limit": query.limit,

@@ -19,8 +19,8 @@ from sophia_cli.core.bi.execute import Reader
 from sophia_cli.core.bi.parse_rules import RulesParser, SearchIntent
 from sophia_cli.core.bi.semantic import SemanticLayer, layer_for
 from sophia_cli.core.bi.structured import StructuredQuery
-from sophia_cli.core.bi.values import ValueIndex, build_index, values_sql
-from sophia_cli.core.errors import InputError, NotUnderstoodError
+from sophia_cli.core.bi.values import ValueIndex, build_index, label_tables_sql, values_sql
+from sophia_cli.core.errors import InputError, NotFoundError, NotUnderstoodError
 from sophia_cli.core.settings import Settings
 
 EARLIEST_AS_OF, LATEST_AS_OF = date(1000, 1, 1), date(8999, 12, 31)
@@ -67,9 +67,48 @@ def _llm_fingerprint(settings: Settings) -> str:
     return f"{settings.sophia_squads_file}|{settings.litellm_api_base}|{present}"
 
 
-def _values(reader: Reader, layer: SemanticLayer) -> ValueIndex:
-    _, rows, _ = reader.fetch(values_sql(layer))
-    return build_index(layer, rows)
+# Names for matching, per (database, layer, data version): a sync makes a new version, so an
+# index is never stale, and questions between syncs never re-read the names.
+_VALUE_INDEXES: dict[tuple[str, int, str], ValueIndex] = {}
+MAX_VALUE_INDEXES = 8
+
+
+def _values(settings: Settings, reader: Reader, layer: SemanticLayer, version: str) -> ValueIndex:
+    """The names of the data, from this process, else Redis, else the warehouse."""
+    where = cache.cache_key(settings, "values", str(reader.conn.info.dsn), version,
+                            values_sql(layer))  # fmt: skip
+    memo = (where, id(layer), version)
+    if (index := _VALUE_INDEXES.get(memo)) is not None:
+        return index
+    stored = cache.get_json(settings, where)
+    if isinstance(stored, dict) and {"rows", "empty"} <= stored.keys():
+        rows, empty = stored["rows"], stored["empty"]
+    else:
+        _, rows, _ = reader.fetch(values_sql(layer))
+        empty = []
+        if label_sql := label_tables_sql(layer):
+            _, found, _ = reader.fetch(label_sql)
+            empty = [str(table) for table, is_empty in found if is_empty]
+        cache.put_json(settings, where, {"rows": rows, "empty": empty})
+    index = build_index(layer, rows, set(empty))
+    if len(_VALUE_INDEXES) >= MAX_VALUE_INDEXES:
+        _VALUE_INDEXES.clear()
+    _VALUE_INDEXES[memo] = index
+    return index
+
+
+def _label_notes(layer: SemanticLayer, query: StructuredQuery, values: ValueIndex) -> list[str]:
+    """Say when a dimension shows stored ids because its label table is still empty."""
+    model = layer.model_of(query.metrics[0])
+    notes = []
+    for name in dict.fromkeys([*query.dimensions, *(f.dimension for f in query.filters)]):
+        table = model.dimensions[name].labels if name in model.dimensions else None
+        if table and table in values.unlabelled:
+            notes.append(
+                f"{layer.dimensions[name].label}s are shown by their HubSpot id: {table} is "
+                "empty (a sync of the HubSpot pipelines fills it)"
+            )
+    return notes
 
 
 def _parse(
@@ -88,9 +127,34 @@ def _parse(
     return RulesParser(layer, values).parse(question, cal), "rules"
 
 
-def _freshness(reader: Reader, source: str) -> dict[str, str | None]:
+_SCHEMA_SQL = "SELECT to_regclass('sophia.sync_runs') IS NOT NULL"
+START_HINT = "Run `sophia db init`, then `sophia sync` (or `sophia demo` for a sample company)."
+
+
+def _require_schema(reader: Reader) -> None:
+    """One clear line, not an internal error, when the warehouse was never set up."""
+    _, rows, _ = reader.fetch(_SCHEMA_SQL)
+    if not rows or not rows[0][0]:
+        raise NotFoundError("the warehouse has no sophia tables yet", hint=START_HINT)
+
+
+def _freshness(
+    reader: Reader, layer: SemanticLayer, metric: str, notes: list[str]
+) -> dict[str, str | None]:
+    """When the metric's source last synced; refuses when it never did and holds no rows
+    (a 0 would look like an answer), and notes it when rows exist without a good sync."""
+    source = layer.model_of(metric).source
     _, rows, _ = reader.fetch(FRESHNESS_SQL)
     found = {str(row[0]): str(row[1]) for row in rows}
+    if found.get(source) is None:
+        table = layer.model_of(metric).table
+        _, has_rows, _ = reader.fetch(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        if not has_rows[0][0]:
+            raise NotFoundError(
+                f"no {source} data yet: no {source} sync has finished and {table} is empty",
+                hint=START_HINT if not found else "Run `sophia sync` (or `sophia demo`).",
+            )
+        notes.append(f"no {source} sync has finished successfully: the rows may be incomplete")
     return {source: found.get(source)}
 
 
@@ -114,6 +178,7 @@ def ask(
     clock = _Clock()
     notes: list[str] = []
     with Reader(settings) as reader:
+        _require_schema(reader)
         _, version_rows, _ = reader.fetch(cache.DATA_VERSION_SQL)
         version = str(version_rows[0][0])
         asked = cache.cache_key(
@@ -125,7 +190,7 @@ def ask(
             hit.timings_ms = clock.timings
             return hit
         clock.lap("lookup")
-        values = _values(reader, layer)
+        values = _values(settings, reader, layer, version)
         clock.lap("values")
         try:
             parsed, parser = _parse(settings, question, layer, values, cal, notes)
@@ -140,6 +205,7 @@ def ask(
             from sophia_cli.core.bi.ask_search import answer_search
 
             return answer_search(settings, parsed, as_of, parser)
+        notes += _label_notes(layer, parsed, values)
         options = CompileOptions(
             as_of, cal.week_start, cal.fiscal_start_month, settings.ask_row_limit
         )
@@ -153,13 +219,18 @@ def ask(
             clock.lap("cache")
             hit.timings_ms = clock.timings
             return hit
+        freshness = _freshness(reader, layer, parsed.metrics[0], notes)
         _, rows, truncated = reader.fetch(compiled.sql, compiled.params, cap=settings.ask_row_limit)
+        total = None
+        if compiled.count_sql is not None:
+            _, counted, _ = reader.fetch(compiled.count_sql, compiled.params)
+            total = int(counted[0][0])
+            truncated = total > len(rows)
         clock.lap("query")
-        source = layer.model_of(parsed.metrics[0]).source
         answer = Answer(
-            answer=sentence(layer, parsed, rows),
+            answer=sentence(layer, parsed, rows, total),
             interpretation=interpretation(
-                layer, parsed, parser=parser, freshness=_freshness(reader, source),
+                layer, parsed, parser=parser, freshness=freshness,
                 truncated=truncated, notes=notes,
             ),
             sql=_display_sql(reader, compiled.sql, compiled.params),

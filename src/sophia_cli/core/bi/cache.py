@@ -8,7 +8,9 @@ fails a question: the cache is skipped.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+from typing import Any
 
 import redis as redis_lib
 
@@ -70,6 +72,33 @@ def put(settings: Settings, key: str, answer: Answer) -> None:
         return
     try:
         _client(settings).set(key, answer.model_dump_json(), ex=settings.ask_cache_ttl_s)
+    except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
+        _BREAKER.trip()
+        log.debug("answer cache unavailable: %s", exc)
+
+
+def get_json(settings: Settings, key: str) -> Any | None:
+    """A cached JSON document (the names used for matching), or None."""
+    if _BREAKER.is_open:
+        return None
+    try:
+        raw = _client(settings).get(key)
+    except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
+        _BREAKER.trip()
+        log.debug("answer cache unavailable: %s", exc)
+        return None
+    try:
+        return json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def put_json(settings: Settings, key: str, value: Any) -> None:
+    """Store a JSON document for ASK_CACHE_TTL_S seconds; failures are logged, not raised."""
+    if _BREAKER.is_open:
+        return
+    try:
+        _client(settings).set(key, json.dumps(value), ex=settings.ask_cache_ttl_s)
     except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
         _BREAKER.trip()
         log.debug("answer cache unavailable: %s", exc)

@@ -12,7 +12,10 @@ from typing import Any
 
 from sophia_cli.core.bi.semantic import Metric, Model, SemanticLayer
 from sophia_cli.core.bi.structured import StructuredQuery
+from sophia_cli.core.bi.timephrases import TimeRange
 from sophia_cli.core.errors import NotUnderstoodError
+
+LIST_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class CompiledQuery:
     columns: list[str]
     dimension_columns: list[str] = field(default_factory=list)
     metric_columns: list[str] = field(default_factory=list)
+    # A list answer's rows are capped; this counts all the rows that matched.
+    count_sql: str | None = None
 
 
 def bucket_sql(column: str, grain: str, options: CompileOptions) -> str:
@@ -68,7 +73,20 @@ def check_compatible(layer: SemanticLayer, query: StructuredQuery) -> list[Metri
                 suggestions=suggestions, hint=_try(suggestions),
             )  # fmt: skip
     model = layer.models[first.model]
-    used = query.dimensions + [f.dimension for f in query.filters]
+    if query.time_by is not None and query.time_by not in model.times:
+        raise NotUnderstoodError(f"not covered: {first.label} has no date {query.time_by!r}")
+    for measure_filter in query.measure_filters:
+        if measure_filter.measure not in model.measures:
+            raise NotUnderstoodError(
+                f"not covered: {first.label} has no {measure_filter.measure} to compare"
+            )
+    for metric_filter in query.metric_filters:
+        kept = layer.metrics.get(metric_filter.metric)
+        if kept is None or (kept.model, kept.where) != (first.model, first.where):
+            raise NotUnderstoodError(
+                f"not covered: {first.label} cannot be filtered by {metric_filter.metric}"
+            )
+    used = query.dimensions + [f.dimension for f in query.filters] + query.missing
     for name in used:
         if name not in model.dimensions:
             label = layer.dimensions[name].label if name in layer.dimensions else name
@@ -99,59 +117,207 @@ def _joins(model: Model, names: list[str]) -> list[str]:
     return [model.joins[name] for name in seen]
 
 
-def compile_query(
-    layer: SemanticLayer, query: StructuredQuery, options: CompileOptions
-) -> CompiledQuery:
-    """PostgreSQL for `query` with `%(name)s` placeholders."""
-    metrics = check_compatible(layer, query)
-    model = layer.models[metrics[0].model]
+@dataclass
+class _Select:
+    """One aggregate SELECT (no ORDER BY or LIMIT) and what it needs."""
+
+    sql: str
+    params: dict[str, Any]
+    dimension_columns: list[str]
+
+
+def _where(
+    layer: SemanticLayer, query: StructuredQuery, options: CompileOptions,
+    time_range: TimeRange | None, prefix: str, *, with_filters: bool = True,
+) -> tuple[list[str], dict[str, Any], list[str]]:  # fmt: skip
+    """Conditions, their parameters and the joins they need, for one period."""
+    metric = layer.metrics[query.metrics[0]]
+    model = layer.models[metric.model]
     params: dict[str, Any] = {}
+    joins: list[str] = []
+    where = [model.where] if model.where else []
+    if metric.where:
+        where.append(metric.where)
+    if query.order is not None and not query.keep_unassigned and with_filters:
+        # "Who has the most open tasks" is about people: the unassigned bucket is not one.
+        where += [f"({model.dimensions[name].expr}) IS NOT NULL" for name in query.dimensions]
+    time, _ = layer.time_of(query.metrics[0], query.time_by)
+    if time_range and time_range.start:
+        where.append(f"{time} >= %({prefix}time_start)s")
+        params[f"{prefix}time_start"] = time_range.start
+    if time_range and time_range.end:
+        where.append(f"{time} < %({prefix}time_end)s")
+        params[f"{prefix}time_end"] = time_range.end
+    if not with_filters:
+        return where, params, joins
+    for index, filter_ in enumerate(query.filters):
+        dim = model.dimensions[filter_.dimension]
+        joins += dim.joins
+        test = f"{dim.expr} = ANY(%({prefix}filter_{index})s)"
+        # "Excluding Acme" keeps the deals that have no company at all.
+        where.append(f"NOT coalesce({test}, false)" if filter_.exclude else test)
+        params[f"{prefix}filter_{index}"] = list(filter_.values)
+    for name in query.missing:
+        dim = model.dimensions[name]
+        joins += dim.joins
+        where.append(f"({dim.expr}) IS NULL")
+    for index, measure_filter in enumerate(query.measure_filters):
+        measure = model.measures[measure_filter.measure]
+        where.append(f"({measure.expr}) {measure_filter.op} %({prefix}measure_{index})s")
+        params[f"{prefix}measure_{index}"] = measure_filter.value
+    return where, params, joins
+
+
+def _select(
+    layer: SemanticLayer, query: StructuredQuery, options: CompileOptions,
+    time_range: TimeRange | None, prefix: str = "", *, with_filters: bool = True,
+) -> _Select:  # fmt: skip
+    metrics = [layer.metrics[name] for name in query.metrics]
+    model = layer.models[metrics[0].model]
     select: list[str] = []
-    group: list[str] = []
     join_names: list[str] = [name for metric in metrics for name in metric.joins]
     dimension_columns: list[str] = []
+    time, _ = layer.time_of(query.metrics[0], query.time_by)
     if query.grain:
-        select.append(f"{bucket_sql(metrics[0].time, query.grain, options)} AS {query.grain}")
+        select.append(f"{bucket_sql(time, query.grain, options)} AS {query.grain}")
         dimension_columns.append(query.grain)
-    for name in query.dimensions:
+    for name in query.dimensions if with_filters else []:
         dim = model.dimensions[name]
         join_names += dim.joins
         select.append(f"{dim.expr} AS {name}")
         dimension_columns.append(name)
-    group = [str(i + 1) for i in range(len(dimension_columns))]
     for metric_name, metric in zip(query.metrics, metrics, strict=True):
         select.append(f"{metric.expr} AS {metric_name}")
-    where = [model.where] if model.where else []
-    if metrics[0].where:
-        where.append(metrics[0].where)
-    time = metrics[0].time
-    if query.time_range and query.time_range.start:
-        where.append(f"{time} >= %(time_start)s")
-        params["time_start"] = query.time_range.start
-    if query.time_range and query.time_range.end:
-        where.append(f"{time} < %(time_end)s")
-        params["time_end"] = query.time_range.end
-    for index, filter_ in enumerate(query.filters):
-        dim = model.dimensions[filter_.dimension]
-        join_names += dim.joins
-        where.append(f"{dim.expr} = ANY(%(filter_{index})s)")
-        params[f"filter_{index}"] = list(filter_.values)
+    where, params, joins = _where(
+        layer, query, options, time_range, prefix, with_filters=with_filters
+    )
+    join_names += joins
     sql_text = "SELECT " + ",\n       ".join(select)
     sql_text += f"\nFROM {model.table} AS {model.alias}"
     for join in _joins(model, join_names):
         sql_text += f"\n{join}"
     if where:
         sql_text += "\nWHERE " + "\n  AND ".join(f"({clause})" for clause in where)
-    if group:
-        sql_text += "\nGROUP BY " + ", ".join(group)
-    sql_text += "\nORDER BY " + _order(query, dimension_columns)
-    limit = min(query.limit, options.row_limit) if query.limit else options.row_limit + 1
-    sql_text += f"\nLIMIT {int(limit)}"
+    if dimension_columns:
+        sql_text += "\nGROUP BY " + ", ".join(str(i + 1) for i in range(len(dimension_columns)))
+    having = []
+    for index, metric_filter in enumerate(query.metric_filters if with_filters else []):
+        expr = layer.metrics[metric_filter.metric].expr
+        having.append(f"({expr}) {metric_filter.op} %({prefix}having_{index})s")
+        params[f"{prefix}having_{index}"] = metric_filter.value
+    if having:
+        sql_text += "\nHAVING " + " AND ".join(having)
+    return _Select(sql_text, params, dimension_columns)
+
+
+def _finish(sql_text: str, params: dict[str, Any], options: CompileOptions) -> str:
     if "{as_of}" in sql_text:
         sql_text = sql_text.replace("{as_of}", "%(as_of)s")
         params["as_of"] = options.as_of
-    columns = dimension_columns + list(query.metrics)
-    return CompiledQuery(sql_text, params, columns, dimension_columns, list(query.metrics))
+    return sql_text
+
+
+def _limit(query: StructuredQuery, options: CompileOptions) -> str:
+    limit = min(query.limit, options.row_limit) if query.limit else options.row_limit + 1
+    return f"\nLIMIT {int(limit)}"
+
+
+def compile_query(
+    layer: SemanticLayer, query: StructuredQuery, options: CompileOptions
+) -> CompiledQuery:
+    """PostgreSQL for `query` with `%(name)s` placeholders."""
+    check_compatible(layer, query)
+    if query.list_rows:
+        return _compile_list(layer, query, options)
+    if query.compare_to is not None or query.share:
+        return _compile_pair(layer, query, options)
+    one = _select(layer, query, options, query.time_range)
+    sql_text = one.sql + "\nORDER BY " + _order(query, one.dimension_columns)
+    sql_text = _finish(sql_text + _limit(query, options), one.params, options)
+    columns = one.dimension_columns + list(query.metrics)
+    return CompiledQuery(sql_text, one.params, columns, one.dimension_columns, list(query.metrics))
+
+
+def _compile_pair(
+    layer: SemanticLayer, query: StructuredQuery, options: CompileOptions
+) -> CompiledQuery:
+    """Two aggregates side by side: this period and the earlier one, or the part and the
+    whole; then their difference and percentage, or the share."""
+    if query.grain:
+        raise NotUnderstoodError(
+            "not covered: a comparison of two periods is answered per period, not as a series",
+            hint="Drop 'by month' (or ask for the series of each period separately).",
+        )
+    first = _select(layer, query, options, query.time_range, "a_")
+    if query.share:
+        second = _select(layer, query, options, query.time_range, "b_", with_filters=False)
+    else:
+        second = _select(layer, query, options, query.compare_to, "b_")
+    dims = first.dimension_columns
+    keys = [f"coalesce(a.{d}, b.{d}) AS {d}" for d in dims]
+    values: list[str] = []
+    metric_columns: list[str] = []
+    for name in query.metrics:
+        if query.share:
+            values += [f"a.{name} AS {name}", f"b.{name} AS {name}_total",
+                       f"a.{name}::numeric / nullif(b.{name}, 0) AS {name}_share"]  # fmt: skip
+            metric_columns += [name, f"{name}_total", f"{name}_share"]
+        else:
+            values += [f"a.{name} AS {name}", f"b.{name} AS {name}_previous",
+                       f"a.{name} - b.{name} AS {name}_change",
+                       f"(a.{name} - b.{name})::numeric / nullif(abs(b.{name}), 0)"
+                       f" AS {name}_change_pct"]  # fmt: skip
+            metric_columns += [name, f"{name}_previous", f"{name}_change", f"{name}_change_pct"]
+    if query.share or not dims:
+        keys = [f"a.{d} AS {d}" for d in dims]
+        source = "FROM a CROSS JOIN b"  # the whole (or a scalar period) sits beside each row
+    else:
+        # Keys compared as text with a marker for "none": a FULL JOIN needs plain equality.
+        match = " AND ".join(
+            f"coalesce(a.{d}::text, '\x01') = coalesce(b.{d}::text, '\x01')" for d in dims
+        )
+        source = f"FROM a FULL JOIN b ON {match}"
+    sql_text = (f"WITH a AS ({first.sql}),\nb AS ({second.sql})\nSELECT "
+                + ",\n       ".join(keys + values) + f"\n{source}")  # fmt: skip
+    direction = "ASC" if query.order is not None and not query.order.desc else "DESC"
+    sql_text += f"\nORDER BY {query.metrics[0]} {direction} NULLS LAST"
+    sql_text += "".join(f", {d} NULLS LAST" for d in dims)
+    params = {**first.params, **second.params}
+    sql_text = _finish(sql_text + _limit(query, options), params, options)
+    return CompiledQuery(sql_text, params, dims + metric_columns, dims, metric_columns)
+
+
+def _compile_list(
+    layer: SemanticLayer, query: StructuredQuery, options: CompileOptions
+) -> CompiledQuery:
+    """The rows behind a metric ("list the deals we lost last month"), newest first."""
+    metric = layer.metrics[query.metrics[0]]
+    model = layer.models[metric.model]
+    if not model.list_columns:
+        raise NotUnderstoodError(
+            f"not covered: {metric.label} cannot be listed row by row",
+            hint=f'Ask for a number instead, e.g. "{metric.label} last month".',
+        )
+    where, params, joins = _where(layer, query, options, query.time_range, "")
+    join_names = [*metric.joins, *joins]
+    select = []
+    for name, column in model.list_columns.items():
+        join_names += column.joins
+        select.append(f"{column.expr} AS {name}")
+    time, _ = layer.time_of(query.metrics[0], query.time_by)
+    sql_text = "SELECT " + ",\n       ".join(select)
+    sql_text += f"\nFROM {model.table} AS {model.alias}"
+    for join in _joins(model, join_names):
+        sql_text += f"\n{join}"
+    if where:
+        sql_text += "\nWHERE " + "\n  AND ".join(f"({clause})" for clause in where)
+    count_sql = f"SELECT count(*) FROM ({sql_text}) AS listed"
+    sql_text += f"\nORDER BY {time} DESC NULLS LAST, 1"
+    cap = min(query.limit or LIST_ROWS, options.row_limit)
+    sql_text = _finish(sql_text + f"\nLIMIT {int(cap)}", params, options)
+    columns = list(model.list_columns)
+    return CompiledQuery(sql_text, params, columns, columns, [],
+                         count_sql=_finish(count_sql, params, options))  # fmt: skip
 
 
 def _order(query: StructuredQuery, dimension_columns: list[str]) -> str:

@@ -29,10 +29,12 @@ from sophia_cli.store import pooled, postgres
 READER_ROLE = "sophia_reader"
 POOL_WAIT_S = 10.0
 _CAN_USE_READER = """
-SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sophia_reader')
-            THEN pg_has_role('sophia_reader', 'MEMBER')
-                 AND has_schema_privilege('sophia_reader', 'hubspot', 'USAGE')
-            ELSE false END
+SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sophia_reader')
+            THEN false
+            WHEN NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'hubspot')
+            THEN false  -- a warehouse not set up yet: ask says so instead of failing here
+            ELSE pg_has_role('sophia_reader', 'MEMBER')
+                 AND has_schema_privilege('sophia_reader', 'hubspot', 'USAGE') END
 """
 _KNOWN_TABLES = """
 SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
@@ -204,6 +206,10 @@ class Reader:
             return cached[1]
         with self.conn.transaction():
             rows = self.conn.execute(_KNOWN_TABLES, [list(guard.SOURCE_SCHEMAS)]).fetchall()
+        if not rows:  # the first migration creates every synced table: none means none ran
+            from sophia_cli.core.failures import missing_schema
+
+            raise missing_schema()
         found = {(str(row[0]), str(row[1])) for row in rows} | guard.READABLE_OWN_TABLES
         self._pool.known_tables = (now, found)
         return found

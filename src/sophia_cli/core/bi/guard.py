@@ -16,8 +16,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sophia_cli.core.errors import SophiaError
+from sophia_cli.core.sync.sources import SCHEMAS
 
-SOURCE_SCHEMAS = ("hubspot", "asana", "slack", "gong")
+SOURCE_SCHEMAS = SCHEMAS  # the schemas of the declared sources, and nothing else
+
 READABLE_OWN_TABLES = {("sophia", "sync_runs"), ("sophia", "sync_state")}
 MAX_SQL_CHARS = 100_000
 

@@ -18,7 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sophia_cli.core.bi import timephrases
 from sophia_cli.core.bi.compile import check_compatible
 from sophia_cli.core.bi.semantic import SemanticLayer
-from sophia_cli.core.bi.structured import Filter, Order, StructuredQuery
+from sophia_cli.core.bi.structured import (
+    Filter,
+    MeasureFilter,
+    MetricFilter,
+    Order,
+    StructuredQuery,
+)
 from sophia_cli.core.bi.values import ValueIndex, normalise
 from sophia_cli.core.errors import SophiaError
 from sophia_cli.core.settings import Settings
@@ -49,6 +55,13 @@ class LlmQuery(BaseModel):
     grain: Literal["day", "week", "month", "quarter", "year"] | None = None
     order: Order | None = None
     limit: int | None = Field(default=None, ge=1, le=1000)
+    compare_to: _Time | None = None
+    share: bool = False
+    list_rows: bool = False
+    missing: list[str] = Field(default_factory=list)
+    measure_filters: list[MeasureFilter] = Field(default_factory=list)
+    metric_filters: list[MetricFilter] = Field(default_factory=list)
+    time_by: str | None = None
 
 
 def catalog(layer: SemanticLayer) -> str:
@@ -57,6 +70,13 @@ def catalog(layer: SemanticLayer) -> str:
     for name, metric in layer.metrics.items():
         dims = ", ".join(layer.models[metric.model].dimensions)
         lines.append(f"- {name}: {metric.label}; dimensions: {dims}")
+    lines.append("Per model: measures (for measure_filters) and dates (for time_by):")
+    for name, model in layer.models.items():
+        lines.append(f"- {name}: measures {', '.join(model.measures) or 'none'}; "
+                     f"dates {', '.join(model.times) or 'none'}")  # fmt: skip
+    lines.append("compare_to: the earlier period of a comparison; share: the filtered part "
+                 "over the whole; list_rows: the rows themselves; missing: dimensions that "
+                 "must be empty; filters[].exclude: leave those values out.")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -88,6 +108,24 @@ def _canonical_value(values: ValueIndex, model: str, dimension: str, value: str)
     return sorted(found)[0]
 
 
+def _range(
+    time: _Time | None, cal: timephrases.Calendar, field: str
+) -> timephrases.TimeRange | None:
+    if time and time.phrase:
+        try:
+            return timephrases.resolve(time.phrase, cal)
+        except SophiaError as exc:
+            raise ValueError(f"{field}.phrase: {exc.message}") from exc
+    if time and (time.start or time.end):
+        if time.start and time.end and time.start >= time.end:
+            raise ValueError(f"{field}.start must be before {field}.end")
+        return timephrases.TimeRange(
+            phrase="dates given", start=time.start, end=time.end,
+            grain=timephrases.default_grain(time.start, time.end),
+        )  # fmt: skip
+    return None
+
+
 def validate(
     text: str, layer: SemanticLayer, values: ValueIndex, cal: timephrases.Calendar
 ) -> StructuredQuery | None:
@@ -110,24 +148,16 @@ def validate(
                values=[_canonical_value(values, model, f.dimension, v) for v in f.values])
         for f in raw.filters
     ]  # fmt: skip
-    time_range = None
-    if raw.time and raw.time.phrase:
-        try:
-            time_range = timephrases.resolve(raw.time.phrase, cal)
-        except SophiaError as exc:
-            raise ValueError(f"time.phrase: {exc.message}") from exc
-    elif raw.time and (raw.time.start or raw.time.end):
-        if raw.time.start and raw.time.end and raw.time.start >= raw.time.end:
-            raise ValueError("time.start must be before time.end")
-        time_range = timephrases.TimeRange(
-            phrase="dates given", start=raw.time.start, end=raw.time.end,
-            grain=timephrases.default_grain(raw.time.start, raw.time.end),
-        )  # fmt: skip
     if raw.order and raw.order.by not in raw.metrics:
         raise ValueError("order.by must be one of the chosen metrics")
+    filters = [Filter(dimension=f.dimension, values=g.values, exclude=f.exclude)
+               for f, g in zip(raw.filters, filters, strict=True)]  # fmt: skip
     query = StructuredQuery(
-        metrics=raw.metrics, dimensions=raw.dimensions, filters=filters, time_range=time_range,
-        grain=raw.grain, order=raw.order, limit=raw.limit,
+        metrics=raw.metrics, dimensions=raw.dimensions, filters=filters,
+        time_range=_range(raw.time, cal, "time"), grain=raw.grain, order=raw.order,
+        limit=raw.limit, compare_to=_range(raw.compare_to, cal, "compare_to"), share=raw.share,
+        list_rows=raw.list_rows, missing=raw.missing, measure_filters=raw.measure_filters,
+        metric_filters=raw.metric_filters, time_by=raw.time_by,
     )  # fmt: skip
     try:
         check_compatible(layer, query)

@@ -1,9 +1,12 @@
 """The deterministic parser: a question to a structured query, or a clear refusal.
 
 Order of work: a search question is recognised first; then the time phrase is cut out; names
-that exist in the data are matched (exact, first name, then typo-tolerant); grain, ranking and
-"by X" dimensions are read; the metric is the synonym that covers the most words. Any word
-left over that means something is a reason to refuse, never to guess.
+that exist in the data are matched (exact anywhere in the question first, then typo-tolerant);
+grain, ranking and "by X" dimensions are read; the metric is the synonym that covers the most
+words ("how much" prefers amounts, "how many" counts); the model's own nouns, the metric's
+agreeing words and the verbs naming one of the model's dates ("created", "due") are placed.
+Any word left over that means something is a reason to refuse, never to guess; every used
+word is recorded with the part of the query it went to.
 """
 
 from __future__ import annotations
@@ -11,11 +14,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sophia_cli.core.bi import timephrases
+from sophia_cli.core.bi import compare, shapes, timephrases
 from sophia_cli.core.bi.semantic import SemanticLayer
-from sophia_cli.core.bi.structured import Filter, Order, StructuredQuery
+from sophia_cli.core.bi.structured import (
+    Filter,
+    MeasureFilter,
+    MetricFilter,
+    Order,
+    StructuredQuery,
+)
 from sophia_cli.core.bi.suggest import not_understood
-from sophia_cli.core.bi.values import ValueIndex
+from sophia_cli.core.bi.values import ValueIndex, normalise
 from sophia_cli.core.bi.vocabulary import (
     GRAIN_WORDS,
     GRAINS,
@@ -31,6 +40,7 @@ from sophia_cli.core.bi.vocabulary import (
     repair,
     stem,
 )
+from sophia_cli.core.errors import NotUnderstoodError
 
 
 @dataclass
@@ -68,6 +78,15 @@ class RulesParser:
         self.vocabulary = {s for phrase in self.dim_phrases for s in phrase}
         self.vocabulary |= {s for phrase, _ in self.metric_phrases for s in phrase}
         self.vocabulary |= set(GRAINS) | set(GRAIN_WORDS) | set(RANK_WORDS) | {"trend"}
+        self.nouns = {name: {stem(w) for w in model.nouns} for name, model in layer.models.items()}
+        self.time_words = {
+            name: {stem(w): key for key, t in model.times.items() for w in t.words}
+            for name, model in layer.models.items()
+        }
+        self.agreeing = {name: {stem(w) for w in m.words} for name, m in layer.metrics.items()}
+        for words_of in (*self.nouns.values(), *self.agreeing.values()):
+            self.vocabulary |= words_of
+        self.vocabulary |= {w for found in self.time_words.values() for w in found}
 
     def parse(self, question: str, cal: timephrases.Calendar) -> StructuredQuery | SearchIntent:
         """The structured query for `question`; NotUnderstoodError with suggestions if none."""
@@ -75,27 +94,59 @@ class RulesParser:
         if not text:
             raise not_understood(self.layer, question, "the question is empty")
         time_range = None
+        time_words: list[str] = []
         if found := timephrases.find(text, cal):
             time_range, (start, end) = found
+            time_words = text[start:end].split()
             text = " ".join((text[:start] + " " + text[end:]).split())
         if search := SEARCH_QUESTION.match(text):
             topic = search["topic"] or search["t2"] or search["t3"]
             return SearchIntent(topic=topic.strip(), time_range=time_range,
                                 external_only=search["who"] in OUTSIDERS)  # fmt: skip
+        time_range, comparison, text = compare.find(text, time_range, cal)
         words = Words(text.split(), [stem(w) for w in text.split()])
+        listing = self._listing(words)
+        limits = shapes.thresholds(words)
         matches = self._match_values(words)
         words.stems = [s if words.used[i] else repair(s, self.vocabulary)
                        for i, s in enumerate(words.stems)]  # fmt: skip
+        share = shapes.share_words(words)
         grain = self._grain(words, time_range)
         order_desc, limit = self._ranking(words)
         dims = self._group_dimensions(words, ranked=order_desc is not None)
-        metrics = self._metrics(words, question)
+        kept = self._metric_filters(words, limits)
+        if kept:
+            dims += self._loose_dimensions(words, self.layer.metrics[kept[0].metric].model)
+        try:
+            metrics = self._metrics(words, question)
+        except NotUnderstoodError:
+            if not kept:
+                raise
+            metrics = [kept[0].metric]  # "companies with more than 10 deals"
         model = self.layer.metrics[metrics[0]].model
-        filters = self._filters(matches, model, metrics[0], question)
+        filters = self._filters(words, matches, model, metrics[0], question)
+        missing = self._missing(words, model)
         dims += self._loose_dimensions(words, model)
         if "who" in words.raw and order_desc is not None and not dims:
             dims = [d for d, spec in self.layer.models[model].dimensions.items() if spec.person][:1]
+        unassigned = self._unassigned(words)
+        keep_unassigned = unassigned and order_desc is not None
+        if unassigned and order_desc is None:
+            missing += self._person(model)[:1]  # "unassigned open tasks": nobody's
+        measured = self._measure_filters(words, limits, model, question)
+        self._agreeing_words(words, model, metrics)
+        time_by = self._time_by(words, model, metrics[0], question)
         self._refuse_leftovers(words, question, metrics)
+        if listing and (dims or grain or order_desc is not None or comparison or share):
+            listing = False  # "list open deals by owner" is a breakdown
+        if kept and not dims:
+            raise not_understood(self.layer, question,
+                                 "a condition on a count or total needs groups to keep, "
+                                 "e.g. 'companies with more than 10 deals'")  # fmt: skip
+        if share and not filters and not dims:
+            raise not_understood(
+                self.layer, question, "a share needs a part, e.g. 'share of won revenue from Acme'"
+            )
         if order_desc is not None and not dims and grain is None:
             label = self.layer.metrics[metrics[0]].label
             raise not_understood(
@@ -108,31 +159,47 @@ class RulesParser:
             metrics=metrics, dimensions=list(dict.fromkeys(dims)), filters=filters,
             time_range=time_range, grain=grain,
             order=Order(by=metrics[0], desc=order_desc) if order_desc is not None else None,
-            limit=limit,
+            limit=limit, time_by=time_by, keep_unassigned=keep_unassigned, missing=missing,
+            measure_filters=measured, metric_filters=kept, share=share, list_rows=listing,
+            compare_to=comparison.previous if comparison else None,
+            words={**({"time": time_words} if time_words else {}),
+                   **({"compare": comparison.words} if comparison else {}), **words.by_part()},
         )  # fmt: skip
 
     def _match_values(self, words: Words) -> list[_ValueMatch]:
+        """Names of the data in the question: exact ones anywhere first, longest first; only
+        then typo-tolerant ones, so "financial services" (an industry) is never lost to a
+        company whose name is one letter away."""
         matches: list[_ValueMatch] = []
-        for size in (4, 3, 2, 1):
-            for start in range(len(words.raw) - size + 1):
-                end = start + size
-                if not words.free(start, end):
-                    continue
-                phrase_words = words.raw[start:end]
-                if all(w in STOPWORDS or w.isdigit() for w in phrase_words):
-                    continue
-                phrase = " ".join(phrase_words)
-                candidates = self.values.exact(phrase)
-                known = all(stem(w) in self.vocabulary or w in STOPWORDS for w in phrase_words)
-                if not candidates and not known:
-                    candidates = self.values.fuzzy(phrase)
-                if candidates and known and not self._named_nearby(words, start, end, candidates):
-                    continue  # "closed won", "sales": ordinary words unless the dimension is named
-                if candidates:
-                    words.take(start, end)
-                    matches.append(_ValueMatch(start, end, candidates))
-                    self._take_dimension_word(words, start, end, candidates)
+        for fuzzy in (False, True):
+            for size in (4, 3, 2, 1):
+                for start in range(len(words.raw) - size + 1):
+                    if found := self._value_at(words, start, start + size, fuzzy=fuzzy):
+                        matches.append(found)
         return matches
+
+    def _value_at(self, words: Words, start: int, end: int, *, fuzzy: bool) -> _ValueMatch | None:
+        if not words.free(start, end):
+            return None
+        phrase_words = words.raw[start:end]
+        if all(w in STOPWORDS or w.isdigit() for w in phrase_words):
+            return None
+        if phrase_words[0] in STOPWORDS or phrase_words[-1] in STOPWORDS:
+            return None  # "in acme" is "acme"; the shorter phrase will find it
+        phrase = normalise(" ".join(phrase_words))
+        known = all(stem(w) in self.vocabulary or w in STOPWORDS for w in phrase_words)
+        if fuzzy:
+            candidates = self.values.fuzzy(phrase) if not known else set()
+        else:
+            candidates = self.values.exact(phrase)
+        if not candidates:
+            return None
+        if known and not self._named_nearby(words, start, end, candidates):
+            return None  # "closed won", "sales": ordinary words unless the dimension is named
+        dims = sorted({dim for _, dim, _ in candidates})
+        words.take(start, end, "filter:" + "/".join(dims))
+        self._take_dimension_word(words, start, end, candidates)
+        return _ValueMatch(start, end, candidates)
 
     def _dimension_at(self, words: Words, start: int) -> tuple[str, int] | None:
         for size in (3, 2, 1):
@@ -162,25 +229,25 @@ class RulesParser:
         for i in [*before[-1:], end]:
             found = self._dimension_at(words, i) if i < len(words.raw) else None
             if found and found[0] in dims:
-                words.take(i, i + found[1])
+                words.take(i, i + found[1], "filter:" + found[0])
 
     def _grain(self, words: Words, time_range: timephrases.TimeRange | None) -> str | None:
         for i, word in enumerate(words.stems):
             if words.used[i]:
                 continue
             if word in GRAIN_WORDS:
-                words.take(i, i + 1)
+                words.take(i, i + 1, "grain")
                 return GRAIN_WORDS[word]
             leads = GROUP_LEADS | set(RANK_WORDS) | {"a", "the"}
             if word in GRAINS and i > 0 and words.raw[i - 1] in leads:
-                words.take(i if words.raw[i - 1] in RANK_WORDS else i - 1, i + 1)
+                words.take(i if words.raw[i - 1] in RANK_WORDS else i - 1, i + 1, "grain")
                 return word
         text = " ".join(w if not u else "_" for w, u in zip(words.raw, words.used, strict=True))
         for phrase in TREND_WORDS:
             if re.search(rf"\b{phrase}s?\b", text):
                 for i, word in enumerate(words.raw):
                     if word.rstrip("s") in phrase.split() and not words.used[i]:
-                        words.take(i, i + 1)
+                        words.take(i, i + 1, "grain")
                 return time_range.grain if time_range else "month"
         return None
 
@@ -189,10 +256,10 @@ class RulesParser:
             if words.used[i] or word not in RANK_WORDS:
                 continue
             desc, limit = RANK_WORDS[word]
-            words.take(i, i + 1)
+            words.take(i, i + 1, "ranking")
             if i + 1 < len(words.raw) and words.raw[i + 1].isdigit() and not words.used[i + 1]:
                 limit = int(words.raw[i + 1])
-                words.take(i + 1, i + 2)
+                words.take(i + 1, i + 2, "ranking")
             return desc, limit
         return None, None
 
@@ -202,25 +269,45 @@ class RulesParser:
             lead = i > 0 and (words.raw[i - 1] in GROUP_LEADS or words.raw[i - 1].isdigit()
                               or words.raw[i - 1] in RANK_WORDS)  # fmt: skip
             found = self._dimension_at(words, i) if lead else None
-            if found:
+            if found and not self._metric_starts_at(words, i, found[1]):
                 dims.append(found[0])
-                words.take(i, i + found[1])
+                words.take(i, i + found[1], "dimension")
         return dims
 
     def _loose_dimensions(self, words: Words, model: str) -> list[str]:
         dims = []
         for i in range(len(words.raw)):
             found = self._dimension_at(words, i)
-            if found and found[0] in self.layer.models[model].dimensions:
+            if found and i > 0 and words.parts[i - 1].startswith("filter:"):
+                # "healthcare companies": the noun of the name just matched, not a breakdown
+                words.take(i, i + found[1], words.parts[i - 1])
+            elif found and found[0] in self.layer.models[model].dimensions:
                 dims.append(found[0])
-                words.take(i, i + found[1])
+                words.take(i, i + found[1], "dimension")
         return dims
+
+    def _metric_starts_at(self, words: Words, start: int, size: int) -> bool:
+        """Whether a longer metric phrase starts here: "by pipeline value" names a metric."""
+        for phrase, _ in self.metric_phrases:
+            if len(phrase) > size and tuple(words.stems[start : start + len(phrase)]) == phrase:
+                return words.free(start, start + len(phrase))
+        return False
+
+    def _unit_fit(self, words: Words, metric: str) -> int:
+        """1 when the metric is the kind of number asked for: "how much" an amount or a
+        duration, "how many" a count; 0 otherwise."""
+        counted = self.layer.metrics[metric].format == "number"
+        if "much" in words.raw:
+            return int(not counted)
+        if "many" in words.raw:
+            return int(counted)
+        return 0
 
     def _metrics(self, words: Words, question: str) -> list[str]:
         chosen: list[str] = []
         first_word: dict[str, int] = {}
         while True:
-            best: tuple[int, int, int, str, list[int]] | None = None
+            best: tuple[int, int, int, int, str, list[int]] | None = None
             free = [(i, s) for i, s in enumerate(words.stems) if not words.used[i]]
             for phrase, name in self.metric_phrases:
                 positions = place(phrase, free)
@@ -228,24 +315,99 @@ class RulesParser:
                     continue
                 content = [p for p in phrase if p not in STOPWORDS]  # "number of" adds nothing
                 contiguous = positions == list(range(positions[0], positions[0] + len(phrase)))
-                score = (len(content), int(contiguous), sum(len(p) for p in phrase))
-                if best is None or score > best[:3]:
+                fit = self._unit_fit(words, name)
+                # Ties go to the phrase asked first: "won revenue from deals created …" is
+                # about revenue; the later noun phrase qualifies it.
+                score = (len(content), fit, int(contiguous), -positions[0])
+                if best is None or score > best[:4]:
                     best = (*score, name, positions)
             if best is None:
                 break
-            chosen.append(best[3])
-            first_word[best[3]] = min(best[4])
-            for i in best[4]:
-                words.used[i] = True
+            chosen.append(best[4])
+            first_word[best[4]] = min(best[5])
+            for i in best[5]:
+                words.take(i, i + 1, "metric")
             if "and" not in [w for i, w in enumerate(words.raw) if not words.used[i]]:
                 break
         if not chosen:
             raise not_understood(self.layer, question, "no metric I know is named in the question")
         return sorted(chosen, key=first_word.__getitem__)  # in the order they were asked
 
-    def _filters(self, matches: list[_ValueMatch], model: str, metric: str,
+    def _listing(self, words: Words) -> bool:
+        """ "list the deals…", "which deals closed this week": rows, not a number."""
+        nouns = set().union(*self.nouns.values())
+        for i, word in enumerate(words.raw):
+            if word == "list" or (
+                word in ("which", "what") and i + 1 < len(words.raw)
+                and stem(words.raw[i + 1]) in nouns and words.raw[i + 1].endswith("s")
+            ):  # fmt: skip
+                words.take(i, i + 1, "list")
+                return True
+        return False
+
+    def _person(self, model: str) -> list[str]:
+        return [d for d, spec in self.layer.models[model].dimensions.items() if spec.person]
+
+    def _metric_filters(self, words: Words, limits: list[shapes.Threshold]) -> list[MetricFilter]:
+        """ "more than 10 deals": a threshold followed by a metric phrase filters groups."""
+        kept = []
+        measure_words = {stem(w) for m in self.layer.models.values()
+                         for measure in m.measures.values() for w in measure.words}  # fmt: skip
+        for limit in limits:
+            if limit.after < len(words.stems) and words.stems[limit.after] in measure_words:
+                # "longer than 30 minutes" compares each call, not a total
+                words.take(limit.after, limit.after + 1, "threshold")
+                continue
+            for phrase, name in sorted(self.metric_phrases, key=lambda p: -len(p[0])):
+                end = limit.after + len(phrase)
+                if tuple(words.stems[limit.after : end]) == phrase and words.free(limit.after, end):
+                    words.take(limit.after, end, "threshold")
+                    kept.append(MetricFilter(metric=name, op=limit.op, value=limit.value))
+                    limit.after = -1  # used
+                    break
+        return kept
+
+    def _measure_filters(self, words: Words, limits: list[shapes.Threshold], model: str,
+                         question: str) -> list[MeasureFilter]:  # fmt: skip
+        """ "deals over 50k", "calls longer than 30 minutes": a number compared per row."""
+        measures = self.layer.models[model].measures
+        found = []
+        for limit in limits:
+            if limit.after < 0:
+                continue
+            named = None
+            window = range(max(0, limit.after - 4), min(len(words.raw), limit.after + 2))
+            for name, measure in measures.items():
+                own = {stem(w) for w in measure.words}
+                near = [i for i in window if not words.used[i] and stem(words.raw[i]) in own]
+                if near:
+                    named = name
+                    for i in near:
+                        words.take(i, i + 1, "threshold")
+                    break
+            if named is None and len(measures) == 1:
+                named = next(iter(measures))
+            if named is None:
+                reason = "I cannot tell which number the threshold compares"
+                raise not_understood(self.layer, question, reason)
+            found.append(MeasureFilter(measure=named, op=limit.op, value=limit.value))
+        return found
+
+    def _missing(self, words: Words, model: str) -> list[str]:
+        """ "without an owner", "with no assignee": the dimension is empty."""
+        missing = []
+        for i in range(len(words.raw)):
+            j = shapes.missing_at(words, i)
+            found = self._dimension_at(words, j) if j is not None else None
+            if j is not None and found and found[0] in self.layer.models[model].dimensions:
+                lead = i - 1 if i > 0 and words.raw[i - 1] == "with" and words.free(i - 1, i) else i
+                words.take(lead, j + found[1], "missing")
+                missing.append(found[0])
+        return missing
+
+    def _filters(self, words: Words, matches: list[_ValueMatch], model: str, metric: str,
                  question: str) -> list[Filter]:  # fmt: skip
-        by_dim: dict[str, list[str]] = {}
+        by_dim: dict[tuple[str, bool], list[str]] = {}
         for match in matches:
             fitting = sorted((d, v) for m, d, v in match.candidates if m == model)
             if not fitting:
@@ -257,15 +419,55 @@ class RulesParser:
                     f"cannot be filtered by",
                 )  # fmt: skip
             dim, value = fitting[0]
-            by_dim.setdefault(dim, [])
-            if value not in by_dim[dim]:
-                by_dim[dim].append(value)
-        return [Filter(dimension=d, values=v) for d, v in by_dim.items()]
+            key = (dim, shapes.excluded_before(words, match.start))
+            by_dim.setdefault(key, [])
+            if value not in by_dim[key]:
+                by_dim[key].append(value)
+        return [Filter(dimension=d, values=v, exclude=x) for (d, x), v in by_dim.items()]
+
+    def _unassigned(self, words: Words) -> bool:
+        """Whether the question asks to keep rows without an owner/assignee in a ranking."""
+        for i, word in enumerate(words.raw):
+            if not words.used[i] and word in ("unassigned", "nobody", "unowned"):
+                lead = i > 0 and words.raw[i - 1] in ("including", "incl", "with", "plus")
+                words.take(i - 1 if lead else i, i + 1, "ranking")
+                return True
+        return False
+
+    def _agreeing_words(self, words: Words, model: str, metrics: list[str]) -> None:
+        """The model's nouns ("deal") and the metric's own words ("open", "booked")."""
+        agreeing = set().union(*(self.agreeing[m] for m in metrics))
+        for i, word in enumerate(words.stems):
+            if words.used[i]:
+                continue
+            if word in self.nouns[model]:
+                words.take(i, i + 1, "model")
+            elif word in agreeing:
+                words.take(i, i + 1, "metric")
+
+    def _time_by(self, words: Words, model: str, metric: str, question: str) -> str | None:
+        """The model date a verb names ("created", "due") when it is not the metric's own."""
+        named = {
+            self.time_words[model][s]: i
+            for i, s in enumerate(words.stems)
+            if not words.used[i] and s in self.time_words[model]
+        }
+        for i in named.values():
+            words.take(i, i + 1, "date")
+        if len(named) > 1:
+            labels = " and ".join(self.layer.models[model].times[k].label for k in named)
+            raise not_understood(
+                self.layer, question, f"the question names two dates ({labels}); ask by one"
+            )
+        if not named:
+            return None
+        key = next(iter(named))
+        own, _ = self.layer.time_of(metric)
+        return None if self.layer.models[model].times[key].column == own else key
 
     def _refuse_leftovers(self, words: Words, question: str, metrics: list[str]) -> None:
         allowed = {stem(w) for m in metrics for syn in self.layer.metrics[m].synonyms
                    for w in syn.split()}  # fmt: skip
-        allowed |= {"deal", "task", "call", "message", "slack", "gong", "hubspot", "asana"}
         left = [w for i, w in enumerate(words.raw) if not words.used[i]
                 and w not in STOPWORDS and words.stems[i] not in STOPWORDS
                 and words.stems[i] not in allowed]  # fmt: skip
@@ -273,3 +475,6 @@ class RulesParser:
             raise not_understood(
                 self.layer, question, f"I do not know what {' '.join(left)!r} means here"
             )
+        for i, word in enumerate(words.raw):
+            if not words.used[i] and word not in STOPWORDS and words.stems[i] not in STOPWORDS:
+                words.take(i, i + 1, "metric")  # a word of the metric's own phrasings

@@ -23,10 +23,20 @@ GRAINS = ("day", "week", "month", "quarter", "year")
 
 
 class Dimension(BaseModel):
-    """A name people use for a way to slice a metric."""
+    """A name people use for a way to slice a metric, and other names for its values."""
 
     label: str
     synonyms: list[str] = Field(default_factory=list)
+    # value as stored → words people use for it ("HOSPITAL_HEALTH_CARE": [healthcare]).
+    values: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class TimeColumn(BaseModel):
+    """A date a model's rows can be bucketed by, and the verbs that pick it ("created")."""
+
+    column: str
+    label: str
+    words: list[str] = Field(default_factory=list)
 
 
 class ModelDimension(BaseModel):
@@ -35,6 +45,25 @@ class ModelDimension(BaseModel):
     expr: str
     joins: list[str] = Field(default_factory=list)
     person: bool = False
+    # A table giving the stored ids their labels; when it is empty the answer says ids show.
+    labels: str | None = None
+
+
+class Measure(BaseModel):
+    """A number on each row that questions filter by ("deals over 50k")."""
+
+    expr: str
+    label: str
+    words: list[str] = Field(default_factory=list)
+    format: Format = "number"
+
+
+class ListColumn(BaseModel):
+    """One column of a list answer ("list the deals we lost")."""
+
+    expr: str
+    label: str
+    joins: list[str] = Field(default_factory=list)
 
 
 class Model(BaseModel):
@@ -46,6 +75,12 @@ class Model(BaseModel):
     where: str | None = None
     joins: dict[str, str] = Field(default_factory=dict)
     dimensions: dict[str, ModelDimension] = Field(default_factory=dict)
+    times: dict[str, TimeColumn] = Field(default_factory=dict)
+    measures: dict[str, Measure] = Field(default_factory=dict)
+    # The columns of a list answer, in order; a model without them cannot list its rows.
+    list_columns: dict[str, ListColumn] = Field(default_factory=dict)
+    # Words that name this model's rows ("deal", "task"): they add nothing to a metric of it.
+    nouns: list[str] = Field(default_factory=list)
 
 
 class Metric(BaseModel):
@@ -57,8 +92,12 @@ class Metric(BaseModel):
     where: str | None = None
     joins: list[str] = Field(default_factory=list)
     time: str
+    # How the answer names `time` when the model's own label would mislead ("expected close").
+    time_label: str | None = None
     format: Format = "number"
     synonyms: list[str] = Field(default_factory=list)
+    # Adjectives and verbs that agree with this metric ("open", "closed") without naming it.
+    words: list[str] = Field(default_factory=list)
 
 
 class SemanticLayer(BaseModel):
@@ -74,6 +113,17 @@ class SemanticLayer(BaseModel):
     def dimensions_of(self, metric: str) -> list[str]:
         """Dimension names a metric can be sliced by, in the model's order."""
         return list(self.model_of(metric).dimensions)
+
+    def time_of(self, metric: str, time_by: str | None = None) -> tuple[str, str]:
+        """The column dating `metric` (or the model's `time_by` date) and its label."""
+        model, spec = self.model_of(metric), self.metrics[metric]
+        if time_by is not None:
+            chosen = model.times[time_by]
+            return chosen.column, chosen.label
+        if spec.time_label:
+            return spec.time, spec.time_label
+        named = [t.label for t in model.times.values() if t.column == spec.time]
+        return spec.time, named[0] if named else spec.time.split(".")[-1].replace("_", " ")
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

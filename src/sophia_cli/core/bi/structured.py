@@ -13,11 +13,32 @@ from sophia_cli.core.bi.timephrases import TimeRange
 Grain = Literal["day", "week", "month", "quarter", "year"]
 
 
+Op = Literal[">", ">=", "<", "<="]
+
+
 class Filter(BaseModel):
-    """Keep rows whose dimension equals one of `values` (as they exist in the data)."""
+    """Keep rows whose dimension equals one of `values` (as they exist in the data), or, with
+    `exclude`, every other row ("excluding Acme" keeps deals without a company too)."""
 
     dimension: str
     values: list[str] = Field(min_length=1)
+    exclude: bool = False
+
+
+class MeasureFilter(BaseModel):
+    """Keep rows whose measure compares to a number: "deals over 50k" → amount > 50000."""
+
+    measure: str
+    op: Op
+    value: float
+
+
+class MetricFilter(BaseModel):
+    """Keep groups whose metric compares to a number: "companies with more than 10 deals"."""
+
+    metric: str
+    op: Op
+    value: float
 
 
 class Order(BaseModel):
@@ -37,6 +58,21 @@ class StructuredQuery(BaseModel):
     grain: Grain | None = None
     order: Order | None = None
     limit: int | None = Field(default=None, ge=1, le=10000)
+    missing: list[str] = Field(default_factory=list)  # "without an owner": dimension is empty
+    measure_filters: list[MeasureFilter] = Field(default_factory=list)
+    metric_filters: list[MetricFilter] = Field(default_factory=list)
+    # "vs last quarter", "YoY": the earlier period the answer compares with.
+    compare_to: TimeRange | None = None
+    # "what share of won revenue came from Enterprise": the filtered part over the whole.
+    share: bool = False
+    # "list the deals we lost last month": the rows themselves, not an aggregate.
+    list_rows: bool = False
+    # A date of the model other than the metric's own ("won revenue from deals created …").
+    time_by: str | None = None
+    # Rankings leave rows without a dimension value (no owner, no assignee) out unless asked.
+    keep_unassigned: bool = False
+    # The question's words per part of the query; says how it was read, changes no rows.
+    words: dict[str, list[str]] = Field(default_factory=dict)
 
     def is_series(self) -> bool:
         return self.grain is not None
@@ -46,5 +82,5 @@ class StructuredQuery(BaseModel):
 
     def cache_digest(self) -> str:
         """A stable digest of everything that changes the rows."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        text = json.dumps(self.model_dump(mode="json", exclude={"words"}), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -17,7 +17,11 @@ _IRREGULAR = {
     "win": "won", "wins": "won", "winning": "won", "lose": "lost", "losing": "lost",
     "loss": "lost", "losses": "lost", "done": "completed", "finished": "completed",
     "finish": "completed", "complete": "completed", "completing": "completed",
-    "closing": "close", "closed": "closed", "avg": "average", "mean": "average",
+    "close": "closed", "closes": "closed", "closing": "closing", "closed": "closed",
+    "create": "created", "creates": "created", "creating": "created", "open": "open",
+    "opened": "opened", "booking": "booked", "book": "booked", "books": "booked",
+    "sign": "signed", "signing": "signed", "signs": "signed", "due": "due", "avg": "average",
+    "mean": "average",
     "people": "people", "opps": "opportunity", "opp": "opportunity", "convos": "conversation",
     "minutes": "minute", "mins": "minute", "min": "minute", "sales": "sales", "status": "status",
     "this": "this", "was": "was", "has": "has", "is": "is", "its": "its", "us": "us",
@@ -27,14 +31,13 @@ STOPWORDS = {
     "or", "what", "whats", "which", "who", "how", "many", "much", "is", "are", "was", "were",
     "be", "been", "did", "do", "does", "we", "our", "us", "i", "me", "my", "you", "your",
     "show", "give", "list", "tell", "get", "find", "please", "can", "could", "would",
-    "total", "number", "count", "amount", "all", "each", "every", "have", "has", "had",
+    "total", "number", "count", "all", "each", "every", "have", "has", "had",
     "there", "it", "its", "this", "that", "these", "those", "so", "far", "make", "made",
-    "generate", "generated", "bring", "brought", "book", "booked", "sign", "signed", "close",
-    "closed", "create", "created", "new", "overall", "current", "currently", "value",
+    "generate", "generated", "bring", "brought", "overall", "current", "currently",
     "during", "within", "time", "period", "across", "about", "up", "then", "ha",
     "split", "broken", "down", "breakdown", "group", "grouped", "some", "any", "as",
     "vs", "versus", "compare", "compared", "what's", "over", "than", "them", "they",
-    "team's", "recorded", "logged", "sent", "posted", "held", "got", "see", "report",
+    "team's", "got", "see", "report",
     "whole", "entire", "altogether", "right", "now", "today's",
 }  # fmt: skip
 
@@ -103,16 +106,28 @@ class Words:
     raw: list[str]
     stems: list[str]
     used: list[bool] = field(default_factory=list)
+    # Which part of the query each used word went to ("metric", "filter", "time"…).
+    parts: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.used = [False] * len(self.raw)
+        self.parts = [""] * len(self.raw)
 
     def free(self, start: int, end: int) -> bool:
         return end <= len(self.raw) and not any(self.used[start:end])
 
-    def take(self, start: int, end: int) -> None:
+    def take(self, start: int, end: int, part: str) -> None:
         for i in range(start, end):
             self.used[i] = True
+            self.parts[i] = part
+
+    def by_part(self) -> dict[str, list[str]]:
+        """The question's words grouped by the part of the query they were used for."""
+        found: dict[str, list[str]] = {}
+        for word, part in zip(self.raw, self.parts, strict=True):
+            if part:
+                found.setdefault(part, []).append(word)
+        return found
 
 
 def place(phrase: tuple[str, ...], free: list[tuple[int, str]]) -> list[int] | None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
+
+from sophia_cli.core.errors import ExitCode
 
 StoreName = Literal["warehouse", "cache", "vectors"]
+# Every command needs these two; the vector store only serves search.
+REQUIRED_STORES: frozenset[str] = frozenset({"warehouse", "cache"})
 
 
 class MigrationSummary(BaseModel):
@@ -33,12 +37,34 @@ class StoreStatus(BaseModel):
     version: str | None = None
     detail: str | None = None
     migrations: MigrationSummary | None = None
+    stopped: bool = False  # an embedded server at rest: started on first use, not a fault
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def required(self) -> bool:
+        return self.store in REQUIRED_STORES
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failing(self) -> bool:
+        """Unreachable although it should answer (a stopped embedded server is not)."""
+        return not self.reachable and not self.stopped
 
 
 class DbStatus(BaseModel):
     """Every store sophia uses."""
 
     stores: list[StoreStatus]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def healthy(self) -> bool:
+        """Every required store answers (or is an embedded server that starts on use)."""
+        return not any(store.failing for store in self.stores if store.required)
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.OK if self.healthy else ExitCode.FAILURE
 
 
 class InitReport(BaseModel):

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from sophia_cli.core.bi.guard import SOURCE_SCHEMAS
 from sophia_cli.core.db.models import InitReport, StopReport, StoreName
 from sophia_cli.core.db.status import cache_status, vectors_status, warehouse_status
 from sophia_cli.core.settings import Settings
-from sophia_cli.store import embedded_postgres, embedded_redis, migrations, milvus, postgres, redis
+from sophia_cli.core.sync.sources import SCHEMAS
+from sophia_cli.store import (
+    embedded_milvus,
+    embedded_postgres,
+    embedded_redis,
+    migrations,
+    milvus,
+    postgres,
+    redis,
+)
 from sophia_cli.store.reader_role import ROLE, ensure_reader_role
 
 
 def upgrade_warehouse(settings: Settings) -> tuple[list[str], int]:
     """Apply pending migrations and (re)grant the reader role when the user may.
 
-    Returns (labels applied now, count applied before).
+    Returns (labels applied now, count applied before). Runs over DATABASE_DIRECT_URL
+    when set (DDL and role grants need no pooler in between), else over DATABASE_URL.
     """
-    with postgres.connect(settings, autocommit=True) as conn:
+    url = postgres.direct_url(settings)
+    with postgres.connect_url(url, autocommit=True, prepare=None) as conn:
         before = len(migrations.read_applied(conn))
         applied = migrations.upgrade(conn)
-        ensure_reader_role(conn, SOURCE_SCHEMAS)
+        ensure_reader_role(conn, SCHEMAS)  # one grant per declared source
     return [m.label for m in applied], before
 
 
@@ -60,7 +70,10 @@ def init(settings: Settings, *, with_stores: bool = True) -> InitReport:
     redis_ok = check_redis(settings) if with_stores else None
     stores = [warehouse_status(settings, start_embedded=True)]
     if with_stores:
-        stores += [cache_status(settings, start_embedded=True), vectors_status(settings)]
+        stores += [
+            cache_status(settings, start_embedded=True),
+            vectors_status(settings, start_embedded=True),
+        ]
     return InitReport(
         applied=applied,
         already_applied=before,
@@ -71,7 +84,7 @@ def init(settings: Settings, *, with_stores: bool = True) -> InitReport:
 
 
 def stop(settings: Settings) -> StopReport:
-    """Stop the embedded PostgreSQL and Valkey servers (managed services are left alone)."""
+    """Stop the embedded PostgreSQL, Valkey and Milvus Lite servers (managed ones are left)."""
     stopped: list[StoreName] = []
     idle: list[StoreName] = []
     if embedded_postgres.stop(settings.home):
@@ -82,4 +95,8 @@ def stop(settings: Settings) -> StopReport:
         stopped.append("cache")
     else:
         idle.append("cache")
+    if embedded_milvus.stop(settings.home):
+        stopped.append("vectors")
+    else:
+        idle.append("vectors")
     return StopReport(stopped=stopped, not_running=idle)

@@ -6,7 +6,15 @@ from sophia_cli.core import urls
 from sophia_cli.core.db.models import DbStatus, MigrationSummary, StoreStatus
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
-from sophia_cli.store import embedded_postgres, embedded_redis, migrations, milvus, postgres, redis
+from sophia_cli.store import (
+    embedded_milvus,
+    embedded_postgres,
+    embedded_redis,
+    migrations,
+    milvus,
+    postgres,
+    redis,
+)
 
 QUICK_TIMEOUT_S = 3.0
 
@@ -34,6 +42,7 @@ def warehouse_status(settings: Settings, *, start_embedded: bool = False) -> Sto
                 embedded=True,
                 location=str(local.data_dir),
                 reachable=False,
+                stopped=True,
                 detail=detail,
             )
     try:
@@ -58,6 +67,7 @@ def warehouse_status(settings: Settings, *, start_embedded: bool = False) -> Sto
         reachable=True,
         version=str(version[0]) if version else None,
         migrations=summary,
+        detail=None if embedded else postgres.pooling_summary(settings, url),
     )
 
 
@@ -65,6 +75,10 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
     """Redis status; the embedded server is only started when asked to."""
     embedded = redis.is_embedded(settings)
     backend = "Valkey (embedded)" if embedded else "Redis"
+    if settings.redis_cluster or (
+        not embedded and redis.is_cluster_url(settings.secret_value("redis_url") or "")
+    ):
+        backend = "Redis Cluster"
     if embedded and not start_embedded and not embedded_redis.state(settings.home).running:
         return StoreStatus(
             store="cache",
@@ -72,6 +86,7 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
             embedded=True,
             location=str(embedded_redis.socket_path(settings.home)),
             reachable=False,
+            stopped=True,
             detail="stopped (started on first use)",
         )
     try:
@@ -108,11 +123,20 @@ def cache_status(settings: Settings, *, start_embedded: bool = False) -> StoreSt
     )
 
 
-def vectors_status(settings: Settings) -> StoreStatus:
-    """Milvus status (Milvus Lite is a file; opening it is cheap)."""
+def vectors_status(settings: Settings, *, start_embedded: bool = False) -> StoreStatus:
+    """Milvus status; the embedded Milvus Lite server is only started when asked to."""
     embedded = milvus.is_embedded(settings)
-    backend = "Milvus Lite" if embedded else "Milvus"
+    backend = "Milvus Lite (embedded server)" if embedded else "Milvus"
     location = str(milvus.lite_path(settings.home)) if embedded else str(settings.milvus_uri)
+    if embedded and not start_embedded and not embedded_milvus.state(settings.home).running:
+        return StoreStatus(
+            store="vectors",
+            backend=backend,
+            embedded=True,
+            location=location,
+            reachable=False,
+            detail="stopped (started on first use)",
+        )
     try:
         client = milvus.client(settings, timeout_s=QUICK_TIMEOUT_S)
         version = client.get_server_version()
@@ -143,7 +167,8 @@ def vectors_status(settings: Settings) -> StoreStatus:
         location=location,
         reachable=True,
         version=str(version),
-        detail=f"collections: {', '.join(collections) or 'none'}",
+        detail=f"collections: {', '.join(collections) or 'none'}"
+        + (f"; server {milvus.resolve_uri(settings)}" if embedded else ""),
     )
 
 

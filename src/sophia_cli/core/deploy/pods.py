@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from sophia_cli import __version__
+from sophia_cli.core.deploy.image import default_image
 from sophia_cli.core.setting_specs import setting_specs
 
 Manifest = dict[str, Any]
@@ -25,7 +26,7 @@ class DeployOptions(BaseModel):
 
     name: str = Field(default="sophia", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)
     namespace: str = Field(default="sophia", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-    image: str = Field(default=f"ghcr.io/sophia/sophia:{__version__}", min_length=1)
+    image: str = Field(default_factory=default_image, min_length=1)
     replicas: int = Field(default=3, ge=1, le=100)
     max_replicas: int | None = Field(default=None, ge=1, le=500)
     workers: int = Field(default=2, ge=1, le=32)

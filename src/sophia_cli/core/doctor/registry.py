@@ -78,3 +78,8 @@ def registered() -> list[Check]:
     """Every registered check, built-ins loaded, ordered by category."""
     load_builtin_checks()
     return sorted(_checks.values(), key=lambda c: _category_rank(c.category))
+
+
+def categories() -> list[str]:
+    """The categories of the registered checks, in print order (for `--category`)."""
+    return list(dict.fromkeys(check.category for check in registered()))

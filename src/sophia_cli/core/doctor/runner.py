@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sophia_cli.core.doctor.models import CheckResult, DoctorReport, Outcome, Status, Summary, fail
 from sophia_cli.core.doctor.registry import Check, registered
-from sophia_cli.core.errors import SophiaError
+from sophia_cli.core.errors import SophiaError, UsageError
 from sophia_cli.core.settings import Settings
 
 
@@ -42,12 +42,15 @@ def run_checks(
     *,
     categories: set[str] | None = None,
 ) -> DoctorReport:
-    """Run checks (default: every registered one) at once and collect a report."""
-    selected = [
-        c
-        for c in (checks if checks is not None else registered())
-        if categories is None or c.category in categories
-    ]
+    """Run checks (default: every registered one) at once and collect a report.
+
+    An unknown category is a usage error naming the valid ones: a misspelt CI gate that
+    selects nothing must not pass as "healthy".
+    """
+    available = list(checks) if checks is not None else registered()
+    if categories is not None:
+        _require_known(categories, available)
+    selected = [c for c in available if categories is None or c.category in categories]
     started = time.perf_counter()
     slots = []
     for item in selected:
@@ -55,10 +58,21 @@ def run_checks(
         thread = threading.Thread(
             target=_run_one, args=(item, settings, slot), name=f"doctor-{item.name}", daemon=True
         )
+        began = time.perf_counter()  # before start(): a fast check may finish at once
         thread.start()
-        slots.append((item, slot, time.perf_counter()))
+        slots.append((item, slot, began))
     results = [_collect(item, slot, began) for item, slot, began in slots]
     return DoctorReport(checks=results, summary=_summarise(results, started))
+
+
+def _require_known(categories: set[str], available: list[Check]) -> None:
+    known = list(dict.fromkeys(check.category for check in available))
+    unknown = sorted(categories - set(known))
+    if unknown:
+        raise UsageError(
+            f"unknown doctor categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}",
+            hint=f"Valid categories: {', '.join(known)}.",
+        )
 
 
 def _collect(check: Check, slot: _Slot, began: float) -> CheckResult:
@@ -75,7 +89,7 @@ def _collect(check: Check, slot: _Slot, began: float) -> CheckResult:
         category=check.category,
         status=outcome.status,
         detail=outcome.detail,
-        duration_ms=int((ended - began) * 1000),
+        duration_ms=max(0, int((ended - began) * 1000)),
         required=check.required,
     )
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from sophia_cli.core.env.layers import (
     EXAMPLE_FILE,
     KEYRING_REFERENCE,
+    LoadedFile,
     environment_file,
     is_set,
     load_layers,
@@ -47,6 +50,8 @@ class ConsolidationPlan(BaseModel):
     renamed: dict[str, str] = {}
     to_keyring: list[str] = []
     unknown_kept: list[str] = []
+    # Other env files whose plaintext copies of moved secrets become keyring references.
+    scrubbed: list[str] = []
     applied: bool = False
     backup: str | None = None
 
@@ -59,6 +64,7 @@ class Consolidation:
     text: str
     mode: int = 0o600
     moves: dict[str, str] = field(default_factory=dict)  # secrets to store in the keyring
+    scrubs: dict[Path, str] = field(default_factory=dict)  # other files' texts, references in
 
 
 def plan_consolidation(
@@ -90,7 +96,39 @@ def plan_consolidation(
     plan = _plan(target, text, environment)
     plan.renamed, plan.to_keyring = renamed, moved
     plan.unknown_kept = sorted(n for n in values if n not in specs)
-    return Consolidation(plan, text, moves=moves)
+    scrubs = _scrubs(layers.files, target, set(moved))
+    plan.scrubbed = [str(path) for path in scrubs]
+    return Consolidation(plan, text, moves=moves, scrubs=scrubs)
+
+
+def _scrubs(files: list[LoadedFile], target: Path, moved: set[str]) -> dict[Path, str]:
+    """Every other env file holding a moved secret, rewritten to reference the keyring.
+
+    A plaintext copy left in `.env.master` would win over the reference and keep the
+    secret on disk: "moved to the keyring" must mean the plaintext is gone. The reference
+    (rather than deleting the line) keeps every environment that reads the file working.
+    """
+    found: dict[Path, str] = {}
+    for loaded in files:
+        if loaded.layer == EXAMPLE_FILE or loaded.path.resolve() == target.resolve():
+            continue
+        text = loaded.path.read_text(encoding="utf-8")
+        scrubbed = scrub_secrets(text, moved)
+        if scrubbed != text:
+            found[loaded.path] = scrubbed
+    return found
+
+
+def scrub_secrets(text: str, names: set[str]) -> str:
+    """`text` with the values of `names` replaced by their keyring references."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        match = _LINE.match(line.rstrip("\n"))
+        if match and match.group(2) in names and not KEYRING_REFERENCE.match(match.group(4)):
+            name = match.group(2)
+            line = f"{match.group(1)}{name}{match.group(3)}keyring://sophia/{name}\n"
+        lines.append(line)
+    return "".join(lines)
 
 
 def plan_example(directory: Path) -> Consolidation:
@@ -107,12 +145,18 @@ def apply_consolidation(
         if keyring is None:
             raise ConfigError("moving secrets needs a keyring")
         set_secrets(keyring, consolidation.moves)
+    moved = set(consolidation.moves)
     backup = write_atomically(
         Path(consolidation.plan.target),
         consolidation.text,
         mode=consolidation.mode,
         backup_dir=backup_dir,
+        backup_filter=lambda old: scrub_secrets(old, moved),  # no plaintext in backups either
     )
+    for path, text in consolidation.scrubs.items():
+        # Only secret values change, each into a reference: nothing to back up.
+        mode = stat.S_IMODE(path.stat().st_mode) & 0o600 or 0o600
+        write_atomically(path, text, mode=mode, keep_backup=False)
     return consolidation.plan.model_copy(
         update={"applied": True, "backup": str(backup) if backup else None}
     )
@@ -171,7 +215,13 @@ def mask_env_text(text: str) -> str:
 
 
 def write_atomically(
-    path: Path, text: str, *, mode: int = 0o600, backup_dir: Path | None = None
+    path: Path,
+    text: str,
+    *,
+    mode: int = 0o600,
+    backup_dir: Path | None = None,
+    backup_filter: Callable[[str], str] | None = None,
+    keep_backup: bool = True,
 ) -> Path | None:
     """Write `text` to `path` via a temporary file; keep the old file as a backup.
 
@@ -179,12 +229,15 @@ def write_atomically(
     or next to the file. Returns the backup's path (None when there was no previous file).
     """
     backup = None
-    if path.exists():
+    if keep_backup and path.exists():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         folder = backup_dir or path.parent
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         backup = folder / f"{path.name}.bak-{stamp}"
-        backup.write_bytes(path.read_bytes())
+        if backup_filter is None:
+            backup.write_bytes(path.read_bytes())
+        else:
+            backup.write_text(backup_filter(path.read_text(encoding="utf-8")), encoding="utf-8")
         backup.chmod(0o600)  # the backup holds the same secrets as the file
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -61,6 +62,8 @@ FORMATS: dict[str, Callable[[str], str | None]] = {
     "ANTHROPIC_API_KEY": _prefix("sk-ant-"),
     "HUBSPOT_API_KEY": _prefix("pat-"),
     "SQUAD_ALERT_WEBHOOK": _url_with("https"),
+    # A file path would be Milvus Lite's file mode, which locks out every other process.
+    "MILVUS_URI": _url_with("http", "https", "tcp", "grpc", "unix"),
     "LITELLM_API_BASE": _url_with("http", "https"),
     "SLACK_API_BASE": _url_with("http", "https"),
     "ASANA_API_BASE": _url_with("http", "https"),
@@ -126,11 +129,15 @@ def _malformed(name: str, spec: SettingSpec, value: str, where: dict[str, object
 
 
 def _type_problem(spec: SettingSpec, value: str) -> str | None:
-    annotation = Settings.model_fields[spec.field_name].annotation
-    if annotation is None:
+    field = Settings.model_fields[spec.field_name]
+    if field.annotation is None:
         return None
+    # The field's bounds travel with its type, so SOPHIA_PORT=99999 is caught here too.
+    checked: Any = (
+        Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    )
     try:
-        TypeAdapter(annotation).validate_python(value)
+        TypeAdapter(checked).validate_python(value)
     except ValidationError as exc:
         message = exc.errors()[0]["msg"]
         return (

@@ -17,8 +17,9 @@ from pydantic import BaseModel, Field
 
 from sophia_cli.core.errors import ServiceUnavailableError, SophiaError
 from sophia_cli.core.search.embed import Embedder, embedder
-from sophia_cli.core.search.units import SOURCES, Unit, read_units
+from sophia_cli.core.search.units import Unit, read_units
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
 from sophia_cli.store import milvus
 
 _BATCH = 512

@@ -19,8 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from sophia_cli.core.errors import InputError, ServiceUnavailableError
-from sophia_cli.core.search.units import SOURCES
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
 from sophia_cli.store import milvus
 
 Mode = Literal["bm25", "dense", "hybrid"]

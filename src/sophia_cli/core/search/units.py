@@ -13,7 +13,8 @@ import hashlib
 from dataclasses import astuple, dataclass
 from typing import Any
 
-SOURCES = ("slack", "gong", "asana")
+from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
+
 CONTEXT_CHARS = 1200
 
 _SLACK = """
@@ -43,23 +44,11 @@ WHERE NOT m.deleted AND coalesce(m.text, '') <> ''
 """
 
 _GONG = """
-WITH sentences AS (
+WITH turns AS (
     SELECT call_id, speaker_id, start_ms, text,
-           CASE WHEN speaker_id IS DISTINCT FROM lag(speaker_id) OVER w THEN 1 ELSE 0 END
-               AS turn_starts
+           right(lag(text) OVER w, 400) AS before, left(lead(text) OVER w, 400) AS after
     FROM gong.transcripts
     WHERE coalesce(text, '') <> ''
-    WINDOW w AS (PARTITION BY call_id ORDER BY start_ms)
-), numbered AS (
-    SELECT *, sum(turn_starts) OVER (PARTITION BY call_id ORDER BY start_ms) AS turn
-    FROM sentences
-), turns AS (
-    SELECT call_id, turn, min(speaker_id) AS speaker_id, min(start_ms) AS start_ms,
-           string_agg(text, ' ' ORDER BY start_ms) AS text
-    FROM numbered GROUP BY call_id, turn
-), neighbours AS (
-    SELECT *, right(lag(text) OVER w, 400) AS before, left(lead(text) OVER w, 400) AS after
-    FROM turns
     WINDOW w AS (PARTITION BY call_id ORDER BY start_ms)
 )
 SELECT 'gong:' || t.call_id || ':' || t.start_ms,
@@ -73,7 +62,7 @@ SELECT 'gong:' || t.call_id || ':' || t.start_ms,
        'https://app.gong.io/call?id=' || t.call_id,
        t.text,
        concat_ws(' … ', t.before, t.after)
-FROM neighbours t
+FROM turns t
 LEFT JOIN gong.calls c ON c.id = t.call_id
 LEFT JOIN LATERAL (
     SELECT cp.name, cp.affiliation FROM gong.call_participants cp
@@ -102,6 +91,8 @@ WHERE NOT t.deleted AND concat_ws(E'\\n', t.name, t.notes) <> ''
 """
 
 QUERIES = {"slack": _SLACK, "gong": _GONG, "asana": _ASANA}
+# A source the registry declares searchable must say what its search units are.
+assert set(SOURCES) <= set(QUERIES), f"no search units for {set(SOURCES) - set(QUERIES)}"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Run one source: take its lock, then load each stream page by page.
+"""Run one source: take its lease, then load each stream page by page.
 
 Every page is one transaction: COPY into staging, upsert, optional finishing step (marking
-deletions), text indexing (idempotent, so done before the commit), and the new bookmark.
+deletions), text indexing (idempotent, so done before the commit), the lease fence and the
+new bookmark.
 A crash between pages leaves the last committed bookmark, and the next run re-reads from
 there; upserts make the overlap harmless.
 """
@@ -18,12 +19,23 @@ from psycopg import AsyncConnection
 
 from sophia_cli.core.errors import SophiaError
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync import lease as sync_lease
 from sophia_cli.core.sync import state as sync_state
 from sophia_cli.core.sync.errors import SourceAuthError, SourceScopeError
 from sophia_cli.core.sync.index import TextIndex
-from sophia_cli.core.sync.load import load
-from sophia_cli.core.sync.models import RunStatus, SourceResult, StreamResult
-from sophia_cli.core.sync.streams import Conn, Connector, Page, Stream, StreamContext, TextDoc
+from sophia_cli.core.sync.load import LoadCounts, load
+from sophia_cli.core.sync.models import RunStatus, SourceResult, StreamResult, TableCounts
+from sophia_cli.core.sync.sources import declared
+from sophia_cli.core.sync.streams import (
+    Conn,
+    Connector,
+    Page,
+    Row,
+    Stream,
+    StreamContext,
+    TextDoc,
+)
+from sophia_cli.store import postgres
 
 Progress = Callable[[StreamResult], None]
 
@@ -46,20 +58,48 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
+def parent_streams(connector: Connector) -> set[str]:
+    """Streams of `connector` whose rows a later stream of the same source reads."""
+    decl = declared(connector.name)
+    if decl is None:  # a connector registered without a declaration (tests' fakes)
+        return set()
+    return {s.parent for s in decl.streams if s.parent is not None}
+
+
+def parent_of(connector: Connector, stream: Stream) -> str | None:
+    decl = declared(connector.name)
+    names = {s.name for s in decl.streams} if decl is not None else set()
+    return decl.stream(stream.name).parent if decl is not None and stream.name in names else None
+
+
+def _count(target: StreamResult | TableCounts, counts: LoadCounts, deletes: bool) -> None:
+    """Add what one load changed; rows of a `deletes` page count as deletions."""
+    if deletes:
+        target.deleted += counts.inserted + counts.updated
+    else:
+        target.inserted += counts.inserted
+        target.updated += counts.updated
+    target.deleted += counts.deleted
+
+
 async def _load_page(
-    conn: Conn, page: Page, result: StreamResult, index: TextIndex | None, dry_run: bool
+    conn: Conn,
+    page: Page,
+    result: StreamResult,
+    own: str,
+    index: TextIndex | None,
+    dry_run: bool,
+    lease: sync_lease.Lease | None = None,
 ) -> None:
     """Write one page and its bookmark atomically (rolled back when dry_run)."""
     async with conn.transaction() as tx:
         docs: list[TextDoc] = list(page.docs)
         for table, rows in page.rows:
             counts = await load(conn, table, rows)
-            if page.deletes:
-                result.deleted += counts.inserted + counts.updated
+            if table.name == own:
+                _count(result, counts, page.deletes)
             else:
-                result.inserted += counts.inserted
-                result.updated += counts.updated
-            result.deleted += counts.deleted
+                _count(result.tables.setdefault(table.name, TableCounts()), counts, page.deletes)
             if table.text is not None:
                 docs.extend(doc for doc in map(table.text, rows) if doc is not None)
         if page.finish is not None:
@@ -70,6 +110,8 @@ async def _load_page(
             result.indexed += await index.upsert(docs)
         if page.state is not None:
             await sync_state.write_state(conn, result.source, result.stream, page.state)
+        if lease is not None:
+            await sync_lease.fence(conn, lease)
 
 
 async def run_stream(
@@ -81,8 +123,15 @@ async def run_stream(
     options: RunOptions,
     index: TextIndex | None,
     progress: Progress | None,
+    parents: list[Row] | None = None,
+    keep: list[Row] | None = None,
+    lease: sync_lease.Lease | None = None,
 ) -> StreamResult:
-    """Fetch and load one stream; failures end this stream only (auth errors propagate)."""
+    """Fetch and load one stream; failures end this stream only (auth errors propagate).
+
+    `parents` are the rows of this stream's parent from this run; the rows this stream
+    loads into its own table are appended to `keep` when a child will need them.
+    """
     result = StreamResult(source=connector.name, stream=stream.name, status=RunStatus.RUNNING)
     started = time.monotonic()
     record = None
@@ -100,6 +149,7 @@ async def run_stream(
         since=options.since,
         conn=conn,
         notes=result.notes,
+        parents=parents,
     )
     retries_before = getattr(client, "retries", 0)
     if progress is not None:
@@ -107,7 +157,9 @@ async def run_stream(
     auth_error: SophiaError | None = None
     try:
         async for page in stream.fetch(context):
-            await _load_page(conn, page, result, index, options.dry_run)
+            await _load_page(conn, page, result, stream.table.name, index, options.dry_run, lease)
+            if keep is not None:
+                keep.extend(r for t, rows in page.rows if t.name == stream.table.name for r in rows)
             result.pages += 1
             result.retries = getattr(client, "retries", 0) - retries_before
             if progress is not None:
@@ -136,21 +188,28 @@ async def run_source(
     index: TextIndex | None,
     progress: Progress | None = None,
 ) -> SourceResult:
-    """Lock the source, run its streams in order, and release the lock."""
+    """Take the source's lease, run its streams in order, and release the lease."""
     started = time.monotonic()
     report = SourceResult(source=connector.name, status=RunStatus.RUNNING)
-    async with await AsyncConnection.connect(url, autocommit=True) as conn:
-        if not await sync_state.try_lock(conn, connector.name, wait=options.wait):
+    prepare = postgres.prepare_threshold(settings)
+    holder = sync_lease.new_holder(options.run_id)
+    async with sync_lease.held(
+        url, connector.name, holder, wait=options.wait, prepare=prepare
+    ) as lease:
+        if isinstance(lease, sync_lease.Busy):
             report.status = RunStatus.ALREADY_RUNNING
-            report.error = f"{connector.name}: another sync of this source is already running"
+            report.error = (
+                f"{connector.name}: another sync of this source is already running"
+                f" ({lease.describe()})"
+            )
             report.hint = "Nothing to do; pass --wait to queue behind it."
             return report
-        try:
+        async with await AsyncConnection.connect(
+            url, autocommit=True, prepare_threshold=prepare
+        ) as conn:
             if not options.dry_run:
                 await sync_state.close_abandoned(conn, connector.name)
-            await _run_streams(conn, connector, settings, options, index, progress, report)
-        finally:
-            await sync_state.unlock(conn, connector.name)
+            await _run_streams(conn, connector, settings, options, index, progress, report, lease)
     report.duration_s = round(time.monotonic() - started, 3)
     return report
 
@@ -163,14 +222,29 @@ async def _run_streams(
     index: TextIndex | None,
     progress: Progress | None,
     report: SourceResult,
+    lease: sync_lease.Lease | None = None,
 ) -> None:
     client = connector.client(settings)
+    kept: dict[str, list[Row] | None] = {name: [] for name in parent_streams(connector)}
     try:
         for stream in connector.streams():
+            parent = parent_of(connector, stream)
             try:
                 result = await run_stream(
-                    conn, connector, stream, client, settings, options, index, progress
+                    conn,
+                    connector,
+                    stream,
+                    client,
+                    settings,
+                    options,
+                    index,
+                    progress,
+                    parents=kept.get(parent) if parent is not None else None,
+                    keep=kept.get(stream.name),
+                    lease=lease,
                 )
+                if stream.name in kept and result.status is not RunStatus.SUCCESS:
+                    kept[stream.name] = None  # incomplete: children must not trust it
             except (SourceAuthError, SourceScopeError) as exc:
                 report.streams.append(
                     StreamResult(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 
 from sophia_cli.core.search.index import SearchIndex, SourceIndexed
-from sophia_cli.core.search.units import SOURCES
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
 from sophia_cli.core.sync.streams import TextDoc
 
 

@@ -34,10 +34,14 @@ def dedupe(table: Table, rows: list[Row]) -> list[Row]:
 
 
 async def ensure_staging(conn: Conn, table: Table) -> None:
-    """A session-private staging table shaped like the target, emptied at every commit."""
+    """A staging table shaped like the target that lives for this transaction only.
+
+    Dropped at commit, so nothing outlives the transaction: through a transaction pooler
+    the next one may run on another server connection (or hand this one to another client).
+    """
     await conn.execute(
         sql.SQL(
-            "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
         ).format(sql.Identifier(table.staging), _qualified(table.name))
     )
 

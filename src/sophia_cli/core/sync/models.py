@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 
 class RunStatus(StrEnum):
@@ -17,8 +17,20 @@ class RunStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
+class TableCounts(BaseModel):
+    """Rows of one table that this run really changed."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
 class StreamResult(BaseModel):
-    """What one stream of one source did in this run."""
+    """What one stream of one source did in this run.
+
+    inserted/updated/deleted count rows of the stream's own table only; rows of the other
+    tables the stream fills (a call's participants) are counted apart in `tables`.
+    """
 
     source: str
     stream: str
@@ -26,6 +38,7 @@ class StreamResult(BaseModel):
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
+    tables: dict[str, TableCounts] = Field(default_factory=dict)
     pages: int = 0
     retries: int = 0
     indexed: int = 0
@@ -55,11 +68,15 @@ class SyncReport(BaseModel):
     full: bool = False
     sources: list[SourceResult]
 
+    # Computed fields: the CLI's --json and the HTTP report serialise the same fields.
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def ok(self) -> bool:
         """True when no source failed (skipped and already-running sources are fine)."""
         return all(source.status is not RunStatus.FAILED for source in self.sources)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def totals(self) -> dict[str, int]:
         """Rows inserted, updated and deleted over every stream."""
         streams = [s for source in self.sources for s in source.streams]

@@ -28,6 +28,11 @@ def _select(names: list[str] | None) -> tuple[list[Connector], bool]:
     return [registry.get(name) for name in dict.fromkeys(names)], True
 
 
+def new_run_id() -> str:
+    """A short id naming one sync run on every face (report, API job, sync_runs rows)."""
+    return uuid.uuid4().hex[:12]
+
+
 def _missing_token(settings: Settings, connector: Connector) -> list[str]:
     return [v for v in connector.token_variables if settings.secret_value(v.lower()) is None]
 
@@ -61,18 +66,20 @@ def run_sync(
     dry_run: bool = False,
     wait: bool = False,
     progress: Callable[[StreamResult], None] | None = None,
+    run_id: str | None = None,
 ) -> SyncReport:
     """Sync the named sources (all when None) concurrently; one result per source.
 
     Sources whose token is unset are skipped in development when not named, and fail when
     named or in production. A source another process is syncing reports already_running.
+    `run_id` is the caller's id for this run (the API's job id), recorded in sync_runs.
     """
     if full and since is not None:
         raise UsageError("--full and --since cannot be combined", hint="Pick one of them.")
     connectors, named = _select(sources)
     started = datetime.now(UTC)
     options = RunOptions(
-        run_id=uuid.uuid4().hex[:12],
+        run_id=run_id or new_run_id(),
         run_start=started,
         full=full,
         since=since,

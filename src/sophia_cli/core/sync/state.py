@@ -1,8 +1,7 @@
-"""Bookmarks (`sophia.sync_state`), run records (`sophia.sync_runs`) and the source lock."""
+"""Bookmarks (`sophia.sync_state`) and run records (`sophia.sync_runs`); the lock is `lease`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -10,26 +9,6 @@ from psycopg.types.json import Jsonb
 
 from sophia_cli.core.sync.models import RunStatus, StreamResult
 from sophia_cli.core.sync.streams import Conn
-
-
-def lock_key(source: str) -> int:
-    """A stable signed 64-bit advisory-lock key per source."""
-    digest = hashlib.sha256(f"sophia.sync:{source}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-async def try_lock(conn: Conn, source: str, *, wait: bool) -> bool:
-    """Take the source's session lock; without `wait`, False when another run holds it."""
-    if wait:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(source),))
-        return True
-    cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(source),))
-    row = await cursor.fetchone()
-    return bool(row and row[0])
-
-
-async def unlock(conn: Conn, source: str) -> None:
-    await conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(source),))
 
 
 async def read_state(conn: Conn, source: str, stream: str) -> dict[str, Any] | None:
@@ -54,7 +33,7 @@ async def write_state(conn: Conn, source: str, stream: str, cursor: dict[str, An
 
 
 async def close_abandoned(conn: Conn, source: str) -> None:
-    """Runs left 'running' by a killed process (we hold the lock, so none is alive)."""
+    """Runs left 'running' by a killed process (we hold the lease, so none is alive)."""
     await conn.execute(
         "UPDATE sophia.sync_runs SET status = %s, finished_at = now(),"
         " error = coalesce(error, 'the process ended before the run finished')"

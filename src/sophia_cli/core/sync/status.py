@@ -25,6 +25,27 @@ SELECT
 """
 
 
+# True when no process holds the source's sync lock (taken and released at once).
+_LEASE_FREE = (
+    "SELECT NOT EXISTS (SELECT 1 FROM sophia.sync_leases WHERE source = %s AND expires_at > now())"
+)
+
+
+def _still_running(conn: Any, source: str, last_status: str | None) -> RunStatus | None:
+    """The last status, with "running" read as "abandoned" when no sync holds the lease.
+
+    A sync killed by Ctrl-C leaves its rows "running" until the next run of the source
+    closes them; status must not claim a run that no process is doing.
+    """
+    if last_status is None:
+        return None
+    status = RunStatus(last_status)
+    if status is not RunStatus.RUNNING:
+        return status
+    row = conn.execute(_LEASE_FREE, (source,)).fetchone()
+    return RunStatus.ABANDONED if row and row[0] else status
+
+
 def _count(conn: Any, table: str) -> int | None:
     schema, name = table.split(".")
     row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name)))
@@ -51,7 +72,7 @@ def sync_status(settings: Settings) -> SyncStatus:
                         rows=_count(conn, stream.table.name),
                         last_success=success,
                         lag_s=(now - success).total_seconds() if success else None,
-                        last_status=RunStatus(last_status) if last_status else None,
+                        last_status=_still_running(conn, connector.name, last_status),
                         last_error=error,
                         cursor=cursor,
                     )

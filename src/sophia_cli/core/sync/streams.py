@@ -78,6 +78,10 @@ class StreamContext:
     since: date | None
     conn: Conn
     notes: list[str] = field(default_factory=list)
+    # The rows the parent stream (sources.StreamDecl.parent) loaded in this run, in memory,
+    # so a dry run counts children right; None when the parent did not complete (the child
+    # then falls back on what the warehouse holds and must not conclude anything is gone).
+    parents: list[Row] | None = None
 
     async def fetch_all(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read from the warehouse (outside the page transactions)."""

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
+from sophia_cli.sandbox.adversity import Adversities
 from sophia_cli.sandbox.api import asana_api, control_api, gong_api, hubspot_api, slack_api
 from sophia_cli.sandbox.api.gate import PREFIXES, GateMiddleware
 from sophia_cli.sandbox.dataset import Scenario
@@ -62,6 +63,8 @@ def sandbox_env(sb: Sandbox, base_url: str) -> dict[str, str]:
         "GONG_ACCESS_KEY": sb.tokens.gong_key,
         "GONG_ACCESS_KEY_SECRET": sb.tokens.gong_secret,
         "SOPHIA_SANDBOX_URL": base_url,
+        # The fake's own index lag, so a sync against it waits for exactly that long.
+        "HUBSPOT_INDEX_LAG_S": f"{sb.adversities.hubspot_index_lag_s:g}",
     }
 
 
@@ -145,6 +148,14 @@ class SandboxHandle:
         """Apply one mutation."""
         return self.sandbox.mutate()
 
+    def touch(self, kind: str, count: int) -> list[str]:
+        """Modify `count` live HubSpot records of `kind` now."""
+        return self.sandbox.touch(kind, count)
+
+    def calm(self) -> None:
+        """Turn every adversity off (nothing changes under the next sync)."""
+        self.sandbox.adversities = Adversities()
+
     def late_reply(self, age_hours: float = 24.0) -> dict[str, Any]:
         """Add a reply to an old thread."""
         return self.sandbox.late_reply(age_hours)
@@ -169,6 +180,7 @@ def start_sandbox(
     today: date | None = None,
     scenario: Scenario = "default",
     gong_page_size: int = 100,
+    adversities: Adversities | None = None,
 ) -> SandboxHandle:
     """Build the dataset and serve it in a background thread; use as a context manager."""
     sandbox = Sandbox(
@@ -178,5 +190,6 @@ def start_sandbox(
         scenario=scenario,
         rate_limits=rate_limits,
         gong_page_size=gong_page_size,
+        adversities=adversities,
     )
     return SandboxHandle(sandbox, port).start()

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sophia_cli.sandbox.adversity import churn, searchable
 from sophia_cli.sandbox.api.hubspot_batch import associations_read, batch_read
 from sophia_cli.sandbox.api.hubspot_records import (
     OBJECT_TYPES,
@@ -115,13 +116,19 @@ def get_object(sb: Sandbox, request: Request) -> Response:
 def search_objects(sb: Sandbox, request: Request, body: Record) -> Response:
     """POST /crm/v3/objects/{type}/search over live records."""
     kind = object_type(request)
-    live = [r for r in sb.data.hubspot.objects[kind].values() if not r["archived"]]
+    live = [
+        r for r in sb.data.hubspot.objects[kind].values() if not r["archived"] and searchable(r)
+    ]
     try:
         total, page, next_after = search(live, body)
     except SearchError as exc:
         raise HubspotError(400, "VALIDATION_ERROR", str(exc)) from exc
     props = [str(p) for p in body.get("properties") or []]
     out: Record = {"total": total, "results": [render(r, kind, props) for r in page]}
+    sb.search_pages += 1
+    sb.search_offsets.append(int(body.get("after") or 0))
+    if sb.adversities.churn_per_page:  # the page is out; users keep editing meanwhile
+        churn(sb.data, sb.adversities, kind, sb.clock.now(), sb.search_pages)
     if next_after is not None:
         out["paging"] = {"next": {"after": str(next_after)}}
     return JSONResponse(out)

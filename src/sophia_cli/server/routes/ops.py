@@ -19,7 +19,7 @@ from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.server.auth import admit, bearer_scheme, server_state
 
 if TYPE_CHECKING:
-    from sophia_cli.server.app import ServerState
+    from sophia_cli.server.state import ServerState
 
 router = APIRouter(tags=["operations"])
 

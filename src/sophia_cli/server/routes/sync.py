@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -15,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from sophia_cli.core.auth.tokens import Scope
 from sophia_cli.core.errors import InputError, NotFoundError, SophiaError
 from sophia_cli.core.sync.models import RunStatus, SyncReport, SyncStatus
-from sophia_cli.core.sync.run import run_sync
+from sophia_cli.core.sync.run import new_run_id, run_sync
 from sophia_cli.core.sync.status import sync_status
-from sophia_cli.server.app import ServerState
 from sophia_cli.server.auth import requires, server_state
+from sophia_cli.server.state import ServerState
 from sophia_cli.store.jobs import load_job, save_job
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"], dependencies=[requires(Scope.SYNC)])
@@ -49,9 +48,7 @@ async def start(request: Request, body: SyncRequest) -> SyncJob:
     """Returns at once with a run id; follow it at `GET /v1/sync/runs/{run_id}`."""
     _refuse_unknown_sources(body.sources or [])
     state = server_state(request)
-    job = SyncJob(
-        run_id=uuid.uuid4().hex[:12], state="running", started_at=datetime.now(UTC), request=body
-    )
+    job = SyncJob(run_id=new_run_id(), state="running", started_at=datetime.now(UTC), request=body)
     await run_in_threadpool(_save, state, job)
     state.spawn(_run(state, job), name=f"sync-{job.run_id}")
     return job
@@ -93,7 +90,12 @@ async def _run(state: ServerState, job: SyncJob) -> None:
     body = job.request
     try:
         report = await asyncio.to_thread(
-            run_sync, state.settings, body.sources, full=body.full, since=body.since
+            run_sync,
+            state.settings,
+            body.sources,
+            full=body.full,
+            since=body.since,
+            run_id=job.run_id,  # one id: the job, the report and sync_runs agree
         )
     except asyncio.CancelledError:
         # The server is shutting down (SIGTERM): say so rather than stay "running" for a

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sophia_cli.core.doctor.models import Outcome, fail, ok, warn
 from sophia_cli.core.doctor.registry import check
+from sophia_cli.core.env.project import find_project_dir
 from sophia_cli.core.settings import Settings
 
 
@@ -15,7 +16,7 @@ def env_configuration(settings: Settings) -> Outcome:
     from sophia_cli.core.env.check import check_environment
     from sophia_cli.core.env.findings import Severity
 
-    report = check_environment(Path.cwd(), settings.sophia_env)
+    report = check_environment(find_project_dir(Path.cwd()), settings.sophia_env)
     s = report.summary
     first = next((f for f in report.findings if f.severity is not Severity.INFO), None)
     example = f"; first: {first.code}: {first.message}" if first else ""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sophia_cli.core.doctor.models import Outcome, ok, warn
 from sophia_cli.core.doctor.registry import check
+from sophia_cli.core.env.project import find_project_dir
 from sophia_cli.core.settings import Settings
 
 
@@ -15,7 +16,7 @@ def legacy_references(settings: Settings) -> Outcome:
     from sophia_cli.core.migrate.scan import legacy_references as find
 
     port = settings.sophia_legacy_port
-    report = find(Path.cwd(), port)
+    report = find(find_project_dir(Path.cwd()), port)
     scope = f"{report.files_scanned} files" + (" (first 5000)" if report.truncated else "")
     if not report.port_uses and not report.openrouter:
         return ok(f"no legacy port {port} or OpenRouter reference in {scope}")

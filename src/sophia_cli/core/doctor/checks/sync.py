@@ -9,9 +9,9 @@ from sophia_cli.core.doctor.models import Outcome, fail, ok, skip, warn
 from sophia_cli.core.doctor.registry import check
 from sophia_cli.core.errors import SophiaError
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.sync.sources import NAMES as SOURCES
 from sophia_cli.store import embedded_postgres, postgres
 
-SOURCES = ("slack", "asana", "hubspot", "gong")
 _TOKEN_TIMEOUT_S = 5.0
 
 

@@ -248,13 +248,19 @@ async def _project_pages(
             ctx.notes.append(f"project {project}: offset expired, listing restarted")
 
 
+async def _projects(ctx: StreamContext) -> list[str]:
+    """This run's projects (from the projects stream), else the warehouse's."""
+    if ctx.parents is not None:
+        return sorted({str(row["gid"]) for row in ctx.parents})
+    rows = await ctx.fetch_all("SELECT gid FROM asana.projects ORDER BY gid")
+    return [str(row[0]) for row in rows]
+
+
 async def fetch_tasks(ctx: StreamContext) -> AsyncIterator[Page]:
     state: dict[str, Any] = dict(ctx.state or {})
     bookmarks: dict[str, str] = dict(state.get("projects") or {})
     sweep = _sweep_due(ctx, state)
-    projects = [
-        str(r[0]) for r in await ctx.fetch_all("SELECT gid FROM asana.projects ORDER BY gid")
-    ]
+    projects = await _projects(ctx)
     seen: set[str] = set()
     for project in projects:
         since = _modified_since(ctx, sweep, bookmarks.get(project))

@@ -195,8 +195,13 @@ async def fetch_calls(ctx: StreamContext) -> AsyncIterator[Page]:
 
 
 async def _calls_to_read(ctx: StreamContext) -> dict[str, datetime | None]:
-    """Calls (with start times) in the look-back window, plus recent ones with no transcript."""
+    """Calls (with start times) to read transcripts for.
+
+    Those this run's calls stream listed (in memory), those of the look-back window in the
+    warehouse, and recent ones still without a transcript.
+    """
     start = _window_start(ctx)
+    listed = {str(row["id"]): row["started_at"] for row in ctx.parents or []}
     missing_since = ctx.run_start - timedelta(days=MISSING_TRANSCRIPT_DAYS)
     rows = await ctx.fetch_all(
         "SELECT c.id, c.started_at FROM gong.calls c WHERE c.started_at >= %s"
@@ -205,7 +210,8 @@ async def _calls_to_read(ctx: StreamContext) -> dict[str, datetime | None]:
         " ORDER BY c.id",
         (start, min(start, missing_since)),
     )
-    return {str(row[0]): row[1] for row in rows}
+    stored = {str(row[0]): row[1] for row in rows}
+    return dict(sorted({**stored, **listed}.items()))
 
 
 async def fetch_transcripts(ctx: StreamContext) -> AsyncIterator[Page]:

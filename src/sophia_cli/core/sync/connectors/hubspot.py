@@ -20,15 +20,19 @@ from sophia_cli.core.sync.connectors.hubspot_api import (
 from sophia_cli.core.sync.connectors.hubspot_rows import (
     OBJECTS,
     OWNERS,
+    PIPELINE_STAGES,
+    PIPELINES,
     listed_company,
     owner_row,
+    pipeline_row,
+    stage_rows,
 )
-from sophia_cli.core.sync.connectors.hubspot_search import Position, search_changes
+from sophia_cli.core.sync.connectors.hubspot_search import Position, later, search_changes
 from sophia_cli.core.sync.connectors.registry import register
 from sophia_cli.core.sync.errors import TokenMissingError
-from sophia_cli.core.sync.http import ApiClient, client_for, decode
+from sophia_cli.core.sync.http import ApiClient, client_for, decode, shape_error
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
-from sophia_cli.core.sync.streams import Fetch, Page, Row, Stream, StreamContext
+from sophia_cli.core.sync.streams import Conn, Fetch, Finish, Page, Row, Stream, StreamContext
 from sophia_cli.core.sync.values import to_epoch_ms
 
 
@@ -47,15 +51,19 @@ def object_fetch(kind: str) -> Fetch:
     table, prop, properties, _ = OBJECTS[kind]
 
     async def fetch(ctx: StreamContext) -> AsyncIterator[Page]:
-        start = Position.from_state(ctx.state)
+        bookmark = Position.from_state(ctx.state)
+        lookback_ms = round(ctx.settings.hubspot_lookback_minutes * 60_000)
+        start = bookmark.looked_back(lookback_ms)
         if ctx.since is not None:
             since = datetime.combine(ctx.since, time(0), tzinfo=UTC)
-            start = Position(to_epoch_ms(since) - 1, 0)
-        upper = to_epoch_ms(ctx.run_start)
+            bookmark = start = Position(to_epoch_ms(since) - 1)
+        # Writes newer than the index lag may not be searchable yet: leave them to next run.
+        upper = to_epoch_ms(ctx.run_start) - round(ctx.settings.hubspot_index_lag_s * 1000)
         changes = search_changes(ctx.client, kind, prop, properties, start, upper)
         async for records, position in changes:
             rows = await _rows(ctx.client, kind, records)
-            yield Page(rows=[(table, rows)], state=position.to_state())
+            # Re-reading the look-back never moves the bookmark back.
+            yield Page(rows=[(table, rows)], state=later(position, bookmark).to_state())
         params = {"archived": "true", "properties": ",".join(properties)}
         if kind == "deals":
             params["associations"] = "companies"
@@ -67,6 +75,39 @@ def object_fetch(kind: str) -> Fetch:
             yield Page(rows=[(table, rows)], deletes=True)
 
     return fetch
+
+
+def _archive_unlisted(listed: list[str]) -> Finish:
+    """Pipelines the API no longer lists (deleted) stay, marked archived with their stages."""
+
+    async def finish(conn: Conn) -> int:
+        gone = await conn.execute(
+            "UPDATE hubspot.pipelines SET archived = true WHERE NOT archived AND id <> ALL(%s)",
+            (listed,),
+        )
+        await conn.execute(
+            "UPDATE hubspot.pipeline_stages SET archived = true"
+            " WHERE NOT archived AND pipeline_id <> ALL(%s)",
+            (listed,),
+        )
+        return gone.rowcount
+
+    return finish
+
+
+async def fetch_pipelines(ctx: StreamContext) -> AsyncIterator[Page]:
+    """Deal pipelines and their stages: one small list, read whole every run."""
+    body = decode(await ctx.client.request("GET", "/crm/v3/pipelines/deals"), "HubSpot")
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise shape_error("HubSpot", "/crm/v3/pipelines/deals", "no `results` list", body)
+    pipelines = body["results"]
+    yield Page(
+        rows=[
+            (PIPELINES, [pipeline_row(p) for p in pipelines]),
+            (PIPELINE_STAGES, [row for p in pipelines for row in stage_rows(p)]),
+        ],
+        finish=_archive_unlisted([str(p["id"]) for p in pipelines]),
+    )
 
 
 async def fetch_owners(ctx: StreamContext) -> AsyncIterator[Page]:
@@ -82,7 +123,10 @@ class HubspotConnector:
     token_variables: tuple[str, ...] = (TOKEN,)
 
     def streams(self) -> list[Stream]:
-        return [Stream("owners", OWNERS, None, fetch_owners)] + [
+        return [
+            Stream("owners", OWNERS, None, fetch_owners),
+            Stream("pipelines", PIPELINES, None, fetch_pipelines),
+        ] + [
             Stream(kind, OBJECTS[kind][0], OBJECTS[kind][1], object_fetch(kind))
             for kind in ("companies", "contacts", "deals")
         ]

@@ -68,6 +68,31 @@ DEALS = Table(
 )
 
 
+PIPELINES = Table(
+    "hubspot.pipelines",
+    ("id",),
+    ("id", "label", "display_order", "archived", "created_at", "updated_at"),
+)
+# Stages are rows of their pipeline: a stage the API stops listing is removed with it.
+PIPELINE_STAGES = Table(
+    "hubspot.pipeline_stages",
+    ("pipeline_id", "id"),
+    (
+        "id",
+        "pipeline_id",
+        "label",
+        "display_order",
+        "probability",
+        "is_closed",
+        "is_won",
+        "archived",
+        "created_at",
+        "updated_at",
+    ),
+    scope="pipeline_id",
+)
+
+
 def _base(record: dict[str, Any]) -> Row:
     return {
         "id": str(record["id"]),
@@ -187,3 +212,39 @@ def owner_row(owner: dict[str, Any]) -> Row:
         "updated_at": parse_time(owner.get("updatedAt")),
         "archived_at": parse_time(owner.get("archivedAt")),
     }
+
+
+def pipeline_row(pipeline: dict[str, Any]) -> Row:
+    return {
+        "id": str(pipeline["id"]),
+        "label": pipeline.get("label"),
+        "display_order": parse_int(pipeline.get("displayOrder")),
+        "archived": bool(pipeline.get("archived")),
+        "created_at": parse_time(pipeline.get("createdAt")),
+        "updated_at": parse_time(pipeline.get("updatedAt")),
+    }
+
+
+def stage_rows(pipeline: dict[str, Any]) -> list[Row]:
+    """A pipeline's stages; closed/won and probability come from the stage's metadata."""
+    rows = []
+    for stage in pipeline.get("stages") or []:
+        meta = stage.get("metadata") or {}
+        probability = parse_decimal(meta.get("probability"))
+        closed = parse_bool(meta.get("isClosed"))
+        rows.append(
+            {
+                "id": str(stage["id"]),
+                "pipeline_id": str(pipeline["id"]),
+                "label": stage.get("label"),
+                "display_order": parse_int(stage.get("displayOrder")),
+                "probability": probability,
+                "is_closed": closed,
+                # HubSpot has no won flag: a closed stage at probability 1 is the won one.
+                "is_won": None if closed is None else bool(closed and probability == 1),
+                "archived": bool(stage.get("archived")),
+                "created_at": parse_time(stage.get("createdAt")),
+                "updated_at": parse_time(stage.get("updatedAt")),
+            }
+        )
+    return rows

@@ -1,13 +1,20 @@
-"""HubSpot incremental reads through the search API, past its 10,000-result cap.
+"""HubSpot incremental reads through the search API: keyset pages, never offsets.
 
 The bookmark is a position (T, id): every record modified before T, and every record
-modified at exactly T with `hs_object_id` ≤ id, is in the warehouse. From it a pass reads
+modified at exactly T with `hs_object_id` ≤ id, is in the warehouse (id None: all of T).
+
+Every request asks for the first page after the position (`after` is always 0), so a
+record modified while a pass runs, which leaves the window and would shift every later
+offset, cannot make the pass skip an untouched record. A pass alternates two queries:
 
 1. the rest of timestamp T, sorted by `hs_object_id`, with `hs_object_id GT id`;
-2. everything modified after T and before the run started, sorted by modified date.
+2. the first page modified after T and before the window's end, sorted by modified date.
 
-A pass restarts from the latest position before its offset would reach 10,000, so any
-number of records, even more than 10,000 sharing one timestamp, is read without a gap.
+A page of (2) ends the position at the previous timestamp: the records of its last
+timestamp may continue on the next page, so they are read again from there (or, when a
+whole page shares one timestamp, through (1), which has no 10,000-result cap to hit).
+HubSpot's index lags writes, so the window ends at run start minus the lag, and each
+incremental run starts a look-back before its bookmark (upserts make the overlap free).
 """
 
 from __future__ import annotations
@@ -20,24 +27,38 @@ from sophia_cli.core.sync.http import ApiClient, decode, shape_error
 from sophia_cli.core.sync.values import parse_time, to_epoch_ms
 
 SEARCH_LIMIT = 200
-SEARCH_CAP = 10_000
+Records = list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Position:
-    """All records up to (modified_ms, id) have been read."""
+    """All records up to (modified_ms, id) have been read; id None: all of modified_ms."""
 
     modified_ms: int
-    id: int
+    id: int | None = None
+
+    def key(self) -> tuple[int, float]:
+        return (self.modified_ms, float("inf") if self.id is None else float(self.id))
 
     def to_state(self) -> dict[str, Any]:
-        return {"modified_ms": self.modified_ms, "id": str(self.id)}
+        return {"modified_ms": self.modified_ms, "id": None if self.id is None else str(self.id)}
 
     @classmethod
     def from_state(cls, state: dict[str, Any] | None) -> Position:
         if not state or "modified_ms" not in state:
-            return cls(0, 0)
-        return cls(int(state["modified_ms"]), int(state.get("id") or 0))
+            return cls(0)
+        raw = state.get("id")
+        return cls(int(state["modified_ms"]), None if raw is None else int(raw))
+
+    def looked_back(self, lookback_ms: int) -> Position:
+        """The position `lookback_ms` earlier (the whole earlier timestamp unread)."""
+        if lookback_ms <= 0 or self.modified_ms == 0:
+            return self
+        return Position(max(0, self.modified_ms - lookback_ms - 1))
+
+
+def later(a: Position, b: Position) -> Position:
+    return a if a.key() >= b.key() else b
 
 
 def modified_ms(record: dict[str, Any], prop: str) -> int:
@@ -49,84 +70,67 @@ def modified_ms(record: dict[str, Any], prop: str) -> int:
     return to_epoch_ms(parsed)
 
 
-async def _search(
+async def _first_page(
     client: ApiClient,
     kind: str,
     filters: list[dict[str, str]],
     sort: str,
     properties: list[str],
-    after: int,
-) -> dict[str, Any]:
+) -> Records:
+    """The first page of a search (keyset paging: the filters carry the position)."""
     path = f"/crm/v3/objects/{kind}/search"
     body = {
         "filterGroups": [{"filters": filters}],
         "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
         "properties": properties,
         "limit": SEARCH_LIMIT,
-        "after": str(after),
+        "after": "0",
     }
     response = await client.request("POST", path, buckets=("default", "search"), json=body)
     data = decode(response, "HubSpot")
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise shape_error("HubSpot", path, "no `results` list", data)
-    return data
-
-
-def _next_after(data: dict[str, Any]) -> int | None:
-    after = ((data.get("paging") or {}).get("next") or {}).get("after")
-    return int(after) if after is not None else None
+    results: Records = data["results"]
+    return results
 
 
 async def _ties(
     client: ApiClient, kind: str, prop: str, properties: list[str], start: Position
-) -> AsyncIterator[tuple[list[dict[str, Any]], Position]]:
-    """Records at exactly start.modified_ms with a larger id, in id order."""
+) -> AsyncIterator[tuple[Records, Position]]:
+    """Records at exactly start.modified_ms after start.id, in id order, keyset by id."""
     position = start
     while True:
         filters = [
             {"propertyName": prop, "operator": "EQ", "value": str(position.modified_ms)},
-            {"propertyName": "hs_object_id", "operator": "GT", "value": str(position.id)},
+            {"propertyName": "hs_object_id", "operator": "GT", "value": str(position.id or 0)},
         ]
-        after: int | None = 0
-        while after is not None and after + SEARCH_LIMIT <= SEARCH_CAP:
-            data = await _search(client, kind, filters, "hs_object_id", properties, after)
-            records = data["results"]
-            if records:
-                position = Position(position.modified_ms, max(int(r["id"]) for r in records))
-            yield records, position
-            after = _next_after(data)
-        if after is None:
+        records = await _first_page(client, kind, filters, "hs_object_id", properties)
+        if records:
+            last = max(int(r["id"]) for r in records)
+            position = Position(position.modified_ms, last)
+        full = len(records) >= SEARCH_LIMIT
+        yield records, position if full else Position(position.modified_ms)
+        if not full:
             return
 
 
-async def _range(
-    client: ApiClient,
-    kind: str,
-    prop: str,
-    properties: list[str],
-    start: Position,
-    upper_ms: int,
-) -> AsyncIterator[tuple[list[dict[str, Any]], Position, bool]]:
-    """One pass over (start.modified_ms, upper_ms); the flag says the pass is complete."""
+async def _range_page(
+    client: ApiClient, kind: str, prop: str, properties: list[str], start: Position, upper: int
+) -> tuple[Records, Position, bool]:
+    """The first page modified in (start.modified_ms, upper): records, position, last page."""
     filters = [
         {"propertyName": prop, "operator": "GT", "value": str(start.modified_ms)},
-        {"propertyName": prop, "operator": "LT", "value": str(upper_ms)},
+        {"propertyName": prop, "operator": "LT", "value": str(upper)},
     ]
-    position, ordered = start, True
-    after: int | None = 0
-    while after is not None and after + SEARCH_LIMIT <= SEARCH_CAP:
-        data = await _search(client, kind, filters, prop, properties, after)
-        for record in data["results"]:
-            stamp, rid = modified_ms(record, prop), int(record["id"])
-            if stamp == position.modified_ms:
-                ordered = ordered and rid > position.id
-                position = Position(stamp, max(rid, position.id))
-            else:
-                position, ordered = Position(stamp, rid), True
-        # Ids within the last timestamp are trusted only when they came in id order.
-        safe = position if ordered else Position(position.modified_ms, 0)
-        after = _next_after(data)
-        yield data["results"], safe, after is None
+    records = await _first_page(client, kind, filters, prop, properties)
+    if len(records) < SEARCH_LIMIT:
+        stamps = [modified_ms(r, prop) for r in records]
+        return records, Position(max(stamps, default=start.modified_ms)), True
+    stamps = sorted({modified_ms(r, prop) for r in records})
+    if len(stamps) == 1:  # a whole page on one timestamp: read the rest of it by id
+        return records, Position(stamps[0], 0), False
+    # The last timestamp may continue on the next page: the position stops before it.
+    return records, Position(stamps[-2]), False
 
 
 async def search_changes(
@@ -136,20 +140,17 @@ async def search_changes(
     properties: list[str],
     start: Position,
     upper_ms: int,
-) -> AsyncIterator[tuple[list[dict[str, Any]], Position]]:
+) -> AsyncIterator[tuple[Records, Position]]:
     """Every record modified after `start` and before `upper_ms`, with the position after it."""
     position = start
     while True:
-        if position.modified_ms > 0:
+        if position.id is not None and position.modified_ms > 0:
             async for records, after_ties in _ties(client, kind, prop, properties, position):
-                yield records, after_ties
                 position = after_ties
-        complete = False
-        async for records, after_page, done in _range(
+                yield records, position
+        records, position, done = await _range_page(
             client, kind, prop, properties, position, upper_ms
-        ):
-            yield records, after_page
-            latest, complete = after_page, done
-        if complete:
+        )
+        yield records, position
+        if done:
             return
-        position = latest

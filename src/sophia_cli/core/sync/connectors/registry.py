@@ -9,9 +9,10 @@ import importlib
 import threading
 
 from sophia_cli.core.errors import NotFoundError
+from sophia_cli.core.sync.sources import NAMES
 from sophia_cli.core.sync.streams import Connector
 
-BUILTINS = ("slack", "asana", "hubspot", "gong")
+BUILTINS = NAMES  # every declared source has a connector module of its name
 
 _connectors: dict[str, Connector] = {}
 _loaded = False

@@ -1,0 +1,53 @@
+"""Engine fixtures: a real PgBouncer (transaction mode) in front of the test PostgreSQL."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from engines_helpers import Bouncer, Cluster, pgbouncer, redis_cluster  # noqa: E402
+
+from sophia_cli.sandbox.api.app import SandboxHandle, start_sandbox  # noqa: E402
+
+
+@pytest.fixture
+def bouncer(pg_admin_url: str) -> Iterator[Bouncer]:
+    """PgBouncer in transaction mode with two server connections per database.
+
+    Two, not one: transactions of one client then really land on different sessions.
+    """
+    with pgbouncer(pg_admin_url, pool_size=2) as started:
+        yield started
+
+
+@pytest.fixture
+def solo_bouncer(pg_admin_url: str) -> Iterator[Bouncer]:
+    """PgBouncer in transaction mode with ONE server connection: every client shares it."""
+    with pgbouncer(pg_admin_url, pool_size=1) as started:
+        yield started
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    """A small sandbox company, rate limits off, on a free port."""
+    with start_sandbox(seed=7, scale=0.05, rate_limits="off") as handle:
+        yield handle
+
+
+@pytest.fixture(autouse=True)
+def cache_env(monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str) -> None:
+    """Every engines test uses the test Redis under a prefix of its own (never embedded)."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("REDIS_KEY_PREFIX", redis_prefix)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    """A real three-master Redis Cluster on loopback, shared by the session's tests."""
+    with redis_cluster(3) as started:
+        yield started

@@ -1,0 +1,41 @@
+"""Help reads as prose: no type markers on flags, sentences not broken where the source was."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import typer
+
+from sophia_cli.cli.help import reflow
+from sophia_cli.cli.main import app
+
+
+def _paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [path]
+    for name, sub in getattr(command, "commands", {}).items():
+        found += _paths(sub, (*path, name))
+    return found
+
+
+COMMANDS = _paths(typer.main.get_command(app))
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "sophia")
+def test_no_help_shows_a_bool_marker(sophia, path: tuple[str, ...]) -> None:
+    result = sophia(*path, "--help")
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout
+    assert "<list[" not in result.stdout
+
+
+def test_docstring_lines_are_joined_into_sentences(sophia) -> None:
+    text = sophia("env", "check", "--help").stdout
+    assert ".env.master, the process environment; unset secrets come from the keyring" in text
+
+
+def test_reflow_keeps_paragraphs_and_indented_blocks() -> None:
+    text = "One sentence\nthat goes on.\n\nExample:\n  sophia db init\n  sophia db status"
+    assert reflow(text) == (
+        "One sentence that goes on.\n\nExample:\n  sophia db init\n  sophia db status"
+    )

@@ -1,0 +1,161 @@
+"""The blind relevance set runs against the demo company and reports recall@10 and nDCG@10.
+
+The set (queries.yaml) was written from the demo data by someone who had not read the search
+code; measure.py drives `sophia search --json` as a black box. These tests check that the
+measurement runs and reports, and that the set still fits the data. How good the figures are is
+the search's business: the one quality bar here (hybrid beats BM25) is a non-strict xfail.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import measure  # noqa: E402
+
+from sophia_cli.core.setting_specs import setting_specs  # noqa: E402
+from sophia_cli.core.settings import load_settings  # noqa: E402
+from sophia_cli.store.databases import create_database, drop_database  # noqa: E402
+
+SEED = 7
+SCALE = 1.0  # what `sophia demo` syncs by default, and what queries.yaml was written from
+
+
+@pytest.fixture(scope="module")
+def demo(
+    pg_admin_url: str,
+    warehouse_template: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, str]]:
+    """A warehouse and text index filled by the real demo (sandbox over HTTP, then sync)."""
+    from sophia_cli.core.sync.demo import run_demo
+    from sophia_cli.sandbox.api.app import start_sandbox
+
+    url = create_database(pg_admin_url, template=warehouse_template)
+    env = {
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": "sophia-test-blindsearch:",
+        "SOPHIA_HOME": str(tmp_path_factory.mktemp("blind-demo-home")),
+    }
+    settings = load_settings(
+        database_url=url, redis_url=redis_url, redis_key_prefix=env["REDIS_KEY_PREFIX"],
+        sophia_home=Path(env["SOPHIA_HOME"]),
+    )  # fmt: skip
+    with start_sandbox(seed=SEED, scale=SCALE, rate_limits="off") as sandbox:
+        report = run_demo(settings, sandbox.env, sandbox.base_url, seed=SEED, scale=SCALE)
+    assert report.sync.ok
+    yield env
+    drop_database(pg_admin_url, url)
+
+
+@pytest.fixture(scope="module")
+def report(demo: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """measure.py's JSON report over the committed set, every mode the search offers."""
+    from sophia_cli.store import pooled
+
+    with pytest.MonkeyPatch.context() as mp:
+        for spec in setting_specs():
+            mp.delenv(spec.env_name, raising=False)
+        for name, value in demo.items():
+            mp.setenv(name, value)
+        out = _captured_main(["--in-process", "--json", "--database-url", demo["DATABASE_URL"]])
+        pooled.close_all()
+    yield json.loads(out)
+
+
+def _captured_main(argv: list[str]) -> str:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = measure.main(argv)
+    assert code == 0, buffer.getvalue()
+    return buffer.getvalue()
+
+
+def test_the_set_has_at_least_forty_queries_with_unique_ids() -> None:
+    queries = measure.load_queries(measure.DEFAULT_FILE)
+    assert len(queries) >= 40
+    assert len({q.id for q in queries}) == len(queries)
+
+
+def test_every_query_has_relevant_documents_in_the_demo_data(demo: dict[str, str]) -> None:
+    queries = measure.load_queries(measure.DEFAULT_FILE)
+    pools = measure.resolve(queries, demo["DATABASE_URL"], datetime.now(UTC))
+    assert [q.id for q in queries if not pools[q.id]] == []
+
+
+@pytest.mark.slow
+def test_the_measurement_reports_recall_and_ndcg_per_mode(report: dict[str, Any]) -> None:
+    assert report["modes"], "no mode was measured"
+    for figures in report["modes"].values():
+        assert 0.0 <= figures["recall@10"] <= 1.0
+        assert 0.0 <= figures["ndcg@10"] <= 1.0
+        assert len(figures["per_query"]) == report["queries"]
+
+
+@pytest.mark.slow
+def test_every_hit_names_a_document_the_set_can_judge(report: dict[str, Any]) -> None:
+    # A hit whose id measure.py cannot map would count as irrelevant and quietly lower the
+    # figures: a change of the hit format must change the mapping too.
+    assert {mode: f["unmapped_hits"] for mode, f in report["modes"].items()} == dict.fromkeys(
+        report["modes"], 0
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason="the search engineer's bar (issue 19), not this set's")
+def test_hybrid_beats_bm25_on_ndcg(report: dict[str, Any]) -> None:
+    modes = report["modes"]
+    if "hybrid" not in modes or "bm25" not in modes:
+        pytest.xfail(f"search offers no --mode bm25/hybrid yet (measured: {sorted(modes)})")
+    assert modes["hybrid"]["ndcg@10"] > modes["bm25"]["ndcg@10"]
+
+
+# ---- the metrics themselves, on hand-made rankings ----
+
+POOL = {"gong:1:0": 2, "gong:1:5": 1, "slack:C1:1.0": 2}
+
+
+def test_recall_is_capped_by_the_pool_size() -> None:
+    assert measure.recall_at_k(["gong:1:0", "x", "gong:1:5"], POOL) == pytest.approx(2 / 3)
+    big_pool = {f"asana:{i}": 1 for i in range(50)}
+    assert measure.recall_at_k([f"asana:{i}" for i in range(10)], big_pool) == 1.0
+
+
+def test_ndcg_is_one_for_the_ideal_order_and_less_when_grades_are_swapped() -> None:
+    assert measure.ndcg_at_k(["gong:1:0", "slack:C1:1.0", "gong:1:5"], POOL) == pytest.approx(1)
+    assert measure.ndcg_at_k(["gong:1:5", "gong:1:0", "slack:C1:1.0"], POOL) < 1
+
+
+def test_a_document_returned_twice_counts_once() -> None:
+    assert measure.ndcg_at_k(["gong:1:0", "gong:1:0"], POOL) == measure.ndcg_at_k(
+        ["gong:1:0", None], POOL
+    )
+
+
+def test_hits_map_to_documents_by_their_id() -> None:
+    assert measure.hit_key({"id": "gong:77:24568"}) == "gong:77:24568"
+    assert measure.hit_key({"id": "slack:C01:1771033570.003449"}) == "slack:C01:1771033570.003449"
+    assert measure.hit_key({"id": "asana:1204500000000700"}) == "asana:1204500000000700"
+    assert measure.hit_key({"source": "gong", "call_id": "77", "start_ms": 5}) == "gong:77:5"
+    assert measure.hit_key({"id": "", "source": "hubspot"}) is None
+
+
+def test_a_time_window_of_last_month_is_the_previous_calendar_month() -> None:
+    now = datetime(2026, 3, 15, 12, tzinfo=UTC)
+    assert measure.window_bounds({"month": "last"}, now) == (
+        datetime(2026, 2, 1, tzinfo=UTC),
+        datetime(2026, 3, 1, tzinfo=UTC),
+    )
