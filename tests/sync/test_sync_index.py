@@ -59,21 +59,12 @@ def test_text_is_indexed_once_and_reindexing_is_idempotent(sandbox, synced, stor
 
 def test_indexed_text_is_found_by_bm25(sandbox, point_at):
     settings = point_at(sandbox, SYNC_TEXT_INDEX="true")
+    from sophia_cli.core.search.search import search
     from sophia_cli.core.sync.run import run_sync
 
     assert run_sync(settings, ["slack"]).ok
-    client = milvus.client(settings)
-    try:
-        hits = client.search(
-            milvus.TEXT_COLLECTION,
-            data=["pricing"],
-            anns_field="sparse",
-            limit=5,
-            output_fields=["text", "source", "kind"],
-        )
-    finally:
-        client.close()
-    assert hits[0] and all("pricing" in hit["entity"]["text"].lower() for hit in hits[0])
+    hits = search(settings, "pricing", mode="bm25", limit=5).hits
+    assert hits and all("pric" in hit.snippet.lower() for hit in hits)
 
 
 def test_transcript_turns_are_stamped_at_call_time(sandbox, point_at, stores_env):

@@ -190,10 +190,10 @@ class Settings(BaseSettings):
         example="rrf",
     )
     search_dense_weight: float = setting(
-        0.5,
+        0.4,
         section=Section.STORES,
         description="Weight of the dense ranking in hybrid fusion (BM25 gets 1 minus it).",
-        example="0.5",
+        example="0.4",
     )
     search_dense_floor: float = setting(
         0.2,

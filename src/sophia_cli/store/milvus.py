@@ -63,6 +63,8 @@ TEXT_FIELDS = {  # VARCHAR fields of a search unit and their byte limits
     "context": TEXT_MAX_LENGTH, "fingerprint": 64,
 }  # fmt: skip
 _SIGNATURE = "sophia.embedder"
+_SCHEMA = "sophia.schema"
+TEXT_SCHEMA = "2"  # bump when fields or the analysis change: the collection is rebuilt
 
 
 def ensure_text_collection(milvus: Any, signature: str, dim: int) -> bool:
@@ -77,21 +79,25 @@ def ensure_text_collection(milvus: Any, signature: str, dim: int) -> bool:
     from pymilvus import DataType, Function, FunctionType
 
     if milvus.has_collection(TEXT_COLLECTION):
-        if collection_signature(milvus) == signature:
+        properties = milvus.describe_collection(TEXT_COLLECTION).get("properties") or {}
+        if properties.get(_SIGNATURE) == signature and properties.get(_SCHEMA) == TEXT_SCHEMA:
             return False
         milvus.drop_collection(TEXT_COLLECTION)
     schema = milvus.create_schema(auto_id=False, enable_dynamic_field=False)
     for name, limit in TEXT_FIELDS.items():
         schema.add_field(name, DataType.VARCHAR, max_length=limit, is_primary=name == "id")
     schema.add_field("ts", DataType.INT64)
-    schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH, enable_analyzer=True)
+    schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH)
+    # BM25 reads `terms`, the text as core/search/terms.py analyses it (stop words out, stems):
+    # Milvus Lite ignores analyzer filters, so the analysis happens before Milvus sees the text.
+    schema.add_field("terms", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH, enable_analyzer=True)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_function(
         Function(
             name="text_bm25",
             function_type=FunctionType.BM25,
-            input_field_names=["text"],
+            input_field_names=["terms"],
             output_field_names=["sparse"],
         )
     )
@@ -99,8 +105,9 @@ def ensure_text_collection(milvus: Any, signature: str, dim: int) -> bool:
     index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     index.add_index(field_name="dense", index_type="FLAT", metric_type="COSINE")
     milvus.create_collection(
-        TEXT_COLLECTION, schema=schema, index_params=index, properties={_SIGNATURE: signature}
-    )
+        TEXT_COLLECTION, schema=schema, index_params=index,
+        properties={_SIGNATURE: signature, _SCHEMA: TEXT_SCHEMA},
+    )  # fmt: skip
     return True
 
 
