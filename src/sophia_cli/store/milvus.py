@@ -64,7 +64,7 @@ TEXT_FIELDS = {  # VARCHAR fields of a search unit and their byte limits
 }  # fmt: skip
 _SIGNATURE = "sophia.embedder"
 _SCHEMA = "sophia.schema"
-TEXT_SCHEMA = "2"  # bump when fields or the analysis change: the collection is rebuilt
+TEXT_SCHEMA = "3"  # bump when fields or the analysis change: the collection is rebuilt
 
 
 def ensure_text_collection(milvus: Any, signature: str, dim: int) -> bool:
@@ -87,17 +87,14 @@ def ensure_text_collection(milvus: Any, signature: str, dim: int) -> bool:
     for name, limit in TEXT_FIELDS.items():
         schema.add_field(name, DataType.VARCHAR, max_length=limit, is_primary=name == "id")
     schema.add_field("ts", DataType.INT64)
-    schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH)
-    # BM25 reads `terms`, the text as core/search/terms.py analyses it (stop words out, stems):
-    # Milvus Lite ignores analyzer filters, so the analysis happens before Milvus sees the text.
-    schema.add_field("terms", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH, enable_analyzer=True)
+    schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH, enable_analyzer=True)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_function(
         Function(
             name="text_bm25",
             function_type=FunctionType.BM25,
-            input_field_names=["terms"],
+            input_field_names=["text"],
             output_field_names=["sparse"],
         )
     )

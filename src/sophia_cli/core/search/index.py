@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 
 from sophia_cli.core.errors import ServiceUnavailableError, SophiaError
 from sophia_cli.core.search.embed import Embedder, embedder
-from sophia_cli.core.search.terms import analyse
 from sophia_cli.core.search.units import Unit, read_units
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
@@ -60,8 +59,7 @@ def _row(unit: Unit, vector: list[float], signature: str) -> dict[str, Any]:
         "fingerprint": unit.fingerprint(signature),
     }  # fmt: skip
     row = {k: _clip(str(v), milvus.TEXT_FIELDS[k]) for k, v in row.items()}
-    row.update(ts=unit.ts, text=_clip(unit.text, milvus.TEXT_MAX_LENGTH),
-               terms=_clip(analyse(unit.text), milvus.TEXT_MAX_LENGTH), dense=vector)  # fmt: skip
+    row.update(ts=unit.ts, text=_clip(unit.text, milvus.TEXT_MAX_LENGTH), dense=vector)
     return row
 
 

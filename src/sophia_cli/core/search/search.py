@@ -214,13 +214,8 @@ def _ranked(found: Any) -> Ranked:
 
 
 def _bm25(client: Any, text: str, flt: str, depth: int) -> Ranked:
-    from sophia_cli.core.search.terms import analyse
-
-    terms = analyse(text)
-    if not terms:  # only stop words: no word to rank by
-        return {}
     found = client.search(
-        milvus.TEXT_COLLECTION, data=[terms], anns_field="sparse", limit=depth, filter=flt,
+        milvus.TEXT_COLLECTION, data=[text], anns_field="sparse", limit=depth, filter=flt,
         output_fields=_FIELDS, search_params={"metric_type": "BM25"},
     )  # fmt: skip
     # BM25 is never negative; Milvus Lite reports it negated, as a distance.
