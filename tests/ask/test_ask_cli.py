@@ -70,7 +70,10 @@ def test_questions_outside_the_layer_are_refused_not_guessed(
 def test_human_output_has_sentence_interpretation_table_chart_and_freshness(
     sophia, company_env: dict[str, str]
 ) -> None:  # type: ignore[no-untyped-def]
-    result = sophia("ask", "won revenue by month this year", "--as-of", "2026-07-15", "--sql")
+    result = sophia(
+        "ask", "won revenue by month this year", "--as-of", "2026-07-15", "--sql",
+        "--format", "table",  # what a terminal shows (piped, stdout carries the rows alone)
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Won revenue this year (2026-01-01 to 2026-12-31, by close date)")
@@ -82,7 +85,10 @@ def test_human_output_has_sentence_interpretation_table_chart_and_freshness(
 
 
 def test_no_chart_leaves_the_chart_out(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    result = sophia("ask", "won revenue by month this year", "--as-of", "2026-07-15", "--no-chart")
+    result = sophia(
+        "ask", "won revenue by month this year", "--as-of", "2026-07-15", "--no-chart",
+        "--format", "table",
+    )  # fmt: skip
     assert result.exit_code == 0
     assert "│█" not in result.stdout
 
@@ -170,3 +176,45 @@ def test_a_broken_semantic_file_is_a_config_error(
     monkeypatch.setenv("SOPHIA_SEMANTIC_FILE", str(extra))
     result = sophia("ask", "calls")
     assert result.exit_code == 2 and "unknown model 'nowhere'" in result.stderr
+
+
+def test_csv_writes_every_row_with_headers_in_words(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    full = json.loads(sophia("ask", "deals created by company", "--as-of", "2026-07-15",
+                             "--json").stdout)  # fmt: skip
+    result = sophia("ask", "deals created by company", "--as-of", "2026-07-15", "--csv")
+    assert result.exit_code == 0, result.stderr
+    table = list(csv.reader(io.StringIO(result.stdout)))
+    assert table[0] == ["company", "deals created"]
+    assert len(table) - 1 == len(full["rows"])
+
+
+def test_format_json_writes_records_keyed_by_header(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    result = sophia("ask", "won revenue by owner", "--as-of", "2026-07-15", "--format", "json")
+    records = json.loads(result.stdout)
+    assert records and set(records[0]) == {"owner", "won revenue"}
+
+
+def test_list_names_metrics_dimensions_and_examples(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    body = json.loads(sophia("ask", "--list", "--json").stdout)
+    assert {"metrics", "dimensions", "examples"} == set(body)
+    won = next(m for m in body["metrics"] if m["name"] == "won_revenue")
+    assert won["dated_by"] == "close date" and "owner" in won["dimensions"]
+    assert len(body["examples"]) >= 5
+
+
+def test_ask_without_a_question_says_how_to_ask(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    result = sophia("ask")
+    assert result.exit_code == 2
+    assert "needs a question" in result.stderr and "--list" in result.stderr
+
+
+def test_a_refusal_names_what_is_synced_and_what_can_be_asked(  # type: ignore[no-untyped-def]
+    sophia, company_env: dict[str, str]
+) -> None:
+    body = json.loads(sophia("ask", "what is our churn rate", "--json").stdout)
+    hint = body["error"]["hint"]
+    assert "Synced: asana (tasks created" in hint and "hubspot (deals created" in hint
+    assert "deals won" in hint and "--list" in hint

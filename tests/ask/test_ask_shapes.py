@@ -133,3 +133,40 @@ def test_a_threshold_on_a_total_without_groups_is_refused(settings: Settings) ->
 def test_growth_without_a_period_is_refused(settings: Settings) -> None:
     with pytest.raises(NotUnderstoodError):
         ask(settings, "won revenue growth", AS_OF, use_cache=False)
+
+
+def test_vs_last_quarter_alone_compares_this_quarter_with_it(
+    settings: Settings, rows_of: Any
+) -> None:
+    answer = ask(settings, "won revenue vs last quarter", AS_OF, use_cache=False)
+    assert answer.interpretation["time_range"]["dates"] == "2026-07-01 to 2026-09-30"
+    assert answer.rows[0][1] == won(rows_of, "2026-04-01", "2026-07-01")
+
+
+def test_vs_with_a_single_period_is_refused_not_dropped(settings: Settings) -> None:
+    with pytest.raises(NotUnderstoodError):
+        ask(settings, "won revenue vs Q2", AS_OF, use_cache=False)
+
+
+def test_an_amount_before_a_verb_filters_rows_not_groups(settings: Settings, rows_of: Any) -> None:
+    want = rows_of(f"SELECT count(*) {DEALS} AND is_closed AND NOT is_won AND amount > 50000")
+    assert same_rows(ask(settings, "deals over 50k lost", AS_OF, use_cache=False).rows, want)
+
+
+def test_the_biggest_deal_is_a_row_ranked_by_amount(settings: Settings, rows_of: Any) -> None:
+    want = rows_of(f"SELECT d.name, amount {DEALS} AND is_won ORDER BY amount DESC LIMIT 1")
+    answer = ask(settings, "what was the biggest deal we won", AS_OF, use_cache=False)
+    assert [answer.rows[0][0]] == [want[0][0]]
+    assert "highest amount" in answer.answer
+
+
+def test_the_busiest_channel_ranks_channels_by_messages(settings: Settings, rows_of: Any) -> None:
+    want = rows_of("SELECT ch.name, count(*) AS v FROM slack.messages m JOIN slack.channels ch "
+                   "ON ch.id = m.channel_id WHERE NOT m.deleted GROUP BY 1 "
+                   "ORDER BY v DESC, 1 LIMIT 1")  # fmt: skip
+    assert same_rows(ask(settings, "busiest channel", AS_OF, use_cache=False).rows, want)
+
+
+def test_busiest_with_a_dimension_of_several_models_is_refused(settings: Settings) -> None:
+    with pytest.raises(NotUnderstoodError):
+        ask(settings, "quietest rep", AS_OF, use_cache=False)

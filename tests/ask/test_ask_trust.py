@@ -33,6 +33,15 @@ INSERT INTO hubspot.deals (id, name, amount, pipeline, stage, close_date, is_clo
    '2026-04-01', '2026-04-01', false),
   ('d102', 'Mercy', 30000, 'SMB', 'Proposal', '2026-08-10', false, false, 'o3', 'c9',
    '2026-07-01', '2026-07-01', false);
+INSERT INTO hubspot.deals (id, name, amount, pipeline, stage, close_date, is_closed, is_won,
+  owner_id, company_id, created_at, updated_at, archived) VALUES
+  ('d103', 'Sent', 5000, 'SMB', 'contractsent', '2026-07-17', false, false, 'o1', 'c1',
+   '2026-07-01', '2026-07-01', false);
+INSERT INTO asana.projects (gid, name, team_name) VALUES ('p9', 'Q3 Launch', 'Marketing');
+INSERT INTO asana.tasks (gid, project_gid, name, assignee_gid, completed, due_on, created_at,
+  modified_at, deleted) VALUES
+  ('tq1', 'p9', 'Launch 1', 'u1', false, '2026-07-20', '2026-07-01', '2026-07-01', false),
+  ('tq2', 'p9', 'Launch 2', 'u1', false, '2026-07-21', '2026-07-01', '2026-07-01', false);
 INSERT INTO slack.channels (id, name) VALUES ('C4', 'deals-desk');
 INSERT INTO slack.messages (channel_id, ts, user_id, text, posted_at, deleted) VALUES
   ('C4', '1.1', 's1', 'hi', '2026-07-01', false),
@@ -191,4 +200,42 @@ def test_the_noun_after_a_name_is_part_of_the_name_not_a_breakdown(
                    "AND c.industry = 'Software'")  # fmt: skip
     answer = ask(settings, "won revenue from software companies", AS_OF, use_cache=False)
     assert answer.interpretation["dimensions"] == []
+    assert same_rows(answer.rows, want)
+
+
+def test_a_time_phrase_inside_a_name_stays_part_of_the_name(settings: Settings) -> None:
+    answer = ask(settings, "open tasks in Q3 Launch", AS_OF, use_cache=False)
+    assert answer.interpretation["time_range"] is None
+    assert answer.rows == [[2]]
+
+
+def test_an_id_spelled_as_words_and_a_name_spelled_as_one_word_match(settings: Settings) -> None:
+    assert answer_rows(settings, "open deals in contract sent") == [[1]]
+    assert answer_rows(settings, "messages in dealsdesk") == [[3]]
+
+
+def test_expected_to_close_dates_open_deals_by_close_date_and_lists_them(
+    settings: Settings,
+) -> None:
+    answer = ask(settings, "which open deals are expected to close this week", AS_OF,
+                 use_cache=False)  # fmt: skip
+    assert answer.interpretation["list"] is True
+    assert [row[0] for row in answer.rows] == ["Sent"]
+
+
+def test_hours_of_calls_and_value_of_lost_deals_have_their_own_metrics(
+    settings: Settings, rows_of: Any
+) -> None:
+    hours = rows_of("SELECT coalesce(sum(duration_seconds), 0) / 3600.0 FROM gong.calls")
+    assert same_rows(answer_rows(settings, "how many hours of calls"), hours)
+    lost = rows_of(f"SELECT coalesce(sum(amount), 0) {DEALS} AND is_closed AND NOT is_won")
+    assert same_rows(answer_rows(settings, "total value of deals we lost"), lost)
+
+
+def test_an_adjective_refines_a_count_and_keeps_its_date(settings: Settings, rows_of: Any) -> None:
+    want = rows_of(f"SELECT count(*) {DEALS} AND NOT is_closed "
+                   "AND created_at >= '2026-06-01' AND created_at < '2026-07-01'")  # fmt: skip
+    answer = ask(settings, "deals created last month that are still open", AS_OF, use_cache=False)
+    assert answer.interpretation["metrics"][0]["name"] == "deals_open"
+    assert answer.interpretation["dated_by"] == "creation date"
     assert same_rows(answer.rows, want)

@@ -29,9 +29,22 @@ def test_no_help_shows_a_bool_marker(sophia, path: tuple[str, ...]) -> None:
     assert "<list[" not in result.stdout
 
 
-def test_docstring_lines_are_joined_into_sentences(sophia) -> None:
-    text = sophia("env", "check", "--help").stdout
-    assert ".env.master, the process environment; unset secrets come from the keyring" in text
+def test_docstring_lines_are_joined_into_sentences() -> None:
+    from sophia_cli.cli.help import tidy
+
+    check = tidy(typer.main.get_command(app)).commands["env"].commands["check"]
+    paragraph = check.help.split("\n\n")[1]
+    assert "\n" not in paragraph  # rewrapped at the terminal's width, not the source's
+    assert ".env.master, the process environment; unset secrets come from the keyring" in paragraph
+
+
+def test_command_lists_show_whole_first_sentences(sophia) -> None:
+    text = " ".join(sophia("--help").stdout.split())
+    assert (
+        "Set up the warehouse and sync the sandbox's Slack, Asana, HubSpot and Gong into it."
+        in text
+    )
+    assert "..." not in text.replace("[ARGS]...", "")
 
 
 def test_reflow_keeps_paragraphs_and_indented_blocks() -> None:

@@ -25,7 +25,7 @@ COLUMNS = ["migration", "where", "price", "note"]
 
 def _render(listing: Listing, *, terminal: bool, width: int = 80) -> str:
     buffer = io.StringIO()
-    console = output._Stdout(file=buffer, force_terminal=terminal, width=width, color_system=None)
+    console = output.stdout(file=buffer, force_terminal=terminal, width=width, color_system=None)
     console.print(listing)
     return buffer.getvalue()
 

@@ -98,7 +98,22 @@ def test_task_pages_across_projects_cover_every_task_once(
         ):
             seen += [t["gid"] for t in page]
             assert all("modified_at" in t and "notes" not in t for t in page)
-    assert sorted(seen) == sorted(r["gid"] for r in sandbox.expected("asana.tasks"))
+    top_level = [r["gid"] for r in sandbox.expected("asana.tasks") if r["parent_gid"] is None]
+    assert sorted(seen) == sorted(top_level)  # subtasks come through their parent only
+
+
+def test_subtasks_are_listed_under_their_parent_only(
+    api: dict[str, httpx.Client], sandbox: SandboxHandle
+) -> None:
+    rows = sandbox.expected("asana.tasks")
+    child = next(r for r in rows if r["parent_gid"] is not None)
+    listed = [
+        t["gid"]
+        for page in _walk(api["asana"], f"/tasks/{child['parent_gid']}/subtasks", limit=100)
+        for t in page
+    ]
+    assert child["gid"] in listed
+    assert listed == sorted(r["gid"] for r in rows if r["parent_gid"] == child["parent_gid"])
 
 
 def test_modified_since_returns_only_later_changes(
@@ -106,7 +121,9 @@ def test_modified_since_returns_only_later_changes(
 ) -> None:
     rows = sandbox.expected("asana.tasks")
     project = rows[0]["project_gid"]
-    stamps = sorted(r["modified_at"] for r in rows if r["project_gid"] == project)
+    stamps = sorted(
+        r["modified_at"] for r in rows if r["project_gid"] == project and not r["parent_gid"]
+    )
     middle = stamps[len(stamps) // 2]
     data = [
         t

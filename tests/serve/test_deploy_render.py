@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from sophia_cli.core.deploy.manifests import DeployOptions, render_manifests
+from sophia_cli.core.errors import UsageError
 from sophia_cli.core.setting_specs import setting_specs
 
 K8S_VERSION = "1.37.0"
@@ -55,7 +56,7 @@ def test_rendering_writes_one_valid_file_per_manifest(sophia, tmp_path: Path) ->
     )
     assert result.exit_code == 0, result.stderr
     files = sorted((tmp_path / "k8s").glob("*.yaml"))
-    assert len(files) == 6
+    assert len(files) == 9  # five workloads, and one sync CronJob per source (four)
     kinds = set()
     for path in files:
         manifest = yaml.safe_load(path.read_text())
@@ -74,7 +75,7 @@ def test_rendering_writes_one_valid_file_per_manifest(sophia, tmp_path: Path) ->
 def test_stdout_is_one_multi_document_stream(sophia) -> None:  # type: ignore[no-untyped-def]
     result = sophia("deploy", "render", "--replicas", "5", "--image", "registry.local/sophia:1")
     documents = list(yaml.safe_load_all(result.stdout))
-    assert len(documents) == 6
+    assert len(documents) == 9
     deployment = next(d for d in documents if d["kind"] == "Deployment")
     assert deployment["spec"]["replicas"] == 5
     assert (
@@ -120,12 +121,40 @@ def test_secrets_are_referenced_never_inlined() -> None:
             }
 
 
-def test_sync_cronjob_never_overlaps() -> None:
-    cronjob = _by_kind(render_manifests(DeployOptions(sync_schedule="0 * * * *")))["CronJob"]
-    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
-    assert cronjob["spec"]["schedule"] == "0 * * * *"
-    container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["args"][:2] == ["sync", "run"]
+def _cronjobs(options: DeployOptions) -> dict[str, dict[str, Any]]:
+    """The sync CronJobs by the source they run."""
+    return {
+        m["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]["sophia.dev/source"]: m
+        for m in render_manifests(options).values()
+        if m["kind"] == "CronJob"
+    }
+
+
+def test_each_source_gets_its_own_cronjob_that_never_overlaps() -> None:
+    cronjobs = _cronjobs(DeployOptions())
+    assert sorted(cronjobs) == ["asana", "gong", "hubspot", "slack"]
+    for source, cronjob in cronjobs.items():
+        assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+        job = cronjob["spec"]["jobTemplate"]["spec"]
+        args = job["template"]["spec"]["containers"][0]["args"]
+        assert args[:3] == ["sync", "run", source]
+        # The run stops itself at a page boundary before Kubernetes' deadline kills it.
+        box = int(args[args.index("--max-duration") + 1].removesuffix("s"))
+        assert 0 < box < job["activeDeadlineSeconds"]
+    assert len({c["spec"]["schedule"] for c in cronjobs.values()}) > 1
+
+
+def test_schedules_can_be_set_for_all_sources_or_one() -> None:
+    cronjobs = _cronjobs(
+        DeployOptions(sync_schedule="0 * * * *", sync_schedules={"slack": "*/5 * * * *"})
+    )
+    assert cronjobs["slack"]["spec"]["schedule"] == "*/5 * * * *"
+    assert cronjobs["gong"]["spec"]["schedule"] == "0 * * * *"
+
+
+def test_a_schedule_for_an_unknown_source_is_refused_in_one_line() -> None:
+    with pytest.raises(UsageError, match="unknown source: salesforce"):
+        render_manifests(DeployOptions(sync_schedules={"salesforce": "0 * * * *"}))
 
 
 def test_upgrade_job_runs_db_upgrade() -> None:

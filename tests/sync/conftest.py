@@ -33,6 +33,7 @@ def point_at(
             "SYNC_RATE_LIMITS": "off",
             "SYNC_TEXT_INDEX": "false",
             "ASANA_SWEEP_HOURS": "0",
+            "SLACK_SWEEP_HOURS": "0",
             **extra,
         }
         for name, value in values.items():
@@ -46,7 +47,12 @@ def point_at(
 def synced(point_at: Callable[..., Settings]) -> Callable[..., SyncReport]:
     """Run the real sync (in-process) against a sandbox with these settings."""
 
-    def sync(handle: SandboxHandle, sources: list[str] | None = None, **options: Any) -> SyncReport:
-        return run_sync(point_at(handle), sources, **options)
+    def sync(
+        handle: SandboxHandle,
+        sources: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        **options: Any,
+    ) -> SyncReport:
+        return run_sync(point_at(handle, **(env or {})), sources, **options)
 
     return sync

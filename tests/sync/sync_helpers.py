@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,16 +32,20 @@ TABLES = (
     "gong.transcripts",
 )
 # Tombstoned rows (vanished from the API) are kept but are not part of the source's data.
-TOMBSTONED = {"asana.tasks", "slack.messages"}
+TOMBSTONED = {"asana.tasks", "slack.messages", "gong.calls"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 def normal(value: Any) -> Any:
     """One comparable form for warehouse values and the sandbox's JSON values."""
     if isinstance(value, datetime):
-        return round(value.timestamp() * 1000)
+        # Whole milliseconds, floored exactly: the sandbox writes ISO times to the
+        # millisecond, while a Slack ts keeps microseconds (…003.000597 is …003.000).
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return (aware - _EPOCH) // timedelta(milliseconds=1)
     if isinstance(value, str) and _ISO.match(value):
-        return round(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+        return normal(datetime.fromisoformat(value.replace("Z", "+00:00")))
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal | float | int) and not isinstance(value, bool):

@@ -152,6 +152,7 @@ def test_malformed_json_fails_that_stream_only_and_keeps_its_state(
     assert "not JSON" in streams["deals"]["error"] and "'" in streams["deals"]["error"]
     assert {n for n, s in streams.items() if s["status"] == "success"} == {
         "owners",
+        "pipelines",
         "companies",
         "contacts",
     }

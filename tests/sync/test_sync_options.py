@@ -28,7 +28,8 @@ def test_full_rereads_rows_the_bookmark_had_passed(sandbox, synced, stores_env):
     lost += _forget(
         url, "DELETE FROM slack.messages WHERE thread_ts IS NOT NULL AND thread_ts <> ts"
     )
-    assert synced(sandbox, ["hubspot", "slack"]).totals["inserted"] == 0
+    no_sweep = {"SLACK_SWEEP_HOURS": "24"}  # a sweep would re-read recent threads too
+    assert synced(sandbox, ["hubspot", "slack"], env=no_sweep).totals["inserted"] == 0
     report = synced(sandbox, ["hubspot", "slack"], full=True)
     assert report.totals["inserted"] == lost
     assert mismatches(url, sandbox, ("hubspot.deals", "slack.messages")) == {}
@@ -68,5 +69,21 @@ def test_progress_view_tracks_each_stream_to_completion():
         view(running.model_copy(update={"inserted": 55, "pages": 3, "status": RunStatus.SUCCESS}))
     task = view.progress.tasks[0]
     assert task.description == "gong.calls" and task.finished
-    assert task.fields == {"rows": 55, "pages": 3}
+    assert task.fields == {"rows": 55, "pages": 3, "eta": ""}
     assert "gong.calls" in screen.getvalue()
+
+
+def test_progress_view_shows_the_estimated_time_left_while_running():
+    view = ProgressView(Console(file=io.StringIO(), force_terminal=True, width=120))
+    with view.progress:
+        view(
+            StreamResult(
+                source="slack",
+                stream="messages",
+                status=RunStatus.RUNNING,
+                pages=40,
+                progress=0.25,
+                eta_s=5400.0,
+            )
+        )
+    assert view.progress.tasks[0].fields["eta"] == ", 25% done, about 1.5h left (estimate)"

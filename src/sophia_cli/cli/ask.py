@@ -7,10 +7,14 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
+<<<<<<< HEAD
 from sophia_cli.cli import output
 from sophia_cli.cli.output import FormatOption, JsonOption
+=======
+from sophia_cli.cli import completion, output
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
+>>>>>>> main
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 
@@ -54,9 +58,58 @@ def _chart(interp: dict[str, Any], columns: list[str], rows: list[list[Any]]) ->
     return bars(f"{columns[1]} by {columns[0]}", labels, numeric, shown)
 
 
+def _complete_question(incomplete: str) -> list[str]:
+    """Metric and dimension words of the semantic layer, for shell completion."""
+    from sophia_cli.core.bi.catalog import vocabulary
+    from sophia_cli.core.bi.semantic import load_layer
+
+    try:
+        words = vocabulary(load_layer())
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    return [w for w in words if w.startswith(incomplete.lower())]
+
+
+def _print_catalog(ctx: typer.Context, json_output: bool) -> None:
+    from sophia_cli.core.bi.catalog import catalog
+    from sophia_cli.core.bi.semantic import layer_for
+
+    found = catalog(layer_for(settings(ctx)))
+    if wants_json(ctx, json_output):
+        output.emit_json(found)
+        return
+    rows = [[m.label, m.source, m.dated_by, ", ".join(m.dimensions)] for m in found.metrics]
+    output.stdout().print(output.table("Metrics", ["metric", "source", "dated by", "by"], rows))
+    dims = [[d.label, ", ".join(d.synonyms[:6])] for d in found.dimensions]
+    output.stdout().print(output.table("Dimensions", ["dimension", "also called"], dims))
+    output.say("Examples:\n" + "\n".join(f'  sophia ask "{q}"' for q in found.examples))
+
+
+def _write_result(fmt: output.Format, answer: Any) -> None:
+    """The full result (every row, headers in words) as CSV or JSON on stdout."""
+    import csv
+    import json
+
+    from sophia_cli.core.bi.catalog import column_label
+    from sophia_cli.core.bi.semantic import load_layer
+
+    layer = load_layer()
+    headers = [column_label(layer, column) for column in answer.columns]
+    if fmt is output.Format.JSON:
+        records = [dict(zip(headers, row, strict=False)) for row in answer.rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False) + "\n")
+        return
+    delimiter = "\t" if fmt is output.Format.TSV else ","
+    writer = csv.writer(sys.stdout, delimiter=delimiter, lineterminator="\n")
+    writer.writerows([headers, *answer.rows])
+
+
 def ask_command(
     ctx: typer.Context,
-    question: Annotated[str, typer.Argument(help="The question, in plain language.")],
+    question: Annotated[
+        str | None,
+        typer.Argument(help="The question, in plain language.", autocompletion=_complete_question),
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Pin 'today' (YYYY-MM-DD) for reproducible dates.")
     ] = None,
@@ -72,6 +125,18 @@ def ask_command(
             help="Let the LLM write guarded SQL for questions outside the semantic layer.",
         ),
     ] = False,  # fmt: skip
+    list_catalog: Annotated[
+        bool, typer.Option("--list", help="List the metrics, dimensions and example questions.")
+    ] = False,
+    fmt: Annotated[
+        output.Format | None,
+        typer.Option(
+            "--format",
+            help="table, csv, tsv or json: csv/tsv/json write every row.",
+            case_sensitive=False,
+        ),
+    ] = None,  # fmt: skip
+    as_csv: Annotated[bool, typer.Option("--csv", help="Shorthand for --format csv.")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Answer a business question over the synced data.
@@ -80,34 +145,52 @@ def ask_command(
     Slack messages, active users, calls, call minutes…), breakdowns ("by owner", "by month"),
     filters by real names ("for Acme Corp", "in #sales", "owned by Dana"), rankings ("top 5")
     and time phrases ("last quarter", "Q3 2025", "past 30 days", "since January", "YTD") come
-    from the semantic layer (README "ask"; extend it with SOPHIA_SEMANTIC_FILE). Questions
-    outside it exit 3 with the nearest answerable questions.
+    from the semantic layer (README "ask"; extend it with SOPHIA_SEMANTIC_FILE). So do
+    comparisons ("vs last quarter", "YoY"), thresholds ("deals over 50k"), exclusions, shares
+    and lists ("list the deals we lost last week"). A word that cannot be placed makes it
+    refuse: questions outside the layer exit 3 with the nearest answerable questions.
+    `sophia ask --list` shows what can be asked.
 
     Example: sophia ask "won revenue by owner last quarter" --as-of 2026-07-15
     """
     from sophia_cli.core.bi.ask import ask
 
+    if list_catalog:
+        _print_catalog(ctx, json_output or fmt is output.Format.JSON)
+        return
+    if question is None:
+        raise UsageError("ask needs a question", hint='Try: sophia ask "won revenue last quarter"'
+                         " (sophia ask --list shows what can be asked).")  # fmt: skip
     answer = ask(settings(ctx), question, _date(as_of, "--as-of"),
                  allow_llm_sql=allow_llm_sql, use_cache=not no_cache)  # fmt: skip
-    if wants_json(ctx, json_output):
+    if wants_json(ctx, json_output) or (fmt is output.Format.JSON and json_output):
         output.emit_json(answer)
         return
+    chosen = output.Format.CSV if as_csv else fmt
+    if chosen is not None and chosen is not output.Format.TABLE:
+        _write_result(chosen, answer)
+        return
+    output.choose(chosen)  # `--format table` draws the table even into a pipe
     console = output.stdout()
-    console.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
+    has_table = bool(answer.rows) and (len(answer.rows) > 1 or len(answer.columns) > 1)
+    # Piped, stdout carries the rows alone (headers first); the rest is for people.
+    piped = output.table(None, [], []).format_for(console) is not output.Format.TABLE
+    people = output.stderr() if piped and has_table else console
+    people.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
     understood = _understood(answer.interpretation, answer.source)
-    console.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
+    people.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
     for note in answer.interpretation.get("notes") or []:
-        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
-    if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
+        people.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
+    if has_table:
         _rows_table(answer.columns, answer.rows)
     drawn = _chart(answer.interpretation, answer.columns, answer.rows) if chart else None
-    if drawn:
+    if drawn and not piped:
         sys.stdout.write(drawn + "\n")
     fresh = answer.interpretation.get("freshness") or {}
     for source, when in fresh.items():
-        console.print(f"[dim]{source}: last synced {when or 'never'}[/]")
+        people.print(f"[dim]{source}: last synced {when or 'never'}[/]")
     if show_sql and answer.sql:
-        console.print(escape(answer.sql), highlight=False)
+        people.print(escape(answer.sql), highlight=False)
 
 
 def _understood(interp: dict[str, Any], source: str) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 
 if TYPE_CHECKING:

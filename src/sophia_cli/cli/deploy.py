@@ -31,18 +31,30 @@ def render(
     secret_name: Annotated[
         str, typer.Option(help="Secret holding the secret settings, by variable name.")
     ] = "sophia-secrets",
-    schedule: Annotated[str, typer.Option(help="Cron schedule of `sophia sync run`.")] = (
-        "*/15 * * * *"
-    ),
+    schedule: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--schedule",
+            help="Cron schedule of the sync CronJobs: CRON for all, or SOURCE=CRON "
+            "(repeatable). Default: slack every 30 min, asana/hubspot 15 min, gong hourly.",
+        ),
+    ] = None,
     legacy_port: Annotated[
         int | None, typer.Option(help="Also expose the legacy (Bridge) port, e.g. 8003.")
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write one file per manifest here (else stdout).")
     ] = None,
+    monitoring: Annotated[
+        bool,
+        typer.Option(
+            "--monitoring",
+            help="Also a Grafana dashboard ConfigMap and a PrometheusRule with sophia's alerts.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Write Deployment, Service, Ingress, HPA, sync CronJob and db-upgrade Job manifests.
+    """Write Deployment, Service, Ingress, HPA, one sync CronJob per source, db-upgrade Job.
 
     Secrets are referenced from --secret-name, never inlined: create it with
     `kubectl create secret generic sophia-secrets --from-env-file=.env.production`.
@@ -56,7 +68,8 @@ def render(
         "max_replicas": max_replicas,
         "namespace": namespace,
         "secret_name": secret_name,
-        "sync_schedule": schedule,
+        "sync_schedule": next((s for s in schedule or [] if "=" not in s), None),
+        "sync_schedules": dict(s.split("=", 1) for s in schedule or [] if "=" in s),
         "legacy_port": legacy_port,
     }
     if image:
@@ -72,6 +85,11 @@ def render(
         where = "--" + str(first["loc"][0]).replace("_", "-") + ": " if first["loc"] else ""
         raise UsageError(f"{where}{first['msg'].removeprefix('Value error, ')}") from exc
     manifests = render_manifests(options)
+    if monitoring:
+        from sophia_cli.cli.state import settings
+        from sophia_cli.core.deploy.monitoring import monitoring_manifests
+
+        manifests |= monitoring_manifests(options, settings(ctx).sync_stale_hours)
     as_json = wants_json(ctx, json_output)
     if out is None:
         if as_json:

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from sophia_cli.cli import completion, output
-from sophia_cli.cli.output import JsonOption
+from sophia_cli.cli.output import JsonOption, escape
 from sophia_cli.cli.state import settings, wants_json
 
 if TYPE_CHECKING:

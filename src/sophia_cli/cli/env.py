@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import JsonOption
+from sophia_cli.cli.output import JsonOption, escape
 from sophia_cli.cli.state import settings, state, wants_json
 from sophia_cli.core.environment import Environment
 from sophia_cli.core.errors import ExitCode, UsageError
@@ -84,6 +82,8 @@ def check(
         output.emit_json(report)
     elif fmt is CheckFormat.SARIF:
         document = sarif_document("sophia env check", CHECK_CODES, finding_results(report.findings))
+        import json
+
         typer.echo(json.dumps(document, indent=2))
     elif fmt is CheckFormat.GITHUB:
         typer.echo(github_annotations(report.findings), nl=False)
@@ -183,6 +183,8 @@ def scan(
     if fmt is ScanFormat.JSON:
         output.emit_json(report)
     elif fmt is ScanFormat.SARIF:
+        import json
+
         typer.echo(json.dumps(_scan_sarif(report), indent=2))
     else:
         _print_scan(report)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rich.markup import escape
-
-from sophia_cli.cli.output import emit_json, stderr
+from sophia_cli.cli.output import emit_json, escape, stderr
 from sophia_cli.core.errors import SophiaError
 
 
@@ -27,8 +25,10 @@ def explained(exc: BaseException) -> SophiaError:
     found = explain(exc)
     if found is not None:
         return found
+    from sophia_cli.core.errortracking import scrub_message
+
     return SophiaError(
-        f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+        scrub_message(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]),
         hint="Run again with --debug to see the traceback, and report it.",
     )
 

@@ -1,8 +1,10 @@
-"""Help text that reads well: no type markers on flags, no line breaks mid-sentence.
+"""Help text that reads well anywhere, and costs little to print.
 
-Typer's Rich help prints `<bool>` beside every flag (flags take no value) and keeps the line
-breaks of our docstrings, which then fold again at the terminal width, breaking sentences
-in odd places. Both are fixed here, once, for every command.
+Help is Click's plain layout (no boxes: it pipes into `less` and files cleanly, and skips
+the ~100 ms of Rich imports Typer's Rich help needs), with the commands grouped by panel,
+each with its whole first sentence. Typer shows `<bool>` beside every flag (flags take no
+value) and our docstrings' line breaks would fold again at the terminal width; both are
+fixed here, once, for every command.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 _PATCHED = False
+# Panels print in this order (the root app sets it); others follow as they come.
+PANEL_ORDER: list[str] = []
 
 
 def _value_marker(original: Any) -> Any:
@@ -52,12 +56,43 @@ def reflow(text: str | None) -> str | None:
     return "\n\n".join(paragraphs)
 
 
-def tidy(command: Any) -> Any:
-    """Reflow the help of `command` and every subcommand (a Click command tree)."""
-    import inspect
+def first_sentence(text: str) -> str:
+    """The summary shown in a command list: the first sentence, whole."""
+    paragraph = text.split("\n\n", 1)[0]
+    end = paragraph.find(". ")
+    return paragraph if end < 0 else paragraph[: end + 1]
 
+
+def _grouped_commands(self: Any, ctx: Any, formatter: Any) -> None:
+    """Commands listed under their panel (as the Rich help would), summaries never cut."""
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for name in self.list_commands(ctx):
+        command = self.get_command(ctx, name)
+        if command is None or command.hidden:
+            continue
+        panel = getattr(command, "rich_help_panel", None) or "Commands"
+        sections.setdefault(panel, []).append((name, command.get_short_help_str(limit=500)))
+
+    def rank(panel: str) -> int:
+        return PANEL_ORDER.index(panel) if panel in PANEL_ORDER else len(PANEL_ORDER)
+
+    for panel, rows in sorted(sections.items(), key=lambda item: rank(item[0])):
+        with formatter.section(panel):
+            formatter.write_dl(rows)
+
+
+def tidy(command: Any) -> Any:
+    """Plain, reflowed help for `command` and every subcommand (a Click command tree)."""
+    import inspect
+    from types import MethodType
+
+    command.rich_markup_mode = None
     if command.help:
         command.help = reflow(inspect.cleandoc(command.help))
-    for sub in getattr(command, "commands", {}).values():
-        tidy(sub)
+        command.short_help = first_sentence(command.help)
+    subcommands = getattr(command, "commands", None)
+    if subcommands is not None:
+        command.format_commands = MethodType(_grouped_commands, command)
+        for sub in subcommands.values():
+            tidy(sub)
     return command

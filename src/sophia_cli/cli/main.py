@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -33,7 +32,7 @@ from sophia_cli.cli import (
 from sophia_cli.cli import help as help_text
 from sophia_cli.cli.errors import explained, flush, render_error
 from sophia_cli.cli.state import AppState
-from sophia_cli.core.errors import ExitCode, UsageError
+from sophia_cli.core.errors import ExitCode, SophiaError, UsageError
 
 app = typer.Typer(
     name="sophia",
@@ -88,6 +87,7 @@ def root(
 _CONFIG = "Configuration and migration"
 _DATA = "Data and questions"
 _OPS = "Operations"
+help_text.PANEL_ORDER[:] = [_CONFIG, _DATA, _OPS]
 
 app.add_typer(env.app, name="env", rich_help_panel=_CONFIG)
 app.add_typer(secrets.app, name="secrets", rich_help_panel=_CONFIG)
@@ -146,9 +146,6 @@ def _usage_body(exc: typer.TyperException) -> UsageError:
 def run(args: Sequence[str]) -> int:
     """Run the app on `args` and return the exit code; all error handling lives here."""
     args = hoist_global_options(args)
-    # The pool's own retries would print one warning per attempt; the failure they end in
-    # reaches the user once, as our error line.
-    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     output.choose(None)  # a previous in-process run's --format does not carry over
     as_json = "--json" in args
     debug = "--debug" in args
@@ -178,10 +175,18 @@ def run(args: Sequence[str]) -> int:
         if debug:
             raise
         error = explained(exc)
+        if type(error) is SophiaError:  # nothing explains it: a bug worth tracking
+            from sophia_cli.core import errortracking
+
+            errortracking.capture(exc, command=" ".join(args[:2]))
         render_error(error, as_json=as_json)
         return int(error.exit_code)
     finally:
         flush()
+        if "sentry_sdk" in sys.modules:
+            from sophia_cli.core import errortracking
+
+            errortracking.flush()
     return result if isinstance(result, int) else ExitCode.OK
 
 

@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.text import Text
 
 from sophia_cli.cli import completion, output
-from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, wants_json
 from sophia_cli.core.errors import ExitCode, UsageError
 
@@ -66,6 +64,8 @@ def _print_diff(diff: str) -> None:
             style = "green"
         elif line.startswith("-"):
             style = "red"
+        from rich.text import Text
+
         console.print(Text(line, style=style))
 
 
@@ -271,6 +271,8 @@ def _show_scan(result: PortScan, as_json: bool) -> None:
         )
     )
     for use in result.uses:
+        from rich.text import Text
+
         console.print(Text(f"{use.port:>5}  {use.path}:{use.line}  {use.text}"))
 
 

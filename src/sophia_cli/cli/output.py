@@ -8,20 +8,17 @@ grows past the terminal width instead, and the terminal wraps whole lines.
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
+# Rich, json and csv are imported where used: `sophia --help` needs none of them.
 if TYPE_CHECKING:
-    from rich.console import ConsoleOptions, RenderResult
+    from rich.console import Console, ConsoleOptions, RenderResult
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of text.")
@@ -67,22 +64,36 @@ def chosen_json(flag: bool = False) -> bool:
     return flag or _chosen.get() is Format.JSON
 
 
-class _Stdout(Console):
-    """The data console: never crops, so a table grown past the width keeps its tokens."""
+def _stdout_class() -> type[Console]:
+    from rich.console import Console
 
-    def print(self, *objects: Any, crop: bool = False, **options: Any) -> None:
-        super().print(*objects, crop=crop, **options)
+    class Stdout(Console):
+        """The data console: never crops, so a table grown past the width keeps its tokens."""
+
+        def print(self, *objects: Any, crop: bool = False, **options: Any) -> None:
+            super().print(*objects, crop=crop, **options)
+
+    return Stdout
 
 
-def stdout() -> Console:
+def stdout(**options: Any) -> Console:
     """Data console: text wraps on a terminal; in a pipe each line stays one line."""
-    console = _Stdout(soft_wrap=False)
+    console = _stdout_class()(soft_wrap=False, **options)
     console.soft_wrap = not console.is_terminal
     return console
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    """Text shown verbatim inside Rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def to_jsonable(data: Any) -> Any:
@@ -99,6 +110,8 @@ def to_jsonable(data: Any) -> Any:
 
 def emit_json(data: Any) -> None:
     """Write one JSON document to stdout."""
+    import json
+
     sys.stdout.write(json.dumps(to_jsonable(data), ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
 
@@ -131,6 +144,10 @@ class Listing:
 
     def delimited(self, fmt: Format) -> str:
         """The rows as TSV, CSV or JSON text, headers first."""
+        import csv
+        import io
+        import json
+
         table = [self.columns, *([plain(cell) for cell in row] for row in self.rows)]
         if fmt is Format.JSON:
             records = [dict(zip(self.columns, row, strict=False)) for row in table[1:]]

@@ -53,11 +53,26 @@ def serve(
             "--scenario", help="default, or hubspot_bulk_import (10,500 contacts on one timestamp)."
         ),
     ] = "default",
+    slack_regime: Annotated[
+        str,
+        typer.Option(
+            "--slack-regime",
+            help="internal (Tier 3, 50/min) or limited (non-Marketplace app: 1/min, 15 per page "
+            "on conversations.history/replies).",
+        ),
+    ] = "internal",
+    slack_minute_s: Annotated[
+        float,
+        typer.Option(
+            "--slack-minute-s",
+            help="Seconds one Slack rate-limit minute lasts here (compress time; exported).",
+        ),
+    ] = 60.0,
     churn_per_page: Annotated[
         int,
         typer.Option(
             "--churn-per-page",
-            help="HubSpot records modified after every search page served (changes mid-sync).",
+            help="Records modified after every HubSpot search or Asana task page served.",
         ),
     ] = 0,
     hubspot_index_lag: Annotated[
@@ -78,6 +93,10 @@ def serve(
 
     if rate_limits not in ("real", "fast", "off"):
         raise UsageError(f"--rate-limits {rate_limits!r} is not one of real, fast, off")
+    if slack_regime not in ("internal", "limited"):
+        raise UsageError(f"--slack-regime {slack_regime!r} is not one of internal, limited")
+    if not slack_minute_s > 0:
+        raise UsageError("--slack-minute-s must be above 0")
     if scenario not in ("default", "hubspot_bulk_import"):
         raise UsageError(f"--scenario {scenario!r} is not one of default, hubspot_bulk_import")
     from sophia_cli.sandbox.dataset import MAX_SCALE
@@ -99,6 +118,8 @@ def serve(
         today=pinned,
         scenario=scenario,  # type: ignore[arg-type]  # checked above
         rate_limits=rate_limits,  # type: ignore[arg-type]  # checked above
+        slack_regime=slack_regime,  # type: ignore[arg-type]  # checked above
+        slack_minute_s=slack_minute_s,
         adversities=adversities,
     )
     try:
@@ -115,7 +136,7 @@ def serve(
         sys.stdout.flush()
     output.say(
         f"sandbox: seed {seed}, scale {scale:g}, today {sandbox.today}, rate limits "
-        f"{rate_limits}; serving on {handle.base_url} (Ctrl-C to stop)"
+        f"{rate_limits}, Slack regime {slack_regime}; serving on {handle.base_url} (Ctrl-C to stop)"
     )
     try:
         handle.serve()

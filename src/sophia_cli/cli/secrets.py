@@ -8,10 +8,9 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import InputError
 

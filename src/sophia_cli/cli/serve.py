@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import tempfile
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,6 +13,8 @@ from sophia_cli.core.errors import ServiceUnavailableError, UsageError
 from sophia_cli.server import DIRECTORY_VARIABLE, ENV_FILE_VARIABLE, LEGACY_PORT_VARIABLE
 
 if TYPE_CHECKING:
+    import socket
+
     from sophia_cli.core.settings import Settings
 
 APP_FACTORY = "sophia_cli.server.app:app_from_environment"
@@ -28,6 +27,8 @@ def _bind(host: str, port: int) -> socket.socket:
     asyncio only sets it itself on sockets whose protocol says TCP. Without it every
     keep-alive response waits ~40 ms for the client's delayed ACK (Nagle).
     """
+    import socket
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -102,6 +103,8 @@ def serve(
             uvicorn.Server(config).run(sockets=sockets)
     finally:
         if metrics_dir is not None:
+            import shutil
+
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
@@ -141,6 +144,8 @@ def _export_for_workers(
         os.environ[LEGACY_PORT_VARIABLE] = str(legacy_port)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics here; /metrics merges them.
+        import tempfile
+
         folder = tempfile.mkdtemp(prefix="sophia-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
         return folder

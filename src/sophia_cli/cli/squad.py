@@ -6,10 +6,9 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from sophia_cli.cli import output
-from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 from sophia_cli.core.squad.capabilities import CAPABILITIES
@@ -133,7 +132,7 @@ def models(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOptio
             row.squad + ("*" if row.primary else "") + (" (deprecated)" if row.deprecated else ""),
             row.deployment,
             row.model,
-            ",".join(row.capabilities),
+            ", ".join(row.capabilities),  # the space lets a narrow table wrap between them
             _count(row.context_window),
             _count(row.max_output_tokens),
             _money(row.input_cost_per_mtok),

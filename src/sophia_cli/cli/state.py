@@ -51,9 +51,19 @@ class AppState:
                     f"--env-file {self.env_file} does not exist",
                     hint="Pass the path of an existing env file, or drop --env-file.",
                 )
+            import logging
+
             from sophia_cli.core.env.layers import load_layered_settings
 
+            # The pool's own retries would print one warning per attempt; the failure they
+            # end in reaches the user once, as our error line.
+            logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
+
             self._settings = load_layered_settings(self.project_dir(), extra_file=self.env_file)
+            if self._settings.sentry_dsn is not None:
+                from sophia_cli.core import errortracking
+
+                errortracking.init(self._settings, "cli")
         return self._settings
 
 

@@ -7,16 +7,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from sophia_cli.cli import completion, output
-from sophia_cli.cli.output import FormatOption, JsonOption
+from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.sync.sources import NAMES, TITLES
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from sophia_cli.core.sync.models import StreamResult, SyncReport, SyncStatus
 
 
@@ -42,6 +42,7 @@ _MARKS = {
     "already_running": "[yellow]![/]",
     "running": "[yellow]…[/]",
     "abandoned": "[red]✗[/]",
+    "partial": "[yellow]◐[/]",
 }
 
 
@@ -54,7 +55,7 @@ class ProgressView:
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            TextColumn("{task.fields[rows]} rows, {task.fields[pages]} pages"),
+            TextColumn("{task.fields[rows]} rows, {task.fields[pages]} pages{task.fields[eta]}"),
             TimeElapsedColumn(),
             console=console or output.stderr(),
             transient=True,
@@ -65,14 +66,18 @@ class ProgressView:
         key = (result.source, result.stream)
         if key not in self.tasks:
             self.tasks[key] = self.progress.add_task(
-                f"{result.source}.{result.stream}", total=None, rows=0, pages=0
+                f"{result.source}.{result.stream}", total=None, rows=0, pages=0, eta=""
             )
         rows = result.inserted + result.updated + result.deleted
         done = result.status != "running"
+        eta = ""
+        if not done and result.progress is not None and result.eta_s is not None:
+            eta = f", {result.progress:.0%} done, about {_span(result.eta_s)} left (estimate)"
         self.progress.update(
             self.tasks[key],
             rows=rows,
             pages=result.pages,
+            eta=eta,
             total=1 if done else None,
             completed=1 if done else 0,
         )
@@ -151,6 +156,20 @@ def run(
         bool,
         typer.Option("--wait", help="Wait for a running sync of a source instead of skipping."),
     ] = False,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep",
+            help="Also run the look-back sweep now (Slack: edits, deletes, late replies).",
+        ),
+    ] = False,
+    max_duration: Annotated[
+        str | None,
+        typer.Option(
+            "--max-duration",
+            help="Stop at the first page boundary after this long (e.g. 50m); resumes next run.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Sync sources into the warehouse (all configured ones when none are named).
@@ -173,6 +192,8 @@ def run(
                 dry_run=dry_run,
                 wait=wait,
                 since=since.date() if since else None,
+                sweep=sweep,
+                max_duration=max_duration,
                 progress=view,
             )
     else:
@@ -183,6 +204,8 @@ def run(
             dry_run=dry_run,
             wait=wait,
             since=since.date() if since else None,
+            sweep=sweep,
+            max_duration=max_duration,
         )
     if as_json:
         output.emit_json(summary(report))
@@ -191,13 +214,15 @@ def run(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _ago(seconds: float | None) -> str:
-    if seconds is None:
-        return "never"
+def _span(seconds: float) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
-            return f"{seconds / size:.1f}{unit} ago"
-    return f"{seconds:.0f}s ago"
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _ago(seconds: float | None) -> str:
+    return "never" if seconds is None else f"{_span(seconds)} ago"
 
 
 def _print_status(status: SyncStatus) -> None:

@@ -176,6 +176,7 @@ class Settings(BaseSettings):
         secret=True,
     )
 
+<<<<<<< HEAD
     search_embedding: str = setting(
         "wordllama",
         section=Section.STORES,
@@ -200,6 +201,17 @@ class Settings(BaseSettings):
         section=Section.STORES,
         description="Cosine similarity under which a dense match is no hit (0 keeps all).",
         example="0.2",
+=======
+    sentry_dsn: SecretStr | None = setting(
+        None,
+        section=Section.CORE,
+        description=(
+            "Sentry DSN: unexpected errors of the CLI, the API and sync are sent there, "
+            "secrets scrubbed, release sophia@<version>; unset sends nothing."
+        ),
+        example="https://<key>@o0.ingest.sentry.io/0",
+        secret=True,
+>>>>>>> main
     )
 
     # server
@@ -370,7 +382,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = setting(
         None,
         section=Section.SOURCES,
-        description="Slack bot token (xoxb-...) with channels:history, channels:read, users:read.",
+        description="Slack bot token (xoxb-...); scopes channels:*, groups:*, users:read(.email).",
         example="xoxb-1234-5678-abcdef",
         secret=True,
         required_in_production=True,
@@ -474,9 +486,27 @@ class Settings(BaseSettings):
     slack_lookback_days: float = setting(
         15.0,
         section=Section.SOURCES,
-        description="Days of Slack history re-read each run, for late thread replies and edits.",
+        description="Days of Slack history the look-back sweep re-reads (edits, deletes, replies).",
         example="15",
         ge=0,
+    )
+    slack_sweep_hours: float = setting(
+        24.0,
+        section=Section.SOURCES,
+        description="Hours between Slack look-back sweeps; other runs read new messages only.",
+        example="24",
+    )
+    slack_app_regime: Literal["internal", "limited"] = setting(
+        "internal",
+        section=Section.SOURCES,
+        description="Slack rate regime: internal (50/min) or limited (non-Marketplace: 1/min, 15).",
+        example="internal",
+    )
+    slack_rate_minute_s: float = setting(
+        60.0,
+        section=Section.SOURCES,
+        description="Seconds in one of Slack's rate-limit minutes (the sandbox compresses it).",
+        example="60",
     )
     gong_lookback_days: float = setting(
         3.0,
@@ -498,6 +528,13 @@ class Settings(BaseSettings):
         description="Minutes before the bookmark each HubSpot run re-reads, for writes the "
         "search index showed late.",
         example="5",
+    )
+    hubspot_reconcile_hours: float = setting(
+        24.0,
+        section=Section.SOURCES,
+        description="Hours between HubSpot reconciliations (every record listed: merged and "
+        "deleted ids archived, deal companies refreshed); --full always reconciles.",
+        example="24",
     )
     asana_sweep_hours: float = setting(
         24.0,

@@ -1,13 +1,19 @@
 """What the real APIs do to a sync that a still sandbox would never show.
 
 - `churn_per_page`: records change *while* a sync pages through them. After every HubSpot
-  search page it serves, the sandbox modifies that many live records of the same type
-  (a visible property and the modified date, stamped now), as users and workflows do.
+  search page and every Asana task page it serves, the sandbox modifies that many live
+  records of the same type (a visible field and the modified date, stamped now), as users
+  and workflows do.
 - `hubspot_index_lag_s`: HubSpot's search index lags writes. A record written at t is
   searchable only from t + a lag drawn per write between 0 and this many seconds (a later
   write may become visible before an earlier one, which is how records get skipped).
 
-Both are deterministic for a seed: which records churn depends only on the page count.
+- merges: `merge(kind)` folds one live contact or deal into another; the survivor lists it
+  in `hs_merged_object_ids`, the merged one vanishes from every listing.
+- association-only changes: `reassociate(count)` moves deals to another company without
+  touching their modified date (HubSpot does not bump it for an association).
+
+All are deterministic for a seed: which records change depends only on a counter.
 """
 
 from __future__ import annotations
@@ -72,4 +78,50 @@ def churn(ds: Dataset, adversities: Adversities, kind: str, now: datetime, page:
         record["updatedAt"] = stamp
         record["properties"][MODIFIED_KEY[kind]] = stamp
         mark_written(adversities, record)
+    return picked
+
+
+def merge(ds: Dataset, adversities: Adversities, kind: str, now: datetime, serial: int) -> Any:
+    """Merge one live record of `kind` into another; returns (survivor id, merged id)."""
+    if kind not in ("contacts", "deals"):
+        raise ValueError("only contacts and deals merge here (companies carry associations)")
+    from sophia_cli.sandbox.mutate import MODIFIED_KEY
+
+    records = ds.hubspot.objects[kind]
+    live = sorted(i for i, r in records.items() if not r["archived"])
+    survivor, gone = random.Random(f"merge:{ds.seed}:{kind}:{serial}").sample(live, 2)
+    record = records[survivor]
+    merged = [i for i in (record["properties"].get("hs_merged_object_ids") or "").split(";") if i]
+    stamp = iso_ms(now)
+    record["properties"]["hs_merged_object_ids"] = ";".join([*merged, gone])
+    record["properties"][MODIFIED_KEY[kind]] = stamp
+    record["updatedAt"] = stamp
+    mark_written(adversities, record)
+    ds.hubspot.merged.setdefault(kind, {})[gone] = records.pop(gone)
+    return survivor, gone
+
+
+def reassociate(ds: Dataset, count: int, serial: int) -> list[str]:
+    """Move `count` live deals to another company; their modified dates stay as they were."""
+    companies = sorted(i for i, c in ds.hubspot.objects["companies"].items() if not c["archived"])
+    deals = ds.hubspot.objects["deals"]
+    rng = random.Random(f"reassociate:{ds.seed}:{serial}")
+    picked = rng.sample(sorted(i for i, d in deals.items() if not d["archived"]), count)
+    for did in picked:
+        deals[did]["_company"] = rng.choice(
+            [c for c in companies if c != deals[did].get("_company")]
+        )
+    return picked
+
+
+def churn_tasks(ds: Dataset, adversities: Adversities, now: datetime, page: int) -> list[str]:
+    """Rename `churn_per_page` top-level Asana tasks now (modified_at moves); returns gids."""
+    tasks = ds.asana.tasks
+    rng = random.Random(f"churn:{ds.seed}:tasks:{page}")
+    top = sorted(gid for gid, task in tasks.items() if not task.get("_parent"))
+    picked = rng.sample(top, min(len(top), adversities.churn_per_page))
+    for gid in picked:
+        task = tasks[gid]
+        task["name"] = task["name"].split(" [churn")[0] + f" [churn {page}]"
+        task["modified_at"] = iso_ms(now)
     return picked

@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 from sophia_cli.sandbox import names
-from sophia_cli.sandbox.clock import days_ago, iso_ms
+from sophia_cli.sandbox.clock import days_ago, iso_ms, parse_iso
 from sophia_cli.sandbox.dataset import AsanaData, Person, Record, scaled
 
 WORKSPACE_GID = "1200000000000001"
@@ -46,7 +46,37 @@ def build(rng: random.Random, anchor: datetime, scale: float, staff: list[Person
     projects = build_projects(rng, anchor, scaled(12, scale, 4), teams, users)
     tasks = build_tasks(rng, anchor, scaled(1500, scale, 40), projects, users, workspace)
     next_gid = TASK_GID_BASE + (len(tasks) + 1) * 7
-    return AsanaData(workspace, teams, users, projects, tasks, next_gid)
+    data = AsanaData(workspace, teams, users, projects, tasks, next_gid)
+    # Subtasks draw from their own stream, so adding them changed no other generated value.
+    add_subtasks(random.Random(f"{rng.random()}:subtasks"), data, 0.08)
+    return data
+
+
+def add_subtask(asana: AsanaData, parent: Record, name: str, assignee: Record | None) -> Record:
+    """A subtask of `parent`: in no project's task list, reachable through its parent only."""
+    gid = str(asana.next_gid)
+    asana.next_gid += 7
+    created = parse_iso(parent["created_at"])
+    project = asana.projects[parent["_project"]]
+    task = new_task(
+        gid, name, project, asana.workspace, assignee, created, created, parent["due_on"], None
+    )
+    task.update(parent=compact(parent), projects=[], memberships=[], _parent=parent["gid"])
+    parent["num_subtasks"] += 1
+    asana.tasks[gid] = task
+    return task
+
+
+def add_subtasks(rng: random.Random, asana: AsanaData, share: float) -> None:
+    """One to three subtasks under about `share` of the tasks."""
+    users = sorted(asana.users)
+    for gid in sorted(asana.tasks):
+        parent = asana.tasks[gid]
+        if parent.get("_parent") or rng.random() >= share:
+            continue
+        for n in range(rng.randint(1, 3)):
+            name = f"{parent['name']}: step {n + 1}"
+            add_subtask(asana, parent, name, asana.users[rng.choice(users)])
 
 
 def build_projects(

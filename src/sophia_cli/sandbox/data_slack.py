@@ -12,6 +12,7 @@ from sophia_cli.sandbox.dataset import HubspotData, Person, Record, SlackData, s
 TEAM_ID = "T0BRIGHTLN"
 BOT_USER_ID = "U0SOPHIABOT"
 BOT_ID = "B0SOPHIA001"
+TOMBSTONE = "tombstone"
 TEMPLATES = (
     "Just closed {company}: {amount}k ARR :tada:",
     "Can someone review the pricing proposal for {company} before Friday?",
@@ -247,6 +248,24 @@ def add_reply(
     thread = data.replies[channel].setdefault(thread_ts, [])
     thread.append(reply)
     thread.sort(key=lambda r: float(r["ts"]))
+    summarise_thread(data, channel, thread_ts)
+    return reply
+
+
+THREAD_FIELDS = ("thread_ts", "reply_count", "reply_users_count", "reply_users", "latest_reply")
+
+
+def summarise_thread(data: SlackData, channel: str, thread_ts: str) -> None:
+    """Rewrite the parent's thread summary from its replies, as Slack does after any change."""
+    parent = data.messages[channel][thread_ts]
+    thread = data.replies[channel].get(thread_ts) or []
+    if not thread:
+        data.replies[channel].pop(thread_ts, None)
+        for name in (*THREAD_FIELDS, "subscribed"):
+            parent.pop(name, None)
+        if parent.get("subtype") == TOMBSTONE:  # a deleted parent goes with its last reply
+            del data.messages[channel][thread_ts]
+        return
     users = sorted({r["user"] for r in thread})
     parent.update(
         {
@@ -258,7 +277,35 @@ def add_reply(
             "subscribed": False,
         }
     )
-    return reply
+
+
+def delete_reply(data: SlackData, channel: str, thread_ts: str, reply_ts: str) -> None:
+    """Delete one reply; the parent's count and latest reply follow."""
+    thread = data.replies[channel][thread_ts]
+    thread[:] = [r for r in thread if r["ts"] != reply_ts]
+    summarise_thread(data, channel, thread_ts)
+
+
+def delete_parent(data: SlackData, channel: str, thread_ts: str) -> None:
+    """Delete a top-level message: Slack leaves a tombstone while the thread has replies."""
+    parent = data.messages[channel][thread_ts]
+    if not data.replies[channel].get(thread_ts):
+        del data.messages[channel][thread_ts]
+        return
+    summary = {name: parent[name] for name in THREAD_FIELDS if name in parent}
+    parent.clear()
+    parent.update(
+        {
+            "type": "message",
+            "subtype": TOMBSTONE,
+            "text": "This message was deleted.",
+            "user": "USLACKBOT",
+            "hidden": True,
+            "ts": thread_ts,
+            "team": TEAM_ID,
+            **summary,
+        }
+    )
 
 
 def _base36(number: int) -> str:

@@ -44,6 +44,8 @@ class HubspotData:
     objects: dict[str, dict[str, Record]]  # "deals" | "companies" | "contacts" -> id -> record
     pipelines: list[Record]
     next_id: dict[str, int]
+    # Records merged into another one: gone from every listing, kept here for the truth.
+    merged: dict[str, dict[str, Record]] = field(default_factory=dict)
 
 
 @dataclass

@@ -72,10 +72,16 @@ def hubspot_owners(ds: Dataset) -> list[Row]:
     ]
 
 
+def _with_merged(ds: Dataset, kind: str) -> list[Record]:
+    """Live and archived records, and merged-away ones (kept archived by reconciliation)."""
+    merged = [{**r, "archived": True} for r in ds.hubspot.merged.get(kind, {}).values()]
+    return [*ds.hubspot.objects[kind].values(), *merged]
+
+
 def hubspot_companies(ds: Dataset) -> list[Row]:
     """hubspot.companies rows."""
     rows = []
-    for c in ds.hubspot.objects["companies"].values():
+    for c in _with_merged(ds, "companies"):
         p = c["properties"]
         rows.append(
             {
@@ -89,6 +95,7 @@ def hubspot_companies(ds: Dataset) -> list[Row]:
                 "created_at": _ts(c["createdAt"]),
                 "updated_at": _ts(c["updatedAt"]),
                 "archived": c["archived"],
+                "merged_object_ids": p.get("hs_merged_object_ids"),
             }
         )
     return rows
@@ -97,7 +104,7 @@ def hubspot_companies(ds: Dataset) -> list[Row]:
 def hubspot_contacts(ds: Dataset) -> list[Row]:
     """hubspot.contacts rows (company from the primary association)."""
     rows = []
-    for c in ds.hubspot.objects["contacts"].values():
+    for c in _with_merged(ds, "contacts"):
         p = c["properties"]
         rows.append(
             {
@@ -111,6 +118,7 @@ def hubspot_contacts(ds: Dataset) -> list[Row]:
                 "created_at": _ts(c["createdAt"]),
                 "updated_at": _ts(c["updatedAt"]),
                 "archived": c["archived"],
+                "merged_object_ids": p.get("hs_merged_object_ids"),
             }
         )
     return rows
@@ -119,7 +127,7 @@ def hubspot_contacts(ds: Dataset) -> list[Row]:
 def hubspot_deals(ds: Dataset) -> list[Row]:
     """hubspot.deals rows (is_closed / is_won from the stage)."""
     rows = []
-    for d in ds.hubspot.objects["deals"].values():
+    for d in _with_merged(ds, "deals"):
         p = d["properties"]
         rows.append(
             {
@@ -136,6 +144,7 @@ def hubspot_deals(ds: Dataset) -> list[Row]:
                 "created_at": _ts(d["createdAt"]),
                 "updated_at": _ts(d["updatedAt"]),
                 "archived": d["archived"],
+                "merged_object_ids": p.get("hs_merged_object_ids"),
             }
         )
     return rows
@@ -170,6 +179,7 @@ def asana_tasks(ds: Dataset) -> list[Row]:
         {
             "gid": t["gid"],
             "project_gid": t["_project"],
+            "parent_gid": t.get("_parent"),
             "name": t["name"],
             "assignee_gid": t["assignee"]["gid"] if t["assignee"] else None,
             "completed": t["completed"],
@@ -230,7 +240,12 @@ def slack_messages(ds: Dataset) -> list[Row]:
     for cid, channel in ds.slack.channels.items():
         if not channel["is_member"]:
             continue
-        rows += [_message_row(cid, m) for m in ds.slack.messages[cid].values()]
+        # A deleted parent that still has replies is a tombstone: gone from the data.
+        rows += [
+            _message_row(cid, m)
+            for m in ds.slack.messages[cid].values()
+            if m.get("subtype") != "tombstone"
+        ]
         rows += [_message_row(cid, r) for thread in ds.slack.replies[cid].values() for r in thread]
     return rows
 

@@ -157,8 +157,18 @@ def _asana(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -> 
         task["modified_at"] = stamp
         changes["asana.tasks"]["updated"].append(gid)
     for gid in picked[n_up:]:
-        del asana.tasks[gid]  # Asana deletes vanish from every listing
-        changes["asana.tasks"]["deleted"].append(gid)
+        if gid not in asana.tasks:
+            continue  # a subtask deleted with its parent just before
+        # Asana deletes vanish from every listing, and a task's subtasks go with it.
+        doomed = [gid, *(g for g, t in asana.tasks.items() if t.get("_parent") == gid)]
+        for gone in doomed:
+            parent = asana.tasks[gone].get("_parent")
+            if parent in asana.tasks:
+                asana.tasks[parent]["num_subtasks"] -= 1
+            del asana.tasks[gone]
+            if gone in changes["asana.tasks"]["updated"]:
+                changes["asana.tasks"]["updated"].remove(gone)
+            changes["asana.tasks"]["deleted"].append(gone)
     projects = sorted(g for g, p in asana.projects.items() if not p["archived"])
     users = sorted(asana.users)
     for _ in range(_some(rng, live, 0.005, 1)):
@@ -309,4 +319,46 @@ def add_late_reply(ds: Dataset, now: datetime, age_hours: float) -> dict[str, An
         "ts": reply["ts"],
         "id": f"{channel}:{reply['ts']}",
         "parent_posted_at": iso_ms(ts_moment(parent_ts)),
+    }
+
+
+THREAD_CHANGES = ("edit_reply", "delete_reply", "delete_parent")
+
+
+def change_thread(ds: Dataset, now: datetime, kind: str) -> dict[str, Any]:
+    """Edit or delete a reply, or delete a thread's parent, in a thread active in 14 days.
+
+    Editing or deleting an older reply leaves the parent's `latest_reply` where it was, which
+    is what a sync that only watches parents misses.
+    """
+    if kind not in THREAD_CHANGES:
+        raise ValueError(f"kind must be one of {', '.join(THREAD_CHANGES)}")
+    slack = ds.slack
+    threads = sorted(
+        (c, ts)
+        for c, ch in slack.channels.items()
+        if ch["is_member"] and not ch["is_archived"]
+        for ts, replies in slack.replies[c].items()
+        if len(replies) >= 2
+        and ts_moment(replies[-1]["ts"]) > ds.anchor - timedelta(days=14)
+        and slack.messages[c][ts].get("subtype") != data_slack.TOMBSTONE
+    )
+    if not threads:
+        raise ValueError("no thread with two replies active in the last 14 days")
+    ds.mutations += 1
+    channel, thread_ts = threads[ds.mutations % len(threads)]
+    first = slack.replies[channel][thread_ts][0]  # never the latest: the parent stays put
+    if kind == "edit_reply":
+        first["text"] = first["text"].split(" (edited")[0] + f" (edited {ds.mutations})"
+        first["edited"] = {"user": first["user"], "ts": data_slack.next_ts(slack, now)}
+    elif kind == "delete_reply":
+        data_slack.delete_reply(slack, channel, thread_ts, first["ts"])
+    else:
+        data_slack.delete_parent(slack, channel, thread_ts)
+    return {
+        "kind": kind,
+        "channel": channel,
+        "thread_ts": thread_ts,
+        "reply_ts": first["ts"],
+        "latest_reply": slack.messages[channel][thread_ts].get("latest_reply"),
     }

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 RateLimitMode = Literal["real", "fast", "off"]
+SlackRegime = Literal["internal", "limited"]
+# Since 2025, apps distributed outside the Slack Marketplace get 1 request per minute and at
+# most 15 messages per request on conversations.history and .replies; internal apps keep Tier 3.
+LIMITED_PAGE = 15
+SLACK_MINUTE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,24 @@ SLACK_TIERS = {
 Bucket = tuple[str, str]
 
 
+def slack_overrides(mode: RateLimitMode, regime: SlackRegime, minute_s: float) -> dict[str, Limit]:
+    """Slack's limits on the sandbox's clock, where one Slack minute lasts `minute_s` seconds.
+
+    The limited regime holds history and replies to 1 per minute whatever the mode: it is
+    the regime under test, not a storm.
+    """
+    if minute_s <= 0:
+        raise ValueError("a Slack minute must last more than 0 seconds")
+    scaled = {
+        name: Limit(lim.limit, lim.window_s * minute_s / SLACK_MINUTE_S)
+        for name, lim in LIMITS[mode].items()
+        if name.startswith("slack.") and mode == "real"
+    }
+    if regime == "limited":
+        scaled["slack.tier3"] = Limit(1, minute_s)
+    return scaled
+
+
 def buckets_for(api: str, path: str) -> list[Bucket]:
     """Which counters a request to `path` (relative to the API's base) spends."""
     if api == "slack":
@@ -82,6 +105,11 @@ class RateLimiter:
 
     def acquire(self, buckets: list[Bucket], now: float) -> int | None:
         """Record the request and return None, or return the whole seconds to wait."""
+        wait = self.acquire_exact(buckets, now)
+        return None if wait is None else max(1, math.ceil(wait))
+
+    def acquire_exact(self, buckets: list[Bucket], now: float) -> float | None:
+        """Record the request and return None, or return the seconds to wait."""
         with self._lock:
             waits = []
             for counter, limit_name in buckets:
@@ -94,7 +122,7 @@ class RateLimiter:
                 if len(seen) >= limit.limit:
                     waits.append(seen[0] + limit.window_s - now)
             if waits:
-                return max(1, math.ceil(max(waits)))
+                return max(waits)
             for counter, limit_name in buckets:
                 if limit_name in self.limits:
                     self._seen.setdefault(counter, deque()).append(now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,7 +13,15 @@ from sophia_cli.sandbox.adversity import Adversities, mark_written
 from sophia_cli.sandbox.clock import SandboxClock
 from sophia_cli.sandbox.dataset import Dataset, Scenario, build_dataset
 from sophia_cli.sandbox.faults import FaultQueue, RequestLog
-from sophia_cli.sandbox.ratelimit import Limit, RateLimiter, RateLimitMode
+from sophia_cli.sandbox.ratelimit import (
+    LIMITED_PAGE,
+    SLACK_MINUTE_S,
+    Limit,
+    RateLimiter,
+    RateLimitMode,
+    SlackRegime,
+    slack_overrides,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,8 @@ class Sandbox:
         rate_limits: RateLimitMode = "off",
         gong_page_size: int = 100,
         limit_overrides: dict[str, Limit] | None = None,
+        slack_regime: SlackRegime = "internal",
+        slack_minute_s: float = SLACK_MINUTE_S,
         adversities: Adversities | None = None,
     ) -> None:
         if gong_page_size < 1:
@@ -61,7 +72,12 @@ class Sandbox:
         )
         self.tokens = Tokens.for_seed(seed)
         self.clock = SandboxClock()
-        self.limiter = RateLimiter(rate_limits, limit_overrides)
+        # Slack's clock may be compressed: one Slack minute lasts `slack_minute_s` here, and
+        # Retry-After is stated in Slack seconds, so tests of a 1/min regime stay fast.
+        self.slack_regime: SlackRegime = slack_regime
+        self.slack_minute_s = slack_minute_s
+        overrides = {**slack_overrides(rate_limits, slack_regime, slack_minute_s)}
+        self.limiter = RateLimiter(rate_limits, {**overrides, **(limit_overrides or {})})
         self.faults = FaultQueue()
         self.log = RequestLog()
         self.gong_page_size = gong_page_size
@@ -72,7 +88,16 @@ class Sandbox:
         self.serial = 0
         self.adversities = adversities or Adversities()
         self.search_pages = 0  # HubSpot search pages served (numbers the churn)
+        self.task_pages = 0  # Asana task pages served under churn
         self.search_offsets: list[int] = []  # the `after` of every HubSpot search, in order
+
+    def slack_seconds(self, real_s: float) -> int:
+        """A wait on this sandbox's clock as whole Slack seconds (Retry-After), at least 1."""
+        return max(1, math.ceil(real_s * SLACK_MINUTE_S / self.slack_minute_s))
+
+    def slack_page_cap(self) -> int | None:
+        """The most messages one history or replies request may return in this regime."""
+        return LIMITED_PAGE if self.slack_regime == "limited" else None
 
     def next_serial(self) -> int:
         """A counter for request ids and opaque tokens."""
@@ -115,12 +140,51 @@ class Sandbox:
             changes = Adversities(count, self.adversities.hubspot_index_lag_s)
             return churn(self.data, changes, kind, self.clock.now(), -self.serial)
 
+    def merge(self, kind: str) -> tuple[str, str]:
+        """Merge two live HubSpot records of `kind`: (survivor id, merged id)."""
+        from sophia_cli.sandbox.adversity import merge
+
+        with self.lock:
+            self.serial += 1
+            result: tuple[str, str] = merge(
+                self.data, self.adversities, kind, self.clock.now(), self.serial
+            )
+            return result
+
+    def reassociate(self, count: int) -> list[str]:
+        """Move `count` deals to another company without changing their modified date."""
+        from sophia_cli.sandbox.adversity import reassociate
+
+        with self.lock:
+            self.serial += 1
+            return reassociate(self.data, count, self.serial)
+
+    def delete_calls(self, ids: list[str]) -> list[str]:
+        """Delete these Gong calls: the API stops returning them and their transcripts."""
+        with self.lock:
+            gong = self.data.gong
+            gone = [cid for cid in ids if cid in gong.calls]
+            for cid in gone:
+                del gong.calls[cid]
+                gong.transcripts.pop(cid, None)
+                gong.transcript_wait.pop(cid, None)
+                gong.call_wait.pop(cid, None)
+            self.data.deleted.setdefault("gong.calls", []).extend(gone)
+            return gone
+
     def late_reply(self, max_age_hours: float = 48.0) -> dict[str, Any]:
         """Add a late reply to an old thread."""
         from sophia_cli.sandbox.mutate import add_late_reply
 
         with self.lock:
             return add_late_reply(self.data, self.clock.now(), max_age_hours)
+
+    def change_thread(self, kind: str) -> dict[str, Any]:
+        """Edit or delete a reply, or delete a parent (see mutate.change_thread)."""
+        from sophia_cli.sandbox.mutate import change_thread
+
+        with self.lock:
+            return change_thread(self.data, self.clock.now(), kind)
 
     def health(self) -> dict[str, Any]:
         """What this sandbox is."""
@@ -131,6 +195,8 @@ class Sandbox:
             "today": self.today.isoformat(),
             "scenario": self.data.scenario,
             "rate_limits": self.limiter.mode,
+            "slack_regime": self.slack_regime,
+            "slack_minute_s": self.slack_minute_s,
             "mutations": self.data.mutations,
             "churn_per_page": self.adversities.churn_per_page,
             "hubspot_index_lag_s": self.adversities.hubspot_index_lag_s,

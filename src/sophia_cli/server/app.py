@@ -73,6 +73,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings, ports: PortPlan | None = None) -> FastAPI:
     """A new app serving `settings`, answering on the ports in `ports`."""
     check_startup(settings)
+    if settings.sentry_dsn is not None:
+        from sophia_cli.core import errortracking
+
+        errortracking.init(settings, "server")
     plan = ports or PortPlan(api=settings.sophia_port, metrics=settings.sophia_metrics_port)
     app = FastAPI(
         title="sophia",

@@ -151,6 +151,9 @@ class ObserveMiddleware:
             where = (method_label(scope), route_template(scope))
             if type(error).__name__ == "SophiaError":
                 log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+                from sophia_cli.core import errortracking
+
+                errortracking.capture(exc, route=where[1], method=where[0])
             else:
                 log.warning("%s %s: %s (%s)", *where, error.message, type(exc).__name__)
             if response_started:

@@ -398,7 +398,8 @@ def _without_empty_groups(table: Table) -> Table:
     def empty(row: tuple[Any, ...]) -> bool:
         keyed = any(isinstance(cell, str) for cell in row)
         numbers = [cell for cell in row if not isinstance(cell, str)]
-        return keyed and all(cell is None or cell == 0.0 for cell in numbers)
+        # a row of names only is a record of a list, not an empty group
+        return keyed and bool(numbers) and all(cell is None or cell == 0.0 for cell in numbers)
 
     return [row for row in table if not empty(row)]
 
@@ -474,9 +475,6 @@ def measure(
     outcomes = []
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
-        problem = warehouse_mismatch(conn, qset)
-        if problem:
-            print(f"warning: {problem}", file=sys.stderr)
         for question in qset.questions:
             gold = gold_table(conn, question.gold) if question.gold else None
             code, stdout = asker(question.q, qset.as_of)
@@ -500,7 +498,10 @@ def warehouse_mismatch(conn: psycopg.Connection[Any], qset: QuestionSet) -> str 
     The sandbox's history ends at its "today"; a warehouse synced on another day holds other
     names, so its figures would measure the data, not `ask`.
     """
-    row = conn.execute("SELECT max(created_at) FROM hubspot.deals").fetchone()
+    try:
+        row = conn.execute("SELECT max(created_at) FROM hubspot.deals").fetchone()
+    except psycopg.Error:
+        return "it has no hubspot.deals table (sync the sandbox into it: --setup)"
     latest = row[0] if row else None
     if latest is None:
         return "the warehouse has no HubSpot deals"
@@ -574,7 +575,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.only:
         qset.questions = [q for q in qset.questions if args.only in q.id]
     if args.setup:
-        build_warehouse(qset)
+        try:
+            build_warehouse(qset)
+        except Exception as problem:  # any failure: the figures would mean nothing
+            print(
+                f"error: cannot set up the warehouse: {problem} "
+                "(give --setup an empty database, or one set up by this version)",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        with psycopg.connect(args.database_url) as conn:
+            mismatch = warehouse_mismatch(conn, qset)
+    except psycopg.OperationalError as down:
+        print(f"error: cannot reach the warehouse: {down}".splitlines()[0], file=sys.stderr)
+        return 2
+    if mismatch:
+        print(f"error: not the warehouse of this question set: {mismatch}", file=sys.stderr)
+        return 2
     summary = measure(qset, args.database_url, file=str(args.file), subprocess_mode=args.subprocess)
     print(summary.model_dump_json(indent=1) if args.json else render(summary, args.verbose))
     return 0

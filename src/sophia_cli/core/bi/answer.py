@@ -36,6 +36,8 @@ def format_value(value: Any, fmt: str) -> str:
         return "n/a"
     if not isinstance(value, int | float):
         return str(value)
+    if fmt == "currency" and value < 0:
+        return "-" + format_value(-value, fmt)  # -$1.29M, not $-1.29M
     if fmt == "currency":
         size = abs(value)
         if size >= 1_000_000:
@@ -151,7 +153,12 @@ def _listed(
 ) -> str:
     metric = layer.metrics[query.metrics[0]]
     count = total if total is not None else len(rows)
-    shown = "" if count == len(rows) else f"; the {len(rows)} latest are listed"
+    which = "latest"
+    if query.list_order is not None:
+        measure = layer.model_of(query.metrics[0]).measures[query.list_order].label
+        top = query.order is None or query.order.desc
+        which = f"with the {'highest' if top else 'lowest'} {measure}"
+    shown = "" if count == len(rows) else f"; listed: the {len(rows)} {which}"
     return f"{count:,} {metric.label}{_scope(layer, query)} {_when(layer, query)}{shown}."
 
 

@@ -20,7 +20,7 @@ from sophia_cli.core.bi.parse_rules import RulesParser, SearchIntent
 from sophia_cli.core.bi.semantic import SemanticLayer, layer_for
 from sophia_cli.core.bi.structured import StructuredQuery
 from sophia_cli.core.bi.values import ValueIndex, build_index, label_tables_sql, values_sql
-from sophia_cli.core.errors import InputError, NotFoundError, NotUnderstoodError
+from sophia_cli.core.errors import InputError, MigrationError, NotFoundError, NotUnderstoodError
 from sophia_cli.core.settings import Settings
 
 EARLIEST_AS_OF, LATEST_AS_OF = date(1000, 1, 1), date(8999, 12, 31)
@@ -97,6 +97,20 @@ def _values(settings: Settings, reader: Reader, layer: SemanticLayer, version: s
     return index
 
 
+def _teaching_hint(reader: Reader, layer: SemanticLayer, hint: str) -> str:
+    """A refusal's hint, plus what is synced and a few things to ask about each source."""
+    _, rows, _ = reader.fetch(FRESHNESS_SQL)
+    synced = sorted(str(row[0]) for row in rows)
+    if not synced:
+        return f"{hint}\nNothing is synced yet: {START_HINT}"
+    parts = []
+    for source in synced:
+        labels = [m.label for m in layer.metrics.values()
+                  if layer.models[m.model].source == source]  # fmt: skip
+        parts.append(f"{source} ({', '.join(labels[:4])}{'…' if len(labels) > 4 else ''})")
+    return f"{hint}\nSynced: {'; '.join(parts)}. `sophia ask --list` shows everything."
+
+
 def _label_notes(layer: SemanticLayer, query: StructuredQuery, values: ValueIndex) -> list[str]:
     """Say when a dimension shows stored ids because its label table is still empty."""
     model = layer.model_of(query.metrics[0])
@@ -135,7 +149,9 @@ def _require_schema(reader: Reader) -> None:
     """One clear line, not an internal error, when the warehouse was never set up."""
     _, rows, _ = reader.fetch(_SCHEMA_SQL)
     if not rows or not rows[0][0]:
-        raise NotFoundError("the warehouse has no sophia tables yet", hint=START_HINT)
+        # A migration problem like any missing schema (core/failures), so both faces and
+        # every command classify it the same way; the hint is the new user's first steps.
+        raise MigrationError("the warehouse has no sophia tables yet", hint=START_HINT)
 
 
 def _freshness(
@@ -194,11 +210,12 @@ def ask(
         clock.lap("values")
         try:
             parsed, parser = _parse(settings, question, layer, values, cal, notes)
-        except NotUnderstoodError:
+        except NotUnderstoodError as exc:
             if allow_llm_sql and parse_llm.llm_available(settings):
                 from sophia_cli.core.bi.llm_sql import answer_with_sql
 
                 return answer_with_sql(settings, reader, question, as_of)
+            exc.hint = _teaching_hint(reader, layer, exc.hint)
             raise
         clock.lap("parse")
         if isinstance(parsed, SearchIntent):

@@ -132,3 +132,23 @@ def find(
     if found is None:
         found = _relative(text, current, cal, [0, 1, 4])  # QoQ, "year over year", "growth"
     return found if found is not None else (current, None, text)
+
+
+MARKS = {"vs", "versus", "compared", "against"}
+
+
+def implied(
+    text: str, found: TimeRange, span: tuple[int, int], cal: timephrases.Calendar
+) -> tuple[TimeRange, Comparison, str] | None:
+    """ "won revenue vs last quarter": the period named after "vs" is the earlier one, and
+    the current one is implied ("this quarter"); None when the question does not read so."""
+    before = text[: span[0]].split()
+    joined = [w for w in before[-2:] if w in MARKS | {"to", "with"}]
+    if not joined or not any(w in MARKS for w in joined):
+        return None
+    unit = re.fullmatch(r"(?:last|previous|prior) (week|month|quarter|year)", found.phrase)
+    if unit is None:
+        return None
+    current = timephrases.resolve(f"this {unit[1]}", cal)
+    rest = " ".join([*before[: len(before) - len(joined)], *text[span[1] :].split()])
+    return current, Comparison(found, [*joined, *found.phrase.split()]), rest

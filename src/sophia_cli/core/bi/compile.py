@@ -312,7 +312,12 @@ def _compile_list(
     if where:
         sql_text += "\nWHERE " + "\n  AND ".join(f"({clause})" for clause in where)
     count_sql = f"SELECT count(*) FROM ({sql_text}) AS listed"
-    sql_text += f"\nORDER BY {time} DESC NULLS LAST, 1"
+    if query.list_order is not None:
+        direction = "ASC" if query.order is not None and not query.order.desc else "DESC"
+        ranked_by = model.measures[query.list_order].expr
+        sql_text += f"\nORDER BY {ranked_by} {direction} NULLS LAST, 1"
+    else:
+        sql_text += f"\nORDER BY {time} DESC NULLS LAST, 1"
     cap = min(query.limit or LIST_ROWS, options.row_limit)
     sql_text = _finish(sql_text + f"\nLIMIT {int(cap)}", params, options)
     columns = list(model.list_columns)

@@ -26,6 +26,7 @@ from sophia_cli.core.bi.structured import (
 from sophia_cli.core.bi.suggest import not_understood
 from sophia_cli.core.bi.values import ValueIndex, normalise
 from sophia_cli.core.bi.vocabulary import (
+    ACTIVITY_RANKS,
     GRAIN_WORDS,
     GRAINS,
     GROUP_LEADS,
@@ -94,16 +95,35 @@ class RulesParser:
         if not text:
             raise not_understood(self.layer, question, "the question is empty")
         time_range = None
+        comparison: compare.Comparison | None = None
         time_words: list[str] = []
-        if found := timephrases.find(text, cal):
+        found = timephrases.find(text, cal)
+        if found and self._inside_name(text, *found[1]):
+            found = None  # "Q3 Website Relaunch" is a project, not a quarter
+        implied = compare.implied(text, found[0], found[1], cal) if found else None
+        if found and implied:
+            time_range, comparison, text = implied
+            time_words = ["this", found[0].phrase.split()[-1]]
+            found = None
+        if found:
             time_range, (start, end) = found
             time_words = text[start:end].split()
             text = " ".join((text[:start] + " " + text[end:]).split())
         if search := SEARCH_QUESTION.match(text):
             topic = search["topic"] or search["t2"] or search["t3"]
+<<<<<<< HEAD
             return SearchIntent(topic=topic.strip(), time_range=time_range,
                                 external_only=search["who"] in OUTSIDERS)  # fmt: skip
         time_range, comparison, text = compare.find(text, time_range, cal)
+=======
+            return SearchIntent(topic=topic.strip(), time_range=time_range)
+        if not implied:
+            time_range, comparison, text = compare.find(text, time_range, cal)
+        if comparison is None and compare.MARKS & set(text.split()):
+            raise not_understood(self.layer, question, "a comparison needs two periods",
+                                 extra=["won revenue this quarter vs last quarter",
+                                        "deals won yoy"])  # fmt: skip
+>>>>>>> main
         words = Words(text.split(), [stem(w) for w in text.split()])
         listing = self._listing(words)
         limits = shapes.thresholds(words)
@@ -120,9 +140,10 @@ class RulesParser:
         try:
             metrics = self._metrics(words, question)
         except NotUnderstoodError:
-            if not kept:
+            busiest = self._activity(words, order_desc, dims) if not kept else None
+            if not kept and busiest is None:
                 raise
-            metrics = [kept[0].metric]  # "companies with more than 10 deals"
+            metrics = [busiest or kept[0].metric]  # "companies with more than 10 deals"
         model = self.layer.metrics[metrics[0]].model
         filters = self._filters(words, matches, model, metrics[0], question)
         missing = self._missing(words, model)
@@ -136,6 +157,11 @@ class RulesParser:
         measured = self._measure_filters(words, limits, model, question)
         self._agreeing_words(words, model, metrics)
         time_by = self._time_by(words, model, metrics[0], question)
+        if refined := self._refined(words, model, metrics):
+            # "deals created last month that are still open": open deals, by creation date
+            own = self.layer.time_of(metrics[0], time_by)[0]
+            dated = [k for k, t in self.layer.models[model].times.items() if t.column == own]
+            metrics, time_by = [refined], dated[0] if dated else time_by
         self._refuse_leftovers(words, question, metrics)
         if listing and (dims or grain or order_desc is not None or comparison or share):
             listing = False  # "list open deals by owner" is a breakdown
@@ -147,7 +173,10 @@ class RulesParser:
             raise not_understood(
                 self.layer, question, "a share needs a part, e.g. 'share of won revenue from Acme'"
             )
-        if order_desc is not None and not dims and grain is None:
+        ranked_rows = self._ranked_rows(words, model, order_desc, dims, grain)
+        if ranked_rows is not None:
+            listing, limit = True, limit or 5  # "the biggest deal we won": the row itself
+        if order_desc is not None and not dims and grain is None and ranked_rows is None:
             label = self.layer.metrics[metrics[0]].label
             raise not_understood(
                 self.layer,
@@ -161,10 +190,23 @@ class RulesParser:
             order=Order(by=metrics[0], desc=order_desc) if order_desc is not None else None,
             limit=limit, time_by=time_by, keep_unassigned=keep_unassigned, missing=missing,
             measure_filters=measured, metric_filters=kept, share=share, list_rows=listing,
+            list_order=ranked_rows,
             compare_to=comparison.previous if comparison else None,
             words={**({"time": time_words} if time_words else {}),
                    **({"compare": comparison.words} if comparison else {}), **words.by_part()},
         )  # fmt: skip
+
+    def _inside_name(self, text: str, start: int, end: int) -> bool:
+        """Whether the time phrase at [start, end) is part of a longer name in the data."""
+        first = len(text[:start].split())
+        last = first + len(text[start:end].split())
+        words = text.split()
+        for lo in range(max(0, first - 3), last):
+            for hi in range(max(lo + 1, first + 1), min(len(words), last + 3) + 1):
+                outside = lo < first or hi > last  # the name reaches past the phrase
+                if outside and self.values.exact(normalise(" ".join(words[lo:hi]))):
+                    return True
+        return False
 
     def _match_values(self, words: Words) -> list[_ValueMatch]:
         """Names of the data in the question: exact ones anywhere first, longest first; only
@@ -336,14 +378,64 @@ class RulesParser:
     def _listing(self, words: Words) -> bool:
         """ "list the deals…", "which deals closed this week": rows, not a number."""
         nouns = set().union(*self.nouns.values())
+
+        def plural_noun(j: int) -> bool:
+            return j < len(words.raw) and stem(words.raw[j]) in nouns and words.raw[j].endswith("s")
+
         for i, word in enumerate(words.raw):
-            if word == "list" or (
-                word in ("which", "what") and i + 1 < len(words.raw)
-                and stem(words.raw[i + 1]) in nouns and words.raw[i + 1].endswith("s")
-            ):  # fmt: skip
+            # "which deals", "which open deals", "what won deals": one adjective may come first
+            known = i + 1 < len(words.raw) and stem(words.raw[i + 1]) in self.vocabulary
+            asks = plural_noun(i + 1) or (known and plural_noun(i + 2))
+            if word == "list" or (word in ("which", "what") and asks):
                 words.take(i, i + 1, "list")
                 return True
         return False
+
+    def _ranked_rows(self, words: Words, model: str, desc: bool | None, dims: list[str],
+                     grain: str | None) -> str | None:  # fmt: skip
+        """The measure to rank rows by when a ranking names records, not groups ("the
+        biggest deal we won", "top 5 open deals"): the model's noun is asked, nothing groups."""
+        spec = self.layer.models[model]
+        if desc is None or dims or grain or not spec.list_columns or len(spec.measures) != 1:
+            return None
+        if not any(stem(w) in self.nouns[model] for w in words.raw):
+            return None
+        return next(iter(spec.measures))
+
+    def _activity(self, words: Words, ranked: bool | None, dims: list[str]) -> str | None:
+        """ "the busiest channel": the activity count of the one model the named dimension or
+        noun belongs to, or None."""
+        if ranked is None or not any(w in ACTIVITY_RANKS for w in words.raw):
+            return None
+        named = {d[0] for i in range(len(words.raw)) if (d := self._dimension_at(words, i))}
+        named |= set(dims)
+        models = [name for name, m in self.layer.models.items() if m.activity and (
+            any(dim in m.dimensions for dim in named)
+            or any(stem(w) in self.nouns[name] for w in words.raw))]  # fmt: skip
+        owning = [m for m in models if all(d in self.layer.models[m].dimensions for d in named)]
+        return self.layer.models[owning[0]].activity if len(owning) == 1 else None
+
+    def _refined(self, words: Words, model: str, metrics: list[str]) -> str | None:
+        """The one sibling of an unconditioned count that a leftover adjective names ("open",
+        "overdue"), or None; the adjective's word is taken."""
+        first = self.layer.metrics[metrics[0]]
+        if len(metrics) > 1 or first.where:
+            return None
+        for i, word in enumerate(words.stems):
+            # Adjectives only: "closed"/"won" also date the rows ("created and closed last
+            # month" names two dates), so a verb never refines silently.
+            if words.used[i] or word in STOPWORDS or word.endswith("ed") or word in ("won", "lost"):
+                continue
+            siblings = [
+                name for name, m in self.layer.metrics.items()
+                if m.model == model and m.expr == first.expr and m.where
+                and any(s.split() == [words.raw[i], *n.split()] for s in m.synonyms
+                        for n in self.layer.models[model].nouns)
+            ]  # fmt: skip
+            if len(siblings) == 1:
+                words.take(i, i + 1, "metric")
+                return siblings[0]
+        return None
 
     def _person(self, model: str) -> list[str]:
         return [d for d, spec in self.layer.models[model].dimensions.items() if spec.person]
@@ -359,6 +451,8 @@ class RulesParser:
                 words.take(limit.after, limit.after + 1, "threshold")
                 continue
             for phrase, name in sorted(self.metric_phrases, key=lambda p: -len(p[0])):
+                if limit.money and self.layer.metrics[name].format != "currency":
+                    continue  # "over 50k lost": the amount of each lost deal
                 end = limit.after + len(phrase)
                 if tuple(words.stems[limit.after : end]) == phrase and words.free(limit.after, end):
                     words.take(limit.after, end, "threshold")

@@ -81,6 +81,8 @@ class Model(BaseModel):
     list_columns: dict[str, ListColumn] = Field(default_factory=dict)
     # Words that name this model's rows ("deal", "task"): they add nothing to a metric of it.
     nouns: list[str] = Field(default_factory=list)
+    # The count "busiest"/"quietest" ranks by ("the busiest channel": messages).
+    activity: str | None = None
 
 
 class Metric(BaseModel):
@@ -143,7 +145,8 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def _read_yaml(text: str, origin: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        # The C loader when built (about 4x faster on the shipped layer): every CLI ask pays it.
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
         raise ConfigError(
             f"{origin} is not valid YAML: {str(exc).splitlines()[0]}",

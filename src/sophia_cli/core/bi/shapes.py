@@ -33,6 +33,7 @@ class Threshold:
     op: str
     value: float
     after: int
+    money: bool = False  # "$50k", "2m": an amount, never a count of deals
 
 
 def thresholds(words: Words) -> list[Threshold]:
@@ -50,7 +51,8 @@ def thresholds(words: Words) -> list[Threshold]:
                 continue
             value = float(number[1]) * _SCALE[number[2]]
             words.take(i, j + 1, "threshold")
-            found.append(Threshold(COMPARATORS[phrase], value, j + 1))
+            money = bool(number[2]) or "$" in words.raw[j]
+            found.append(Threshold(COMPARATORS[phrase], value, j + 1, money))
             break
     return found
 

@@ -67,6 +67,8 @@ class StructuredQuery(BaseModel):
     share: bool = False
     # "list the deals we lost last month": the rows themselves, not an aggregate.
     list_rows: bool = False
+    # A list ranked by a measure of each row ("the biggest deal": amount), else newest first.
+    list_order: str | None = None
     # A date of the model other than the metric's own ("won revenue from deals created …").
     time_by: str | None = None
     # Rankings leave rows without a dimension value (no owner, no assignee) out unless asked.

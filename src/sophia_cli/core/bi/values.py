@@ -33,6 +33,8 @@ class ValueIndex:
     by_first: dict[str, set[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(set))
     by_length: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     synonyms: dict[str, set[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(set))
+    # Names with their spaces removed: "contract sent" finds the stage id "contractsent".
+    joined: dict[str, set[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(set))
     # Label tables (hubspot.pipeline_stages…) holding no rows: their dimensions show ids.
     unlabelled: set[str] = field(default_factory=set)
 
@@ -42,6 +44,8 @@ class ValueIndex:
             return
         self.by_name[key].add((model, dimension, value))
         self.by_length[len(key.split())].add(key)
+        if " " in key:
+            self.joined[key.replace(" ", "")].add((model, dimension, value))
         first = key.split()[0]
         if person and len(first) >= 3 and " " in key:
             self.by_first[first].add((model, dimension, value))
@@ -56,6 +60,10 @@ class ValueIndex:
         found = self.by_name.get(phrase, set()) | self.synonyms.get(phrase, set())
         if found:
             return found
+        if " " in phrase and (found := self.by_name.get(phrase.replace(" ", ""), set())):
+            return found  # an id spelled as words: "contract sent" → contractsent
+        if found := self.joined.get(phrase, set()):
+            return found  # a name spelled as one word: "dealsdesk" → deals-desk
         people = self.by_first.get(phrase, set())
         # A first name names one person per dimension, or nobody.
         dims: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -75,10 +83,18 @@ class ValueIndex:
         if len(phrase) < 5:
             return set()
         names = self.by_length.get(len(phrase.split()), set())
-        scored = sorted(
-            ((difflib.SequenceMatcher(None, phrase, name).ratio(), name) for name in names),
-            reverse=True,
-        )
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(phrase)  # difflib caches facts about seq2: the phrase, compared often
+        scored = []
+        for name in names:
+            matcher.set_seq1(name)
+            # The cheap upper bounds first: most names are nowhere near the cutoff.
+            if matcher.real_quick_ratio() < FUZZY_CUTOFF - FUZZY_MARGIN:
+                continue
+            if matcher.quick_ratio() < FUZZY_CUTOFF - FUZZY_MARGIN:
+                continue
+            scored.append((matcher.ratio(), name))
+        scored.sort(reverse=True)
         if not scored or scored[0][0] < FUZZY_CUTOFF:
             return set()
         if len(scored) > 1 and scored[0][0] - scored[1][0] < FUZZY_MARGIN:

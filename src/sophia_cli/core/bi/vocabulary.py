@@ -21,6 +21,8 @@ _IRREGULAR = {
     "create": "created", "creates": "created", "creating": "created", "open": "open",
     "opened": "opened", "booking": "booked", "book": "booked", "books": "booked",
     "sign": "signed", "signing": "signed", "signs": "signed", "due": "due", "avg": "average",
+    "add": "added", "adds": "added", "adding": "added", "start": "started",
+    "starts": "started", "starting": "started",
     "mean": "average",
     "people": "people", "opps": "opportunity", "opp": "opportunity", "convos": "conversation",
     "minutes": "minute", "mins": "minute", "min": "minute", "sales": "sales", "status": "status",
@@ -37,7 +39,7 @@ STOPWORDS = {
     "during", "within", "time", "period", "across", "about", "up", "then", "ha",
     "split", "broken", "down", "breakdown", "group", "grouped", "some", "any", "as",
     "vs", "versus", "compare", "compared", "what's", "over", "than", "them", "they",
-    "team's", "got", "see", "report",
+    "team's", "got", "see", "report", "sitting", "still", "stand", "standing",
     "whole", "entire", "altogether", "right", "now", "today's",
 }  # fmt: skip
 
@@ -66,6 +68,8 @@ def normalise_question(question: str) -> str:
     text = re.sub(r"#([\w-]+)", r" channel \1 ", text)
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
+    # Phrasings of one date: "expected to close" is the (expected) close date, no status.
+    text = re.sub(r"\b(?:expected|due|set|scheduled|slated) to close\b", "closing", text)
     text = re.sub(r"[?!;:\"()\[\]{}]|,|\.(?!\d)", " ", text)
     text = numbers_to_digits(text)
     return " ".join(text.split())
@@ -85,7 +89,9 @@ GRAINS = ("day", "week", "month", "quarter", "year")
 RANK_WORDS = {"top": (True, 5), "bottom": (False, 5), "best": (True, 1), "worst": (False, 1),
               "most": (True, 1), "least": (False, 1), "highest": (True, 1), "lowest": (False, 1),
               "biggest": (True, 1), "largest": (True, 1), "smallest": (False, 1),
-              "fewest": (False, 1)}  # fmt: skip
+              "fewest": (False, 1), "busiest": (True, 1), "quietest": (False, 1)}  # fmt: skip
+# Rankings that name activity, not a metric: "the busiest channel" ranks by the model's count.
+ACTIVITY_RANKS = {"busiest", "quietest"}
 TREND_WORDS = {"trend", "over time", "timeline", "time series", "history"}
 GROUP_LEADS = {"by", "per", "each", "every", "which", "what", "across"}
 SEARCH_QUESTION = re.compile(

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -23,6 +24,7 @@ from sophia_cli.core.deploy.pods import (
     probe,
     selector,
 )
+from sophia_cli.core.errors import UsageError
 
 __all__ = ["DeployOptions", "Manifest", "render_manifests", "to_stream", "to_yaml"]
 
@@ -156,21 +158,54 @@ def _job_spec(options: DeployOptions, name: str, args: list[str], *, retries: in
     }
 
 
-def sync_cronjob(options: DeployOptions) -> Manifest:
-    """`sophia sync run` on a schedule; Forbid means runs never overlap."""
+@dataclass(frozen=True)
+class SourceJob:
+    """How often a source syncs and how long one run may take."""
+
+    schedule: str
+    deadline_s: int
+
+
+# One CronJob per source, so a multi-day Slack backfill (1 request a minute for apps outside
+# the Marketplace) never keeps HubSpot, Asana or Gong from syncing. Each run stops itself at
+# a page boundary (--max-duration) before Kubernetes' deadline would kill it.
+SOURCE_JOBS = {
+    "slack": SourceJob("*/30 * * * *", 1740),
+    "asana": SourceJob("*/15 * * * *", 840),
+    "hubspot": SourceJob("*/15 * * * *", 840),
+    "gong": SourceJob("0 * * * *", 3300),
+}
+DEFAULT_JOB = SourceJob("*/15 * * * *", 840)
+TIME_BOX_SHARE = 0.85  # of the deadline: the rest is for the last page and the exit
+
+
+def sync_sources() -> list[str]:
+    """The registered sources, in their documented order."""
+    from sophia_cli.core.sync.connectors import registry
+
+    return [connector.name for connector in registry.all()]
+
+
+def sync_cronjob(options: DeployOptions, source: str) -> Manifest:
+    """`sophia sync SOURCE` on its own schedule; Forbid: runs of a source never overlap."""
+    job = SOURCE_JOBS.get(source, DEFAULT_JOB)
+    schedule = options.sync_schedules.get(source) or options.sync_schedule or job.schedule
+    box_s = int(job.deadline_s * TIME_BOX_SHARE)
+    args = ["sync", "run", source, "--max-duration", f"{box_s}s", "--json"]
+    spec = _job_spec(options, "sync", args, retries=1)
+    spec["activeDeadlineSeconds"] = job.deadline_s
+    spec["template"]["metadata"]["labels"]["sophia.dev/source"] = source
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "metadata": meta(options, f"{options.name}-sync", "sync"),
+        "metadata": meta(options, f"{options.name}-sync-{source}", "sync"),
         "spec": {
-            "schedule": options.sync_schedule,
+            "schedule": schedule,
             "concurrencyPolicy": "Forbid",
             "startingDeadlineSeconds": 300,
             "successfulJobsHistoryLimit": 3,
             "failedJobsHistoryLimit": 3,
-            "jobTemplate": {
-                "spec": _job_spec(options, "sync", ["sync", "run", "--json"], retries=1)
-            },
+            "jobTemplate": {"spec": spec},
         },
     }
 
@@ -189,12 +224,19 @@ def upgrade_job(options: DeployOptions) -> Manifest:
 
 def render_manifests(options: DeployOptions) -> dict[str, Manifest]:
     """Every manifest, keyed by the file name it is written to."""
+    sources = sync_sources()
+    unknown = sorted(set(options.sync_schedules) - set(sources))
+    if unknown:
+        raise UsageError(
+            f"--schedule names an unknown source: {', '.join(unknown)}",
+            hint=f"Sources are: {', '.join(sources)}.",
+        )
     return {
         "deployment.yaml": deployment(options),
         "service.yaml": service(options),
         "ingress.yaml": ingress(options),
         "hpa.yaml": autoscaler(options),
-        "cronjob-sync.yaml": sync_cronjob(options),
+        **{f"cronjob-sync-{source}.yaml": sync_cronjob(options, source) for source in sources},
         "job-db-upgrade.yaml": upgrade_job(options),
     }
 

@@ -33,7 +33,10 @@ class DeployOptions(BaseModel):
     hosts: list[str] = Field(default_factory=lambda: ["api.example.com"], min_length=1)
     secret_name: str = Field(default="sophia-secrets", pattern=r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
     tls_secret_name: str | None = "sophia-tls"
-    sync_schedule: str = "*/15 * * * *"
+    # Cron schedules of the per-source sync CronJobs: `sync_schedule` for every source,
+    # `sync_schedules` per source (wins); unset ones keep each source's default.
+    sync_schedule: str | None = None
+    sync_schedules: dict[str, str] = Field(default_factory=dict)
     legacy_port: int | None = Field(default=None, ge=1, le=65535)
 
     @model_validator(mode="after")

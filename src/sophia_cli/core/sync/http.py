@@ -60,8 +60,12 @@ class ApiClient:
         limits: Mapping[str, SlidingWindowLimiter] | None = None,
         timeout_s: float = 30.0,
         max_attempts: int = 8,
+        retry_after_scale: float = 1.0,
     ) -> None:
         self.name = name
+        # Real seconds per second of Retry-After: 1, except against a sandbox whose clock
+        # runs faster than ours (its Slack minute may last a fraction of a second).
+        self.retry_after_scale = retry_after_scale
         self.retries = 0
         self.requests = 0
         self._classify = classify
@@ -116,8 +120,13 @@ class ApiClient:
             for bucket in buckets:
                 limiter = self._limits.get(bucket)
                 if limiter is not None and wait is not None:
-                    limiter.pause(wait)
-        self._classify(response)
+                    limiter.pause(wait * self.retry_after_scale)
+        try:
+            self._classify(response)
+        except TransientApiError as exc:
+            if exc.retry_after_s is not None:
+                exc.retry_after_s *= self.retry_after_scale
+            raise
         return response
 
     def _count_retry(self, state: RetryCallState) -> None:
@@ -164,6 +173,7 @@ def client_for(
     headers: Mapping[str, str],
     classify: Classifier,
     published_limits: Mapping[str, SlidingWindowLimiter],
+    retry_after_scale: float = 1.0,
 ) -> ApiClient:
     """An ApiClient with this run's timeout and attempts, at the API's published limits.
 
@@ -177,4 +187,5 @@ def client_for(
         limits=published_limits if settings.sync_rate_limits == "published" else None,
         timeout_s=settings.sync_http_timeout_s,
         max_attempts=settings.sync_max_attempts,
+        retry_after_scale=retry_after_scale,
     )

@@ -80,10 +80,40 @@ def new_holder(run_id: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{run_id}"
 
 
+def _dead_here(holder: str) -> bool:
+    """Whether `holder` names a process of this host that no longer exists (killed)."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 async def take(conn: Conn, source: str, holder: str, ttl_s: float = LEASE_TTL_S) -> bool:
-    """Take the source's lease when it is free or expired; False when someone holds it."""
+    """Take the source's lease when it is free, expired, or held by a dead local process.
+
+    False when someone holds it. A holder killed on this host (SIGKILL, OOM) cannot renew;
+    waiting out its expiry would only delay the resume, so its lease is taken at once.
+    """
     cursor = await conn.execute(_TAKE, {"source": source, "holder": holder, "ttl": ttl_s})
-    return await cursor.fetchone() is not None
+    if await cursor.fetchone() is not None:
+        return True
+    current = await busy(conn, source)
+    if current is None or not _dead_here(current.holder):
+        return False
+    cursor = await conn.execute(
+        "UPDATE sophia.sync_leases SET holder = %(holder)s, acquired_at = now(),"
+        " heartbeat_at = now(), expires_at = now() + make_interval(secs => %(ttl)s)"
+        " WHERE source = %(source)s AND holder = %(old)s",
+        {"source": source, "holder": holder, "ttl": ttl_s, "old": current.holder},
+    )
+    return cursor.rowcount == 1
 
 
 async def renew(conn: Conn, source: str, holder: str, ttl_s: float = LEASE_TTL_S) -> bool:

@@ -15,6 +15,7 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     ALREADY_RUNNING = "already_running"
     ABANDONED = "abandoned"
+    PARTIAL = "partial"
 
 
 class TableCounts(BaseModel):
@@ -45,6 +46,8 @@ class StreamResult(BaseModel):
     duration_s: float = 0.0
     error: str | None = None
     notes: list[str] = Field(default_factory=list)
+    progress: float | None = None
+    eta_s: float | None = None
 
 
 class SourceResult(BaseModel):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -15,6 +17,19 @@ from sophia_cli.core.sync.index import TextIndex
 from sophia_cli.core.sync.models import RunStatus, SourceResult, StreamResult, SyncReport
 from sophia_cli.core.sync.streams import Connector
 from sophia_cli.store import migrations, postgres
+
+_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `30m`, `2h` or `1d` as seconds; a UsageError naming the form otherwise."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*", text.lower())
+    if match is None or float(match.group(1)) <= 0:
+        raise UsageError(
+            f"--max-duration {text!r} is not a positive duration",
+            hint="Write seconds or a number with s, m, h or d, e.g. --max-duration 50m.",
+        )
+    return float(match.group(1)) * _UNITS[match.group(2) or ""]
 
 
 def _select(names: list[str] | None) -> tuple[list[Connector], bool]:
@@ -65,6 +80,8 @@ def run_sync(
     since: date | None = None,
     dry_run: bool = False,
     wait: bool = False,
+    sweep: bool = False,
+    max_duration: str | None = None,
     progress: Callable[[StreamResult], None] | None = None,
     run_id: str | None = None,
 ) -> SyncReport:
@@ -76,6 +93,7 @@ def run_sync(
     """
     if full and since is not None:
         raise UsageError("--full and --since cannot be combined", hint="Pick one of them.")
+    limit_s = parse_duration(max_duration) if max_duration is not None else None
     connectors, named = _select(sources)
     started = datetime.now(UTC)
     options = RunOptions(
@@ -85,6 +103,8 @@ def run_sync(
         since=since,
         dry_run=dry_run,
         wait=wait,
+        sweep=sweep,
+        deadline=time.monotonic() + limit_s if limit_s is not None else None,
     )
     runnable: list[Connector] = []
     results: dict[str, SourceResult] = {}

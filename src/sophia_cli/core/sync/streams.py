@@ -56,7 +56,8 @@ class Page:
     transaction after the rows are loaded (e.g. mark what a full sweep did not see) and
     returns how many rows it marked deleted. `docs` are texts to index besides those the
     tables derive from their rows. `deletes` counts changed rows as deletions
-    (archived records).
+    (archived records). `progress` is the share of the stream's work done after this page
+    (0..1), when the stream can tell; the engine turns it into an estimate of time left.
     """
 
     rows: list[tuple[Table, list[Row]]]
@@ -64,6 +65,7 @@ class Page:
     docs: list[TextDoc] = field(default_factory=list)
     finish: Finish | None = None
     deletes: bool = False
+    progress: float | None = None
 
 
 @dataclass
@@ -78,6 +80,7 @@ class StreamContext:
     since: date | None
     conn: Conn
     notes: list[str] = field(default_factory=list)
+    sweep: bool = False
     # The rows the parent stream (sources.StreamDecl.parent) loaded in this run, in memory,
     # so a dry run counts children right; None when the parent did not complete (the child
     # then falls back on what the warehouse holds and must not conclude anything is gone).

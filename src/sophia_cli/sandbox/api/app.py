@@ -24,7 +24,7 @@ from sophia_cli.sandbox.api import asana_api, control_api, gong_api, hubspot_api
 from sophia_cli.sandbox.api.gate import PREFIXES, GateMiddleware
 from sophia_cli.sandbox.dataset import Scenario
 from sophia_cli.sandbox.faults import Fault, validate_fault
-from sophia_cli.sandbox.ratelimit import RateLimitMode
+from sophia_cli.sandbox.ratelimit import SLACK_MINUTE_S, RateLimitMode, SlackRegime
 from sophia_cli.sandbox.state import Sandbox
 
 HOST = "127.0.0.1"
@@ -51,7 +51,17 @@ def build_app(sb: Sandbox) -> Starlette:
 
 
 def sandbox_env(sb: Sandbox, base_url: str) -> dict[str, str]:
-    """The variables that point `sophia sync` at this sandbox."""
+    """The variables that point `sophia sync` at this sandbox.
+
+    They also tell the client how this sandbox limits it: no limits at all (so pacing at
+    Slack's published 50/min would only make a sync slow: an earlier review measured 487 s
+    for 455 thread reads against a sandbox that limits nothing), or Slack's clock compressed.
+    """
+    pacing: dict[str, str] = {}
+    if sb.limiter.mode == "off" and sb.slack_regime == "internal":
+        pacing["SYNC_RATE_LIMITS"] = "off"
+    if sb.slack_minute_s != SLACK_MINUTE_S:
+        pacing["SLACK_RATE_MINUTE_S"] = f"{sb.slack_minute_s:g}"
     return {
         "SLACK_API_BASE": base_url + PREFIXES["slack"],
         "ASANA_API_BASE": base_url + PREFIXES["asana"],
@@ -63,6 +73,7 @@ def sandbox_env(sb: Sandbox, base_url: str) -> dict[str, str]:
         "GONG_ACCESS_KEY": sb.tokens.gong_key,
         "GONG_ACCESS_KEY_SECRET": sb.tokens.gong_secret,
         "SOPHIA_SANDBOX_URL": base_url,
+        **pacing,
         # The fake's own index lag, so a sync against it waits for exactly that long.
         "HUBSPOT_INDEX_LAG_S": f"{sb.adversities.hubspot_index_lag_s:g}",
     }
@@ -152,6 +163,18 @@ class SandboxHandle:
         """Modify `count` live HubSpot records of `kind` now."""
         return self.sandbox.touch(kind, count)
 
+    def merge(self, kind: str) -> tuple[str, str]:
+        """Merge two live HubSpot records of `kind`: (survivor id, merged id)."""
+        return self.sandbox.merge(kind)
+
+    def reassociate(self, count: int) -> list[str]:
+        """Move `count` deals to another company (an association-only change)."""
+        return self.sandbox.reassociate(count)
+
+    def delete_calls(self, ids: list[str]) -> list[str]:
+        """Delete these Gong calls (the API stops returning them)."""
+        return self.sandbox.delete_calls(ids)
+
     def calm(self) -> None:
         """Turn every adversity off (nothing changes under the next sync)."""
         self.sandbox.adversities = Adversities()
@@ -159,6 +182,10 @@ class SandboxHandle:
     def late_reply(self, age_hours: float = 24.0) -> dict[str, Any]:
         """Add a reply to an old thread."""
         return self.sandbox.late_reply(age_hours)
+
+    def change_thread(self, kind: str) -> dict[str, Any]:
+        """Edit or delete a reply, or delete a thread's parent."""
+        return self.sandbox.change_thread(kind)
 
     def add_fault(self, **fields: Any) -> Fault:
         """Queue a scripted fault."""
@@ -180,6 +207,8 @@ def start_sandbox(
     today: date | None = None,
     scenario: Scenario = "default",
     gong_page_size: int = 100,
+    slack_regime: SlackRegime = "internal",
+    slack_minute_s: float = SLACK_MINUTE_S,
     adversities: Adversities | None = None,
 ) -> SandboxHandle:
     """Build the dataset and serve it in a background thread; use as a context manager."""
@@ -190,6 +219,8 @@ def start_sandbox(
         scenario=scenario,
         rate_limits=rate_limits,
         gong_page_size=gong_page_size,
+        slack_regime=slack_regime,
+        slack_minute_s=slack_minute_s,
         adversities=adversities,
     )
     return SandboxHandle(sandbox, port).start()

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sophia_cli.sandbox.adversity import churn_tasks
 from sophia_cli.sandbox.clock import parse_iso
 from sophia_cli.sandbox.dataset import Record
 from sophia_cli.sandbox.state import Sandbox
@@ -238,7 +239,8 @@ def list_tasks(sb: Sandbox, request: Request) -> Response:
     tasks: list[Record] = list(sb.data.asana.tasks.values())
     if query.get("project"):
         project = _project(sb, query["project"])
-        tasks = [t for t in tasks if t["_project"] == project["gid"]]
+        # A project's task list holds its top-level tasks: subtasks come through their parent.
+        tasks = [t for t in tasks if t["_project"] == project["gid"] and not t.get("_parent")]
     elif query.get("assignee") and query.get("workspace"):
         _workspace(sb, query["workspace"])
         wanted = query["assignee"]
@@ -253,7 +255,11 @@ def list_tasks(sb: Sandbox, request: Request) -> Response:
             else "workspace: Missing input",
         )
     keep = _task_filter(request)
-    return paginate(sb, request, [t for t in tasks if keep(t)])
+    response = paginate(sb, request, [t for t in tasks if keep(t)])
+    if sb.adversities.churn_per_page:  # the page is out; people keep editing tasks meanwhile
+        sb.task_pages += 1
+        churn_tasks(sb.data, sb.adversities, sb.clock.now(), sb.task_pages)
+    return response
 
 
 def project_tasks(sb: Sandbox, request: Request) -> Response:
@@ -265,8 +271,21 @@ def project_tasks(sb: Sandbox, request: Request) -> Response:
     return paginate(
         sb,
         request,
-        [t for t in sb.data.asana.tasks.values() if t["_project"] == project["gid"] and keep(t)],
+        [
+            t
+            for t in sb.data.asana.tasks.values()
+            if t["_project"] == project["gid"] and not t.get("_parent") and keep(t)
+        ],
     )
+
+
+def subtasks(sb: Sandbox, request: Request) -> Response:
+    """GET /tasks/{gid}/subtasks: the direct subtasks of a task (404 when it is gone)."""
+    parent = request.path_params["gid"]
+    if parent not in sb.data.asana.tasks:
+        raise AsanaError(404, f"task: Unknown object: {parent}")
+    children = [t for t in sb.data.asana.tasks.values() if t.get("_parent") == parent]
+    return paginate(sb, request, sorted(children, key=lambda t: int(t["gid"])))
 
 
 def search_tasks(sb: Sandbox, request: Request) -> Response:
@@ -296,6 +315,7 @@ HANDLERS: tuple[tuple[str, Callable[[Sandbox, Request], Response]], ...] = (
     ("/projects/{gid}/tasks", project_tasks),
     ("/tasks", list_tasks),
     ("/tasks/{gid}", get_task),
+    ("/tasks/{gid}/subtasks", subtasks),
 )
 
 

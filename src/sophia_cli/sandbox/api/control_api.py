@@ -65,6 +65,12 @@ def routes(sb: Sandbox) -> list[Route]:
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
 
+    async def slack_thread(request: Request) -> Response:
+        try:
+            return JSONResponse(sb.change_thread(str((await _body(request)).get("kind", ""))))
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+
     async def requests_log(request: Request) -> Response:
         if request.method == "DELETE":
             sb.log.clear()
@@ -93,6 +99,7 @@ def routes(sb: Sandbox) -> list[Route]:
         Route("/expected/{table}", expected),
         Route("/mutate", mutate, methods=["POST"]),
         Route("/late_reply", late_reply, methods=["POST"]),
+        Route("/slack_thread", slack_thread, methods=["POST"]),
         Route("/requests", requests_log, methods=["GET", "DELETE"]),
         Route("/limits", limits),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),

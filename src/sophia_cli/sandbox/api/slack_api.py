@@ -212,10 +212,16 @@ def _window(params: dict[str, str], sb: Sandbox) -> Callable[[str], bool]:
     return inside
 
 
+def _capped(sb: Sandbox, limit: int) -> int:
+    """`limit`, lowered to the regime's page cap (15 for limited apps)."""
+    cap = sb.slack_page_cap()
+    return limit if cap is None else min(limit, cap)
+
+
 def conversations_history(sb: Sandbox, params: dict[str, str]) -> Response:
     """conversations.history: parents only, newest first."""
     channel = _channel(sb, params)
-    limit = parse_limit(params.get("limit"), 100, 999, strict=False)
+    limit = _capped(sb, parse_limit(params.get("limit"), 100, 999, strict=False))
     inside = _window(params, sb)
     messages = sorted(
         (m for m in sb.data.slack.messages[channel["id"]].values() if inside(m["ts"])),
@@ -255,7 +261,7 @@ def conversations_replies(sb: Sandbox, params: dict[str, str]) -> Response:
     )
     if parent_ts is None:
         raise SlackError("thread_not_found")
-    limit = parse_limit(params.get("limit"), 1000, 1000, strict=False)
+    limit = _capped(sb, parse_limit(params.get("limit"), 1000, 1000, strict=False))
     inside = _window(params, sb)
     thread = [messages[parent_ts], *(r for r in replies.get(parent_ts, []) if inside(r["ts"]))]
     if params.get("cursor"):

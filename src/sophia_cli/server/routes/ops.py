@@ -105,4 +105,7 @@ async def metrics(request: Request) -> Response:
         await admit(request, await bearer_scheme(request), Scope.ADMIN)
     from prometheus_client import CONTENT_TYPE_LATEST
 
-    return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+    from sophia_cli.server import warehouse_metrics
+
+    warehouse = await to_thread.run_sync(warehouse_metrics.exposition, state.settings)
+    return Response(state.metrics.exposition() + warehouse, media_type=CONTENT_TYPE_LATEST)

@@ -108,6 +108,9 @@ async def _run(state: ServerState, job: SyncJob) -> None:
         job.state, job.error = "failed", exc.to_dict()["error"]
     except Exception as exc:  # a background job must record, not lose, its failure
         log.exception("background sync %s failed", job.run_id)
+        from sophia_cli.core import errortracking
+
+        errortracking.capture(exc, job=job.run_id)
         job.state, job.error = "failed", {"code": "error", "message": type(exc).__name__}
     else:
         job.state, job.report = "finished", report

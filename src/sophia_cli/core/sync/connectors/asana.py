@@ -42,8 +42,9 @@ OVERLAP = timedelta(minutes=1)
 OFFSET_RESTARTS = 3
 TASK_FIELDS = (
     "name,notes,completed,completed_at,created_at,modified_at,due_on,assignee,"
-    "projects,permalink_url"
+    "projects,permalink_url,parent,num_subtasks"
 )
+SUBTASK_DEPTH = 5  # Asana nests subtasks; deeper levels are rare and read no further
 
 
 class ObjectGone(TerminalApiError):
@@ -139,6 +140,7 @@ TASKS = Table(
     (
         "gid",
         "project_gid",
+        "parent_gid",
         "name",
         "assignee_gid",
         "completed",
@@ -159,6 +161,7 @@ def _task_row(task: dict[str, Any], project: str) -> Row:
     return {
         "gid": task["gid"],
         "project_gid": projects[0]["gid"] if projects else project,
+        "parent_gid": (task.get("parent") or {}).get("gid"),
         "name": task.get("name"),
         "assignee_gid": (task.get("assignee") or {}).get("gid"),
         "completed": bool(task.get("completed")),
@@ -230,6 +233,29 @@ def _mark_unseen(seen: set[str]) -> Finish:
     return finish
 
 
+async def _subtasks(
+    ctx: StreamContext, tasks: list[dict[str, Any]], project: str, seen: set[str], depth: int
+) -> AsyncIterator[list[Row]]:
+    """Subtasks of these tasks (a project's task list does not include them), nested too.
+
+    Read for the parents this listing returned: on an incremental run, the modified ones;
+    a sweep lists every parent, so every subtask is seen at least once per sweep.
+    """
+    for task in tasks:
+        if not task.get("num_subtasks") or depth > SUBTASK_DEPTH:
+            continue
+        path = f"/tasks/{task['gid']}/subtasks"
+        try:
+            async for children in paged(ctx.client, path, {"opt_fields": TASK_FIELDS}):
+                rows = [_task_row(child, project) for child in children]
+                seen.update(row["gid"] for row in rows)
+                yield rows
+                async for deeper in _subtasks(ctx, children, project, seen, depth + 1):
+                    yield deeper
+        except ObjectGone:  # deleted since its parent was listed: the sweep marks it
+            continue
+
+
 async def _project_pages(
     ctx: StreamContext, project: str, since: str | None, seen: set[str]
 ) -> AsyncIterator[list[Row]]:
@@ -241,6 +267,8 @@ async def _project_pages(
                 rows = [_task_row(t, project) for t in tasks]
                 seen.update(row["gid"] for row in rows)
                 yield rows
+                async for subtask_rows in _subtasks(ctx, tasks, project, seen, 1):
+                    yield subtask_rows
             return
         except OffsetExpired:
             if attempt == OFFSET_RESTARTS:

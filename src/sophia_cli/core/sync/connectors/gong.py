@@ -1,8 +1,9 @@
 """Gong v2: users, calls (extensive, with participants) and transcripts.
 
 Gong can only filter calls by start time, and calls and transcripts appear late, so every
-run re-reads a look-back window (GONG_LOOKBACK_DAYS) and upserts. An empty window answers
-404, which means "no data" here.
+run re-reads a look-back window (GONG_LOOKBACK_DAYS) and upserts; a call that window no
+longer returns was deleted in Gong and is marked so. An empty window answers 404, which
+means "no data" here.
 """
 
 from __future__ import annotations
@@ -24,13 +25,23 @@ from sophia_cli.core.sync.errors import (
 )
 from sophia_cli.core.sync.http import ApiClient, client_for, decode, shape_error, transient_status
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
-from sophia_cli.core.sync.streams import Page, Row, Stream, StreamContext, Table, TextDoc
+from sophia_cli.core.sync.streams import (
+    Conn,
+    Finish,
+    Page,
+    Row,
+    Stream,
+    StreamContext,
+    Table,
+    TextDoc,
+)
 from sophia_cli.core.sync.values import iso, parse_int, parse_time
 
 KEY, SECRET = "GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET"
 EARLIEST = datetime(2010, 1, 1, tzinfo=UTC)
 TRANSCRIPT_BATCH = 100
 MISSING_TRANSCRIPT_DAYS = 30
+WINDOW_MARGIN = timedelta(hours=12)
 
 
 def _classify(response: httpx.Response) -> None:
@@ -101,7 +112,17 @@ USERS = Table("gong.users", ("id",), ("id", "email", "first_name", "last_name"))
 CALLS = Table(
     "gong.calls",
     ("id",),
-    ("id", "title", "started_at", "duration_seconds", "direction", "scope", "primary_user_id"),
+    (
+        "id",
+        "title",
+        "started_at",
+        "duration_seconds",
+        "direction",
+        "scope",
+        "primary_user_id",
+        "deleted",
+        "deleted_at",
+    ),
 )
 PARTICIPANTS = Table(
     "gong.call_participants",
@@ -127,6 +148,8 @@ def call_row(call: dict[str, Any]) -> Row:
         "direction": meta.get("direction"),
         "scope": meta.get("scope"),
         "primary_user_id": meta.get("primaryUserId"),
+        "deleted": False,  # listed again: not deleted (any more)
+        "deleted_at": None,
     }
 
 
@@ -183,15 +206,47 @@ async def fetch_users(ctx: StreamContext) -> AsyncIterator[Page]:
         yield Page(rows=[(USERS, rows)])
 
 
+def _mark_deleted(low: datetime, high: datetime, listed: set[str]) -> Finish:
+    """Calls started in [low, high) that the re-listed window did not return: deleted.
+
+    Gong's window filters conferences on their scheduled time and everything else on the
+    start, so only calls at least WINDOW_MARGIN inside the window are judged; a call near
+    an edge is judged by a later run, whose window holds it well inside.
+    """
+
+    async def finish(conn: Conn) -> int:
+        gone = await conn.execute(
+            "UPDATE gong.calls SET deleted = true, deleted_at = now() WHERE NOT deleted"
+            " AND started_at >= %s AND started_at < %s AND id <> ALL(%s) RETURNING id",
+            (low, high, sorted(listed)),
+        )
+        ids = [str(row[0]) for row in await gone.fetchall()]
+        if ids:  # a deleted call's people and words go with it
+            await conn.execute("DELETE FROM gong.call_participants WHERE call_id = ANY(%s)", (ids,))
+            await conn.execute("DELETE FROM gong.transcripts WHERE call_id = ANY(%s)", (ids,))
+        return len(ids)
+
+    return finish
+
+
 async def fetch_calls(ctx: StreamContext) -> AsyncIterator[Page]:
+    start = _window_start(ctx)
     request = {
-        "filter": {"fromDateTime": iso(_window_start(ctx)), "toDateTime": iso(ctx.run_start)},
+        "filter": {"fromDateTime": iso(start), "toDateTime": iso(ctx.run_start)},
         "contentSelector": {"context": "None", "exposedFields": {"parties": True}},
     }
+    listed: set[str] = set()
     async for calls in paged(ctx.client, "POST", "/v2/calls/extensive", "calls", request):
         participants = [row for call in calls for row in participant_rows(call)]
-        yield Page(rows=[(CALLS, [call_row(c) for c in calls]), (PARTICIPANTS, participants)])
-    yield Page(rows=[], state={"through": iso(ctx.run_start)})
+        rows = [call_row(c) for c in calls]
+        listed.update(row["id"] for row in rows)
+        yield Page(rows=[(CALLS, rows), (PARTICIPANTS, participants)])
+    low = start + WINDOW_MARGIN if start > EARLIEST else start
+    yield Page(
+        rows=[],
+        state={"through": iso(ctx.run_start)},
+        finish=_mark_deleted(low, ctx.run_start - WINDOW_MARGIN, listed),
+    )
 
 
 async def _calls_to_read(ctx: StreamContext) -> dict[str, datetime | None]:
@@ -204,9 +259,9 @@ async def _calls_to_read(ctx: StreamContext) -> dict[str, datetime | None]:
     listed = {str(row["id"]): row["started_at"] for row in ctx.parents or []}
     missing_since = ctx.run_start - timedelta(days=MISSING_TRANSCRIPT_DAYS)
     rows = await ctx.fetch_all(
-        "SELECT c.id, c.started_at FROM gong.calls c WHERE c.started_at >= %s"
+        "SELECT c.id, c.started_at FROM gong.calls c WHERE NOT c.deleted AND (c.started_at >= %s"
         " OR (c.started_at >= %s AND NOT EXISTS"
-        "     (SELECT 1 FROM gong.transcripts t WHERE t.call_id = c.id))"
+        "     (SELECT 1 FROM gong.transcripts t WHERE t.call_id = c.id)))"
         " ORDER BY c.id",
         (start, min(start, missing_since)),
     )

@@ -7,8 +7,10 @@ returns archived records, so each run also lists `archived=true` and marks those
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+
+from psycopg import sql
 
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.connectors.hubspot_api import (
@@ -32,8 +34,17 @@ from sophia_cli.core.sync.connectors.registry import register
 from sophia_cli.core.sync.errors import TokenMissingError
 from sophia_cli.core.sync.http import ApiClient, client_for, decode, shape_error
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
-from sophia_cli.core.sync.streams import Conn, Fetch, Finish, Page, Row, Stream, StreamContext
-from sophia_cli.core.sync.values import to_epoch_ms
+from sophia_cli.core.sync.streams import (
+    Conn,
+    Fetch,
+    Finish,
+    Page,
+    Row,
+    Stream,
+    StreamContext,
+    Table,
+)
+from sophia_cli.core.sync.values import iso, parse_time, to_epoch_ms
 
 
 async def _rows(client: ApiClient, kind: str, records: list[dict[str, Any]]) -> list[Row]:
@@ -46,12 +57,57 @@ async def _rows(client: ApiClient, kind: str, records: list[dict[str, Any]]) -> 
     return rows
 
 
+def _listed_rows(kind: str, records: list[dict[str, Any]]) -> list[Row]:
+    """Rows of a list endpoint's page (deals carry their company association inline)."""
+    rows = [OBJECTS[kind][3](r) for r in records]
+    if kind == "deals":
+        for row, record in zip(rows, records, strict=True):
+            row["company_id"] = listed_company(record)
+    return rows
+
+
+def _list_params(kind: str, properties: list[str], archived: bool) -> dict[str, str]:
+    params = {"archived": str(archived).lower(), "properties": ",".join(properties)}
+    if kind == "deals":
+        params["associations"] = "companies"
+    return params
+
+
+def _reconcile_due(ctx: StreamContext) -> bool:
+    """--full, or the last reconciliation is older than HUBSPOT_RECONCILE_HOURS."""
+    if ctx.full:
+        return True
+    if ctx.since is not None:
+        return False
+    last = parse_time((ctx.state or {}).get("reconciled_at"))
+    if last is None:  # a first sync reads everything; nothing can have vanished yet
+        return False
+    return ctx.run_start - last >= timedelta(hours=ctx.settings.hubspot_reconcile_hours)
+
+
+def _archive_vanished(table: Table, listed: set[str]) -> Finish:
+    """Rows whose id no listing returns any more (merged away, deleted for good): archived."""
+
+    async def finish(conn: Conn) -> int:
+        result = await conn.execute(
+            sql.SQL(
+                "UPDATE {} SET archived = true, archived_at = now()"
+                " WHERE NOT archived AND id <> ALL(%s)"
+            ).format(sql.Identifier(*table.name.split("."))),
+            (sorted(listed),),
+        )
+        return result.rowcount
+
+    return finish
+
+
 def object_fetch(kind: str) -> Fetch:
-    """The fetch function of one CRM object stream: search changes, then archived ones."""
+    """One CRM object stream: search changes, list archived ones, reconcile when due."""
     table, prop, properties, _ = OBJECTS[kind]
 
     async def fetch(ctx: StreamContext) -> AsyncIterator[Page]:
         bookmark = Position.from_state(ctx.state)
+        reconciled = {"reconciled_at": (ctx.state or {}).get("reconciled_at") or iso(ctx.run_start)}
         lookback_ms = round(ctx.settings.hubspot_lookback_minutes * 60_000)
         start = bookmark.looked_back(lookback_ms)
         if ctx.since is not None:
@@ -63,16 +119,26 @@ def object_fetch(kind: str) -> Fetch:
         async for records, position in changes:
             rows = await _rows(ctx.client, kind, records)
             # Re-reading the look-back never moves the bookmark back.
-            yield Page(rows=[(table, rows)], state=later(position, bookmark).to_state())
-        params = {"archived": "true", "properties": ",".join(properties)}
-        if kind == "deals":
-            params["associations"] = "companies"
-        async for records in listed(ctx.client, f"/crm/v3/objects/{kind}", params):
-            rows = [OBJECTS[kind][3](r) for r in records]
-            if kind == "deals":
-                for row, record in zip(rows, records, strict=True):
-                    row["company_id"] = listed_company(record)
-            yield Page(rows=[(table, rows)], deletes=True)
+            state = {**later(position, bookmark).to_state(), **reconciled}
+            yield Page(rows=[(table, rows)], state=state)
+            bookmark = later(position, bookmark)
+        listed_ids: set[str] = set()
+        path = f"/crm/v3/objects/{kind}"
+        async for records in listed(ctx.client, path, _list_params(kind, properties, True)):
+            listed_ids.update(str(r["id"]) for r in records)
+            yield Page(rows=[(table, _listed_rows(kind, records))], deletes=True)
+        if not _reconcile_due(ctx):
+            return
+        # Every live record through the list endpoint: refreshes what search cannot see
+        # (association-only changes) and finds ids that vanished (merges, GDPR deletes).
+        async for records in listed(ctx.client, path, _list_params(kind, properties, False)):
+            listed_ids.update(str(r["id"]) for r in records)
+            yield Page(rows=[(table, _listed_rows(kind, records))])
+        yield Page(
+            rows=[],
+            state={**bookmark.to_state(), "reconciled_at": iso(ctx.run_start)},
+            finish=_archive_vanished(table, listed_ids),
+        )
 
     return fetch
 

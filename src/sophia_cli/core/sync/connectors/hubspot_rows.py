@@ -27,6 +27,7 @@ COMPANIES = Table(
         "updated_at",
         "archived",
         "archived_at",
+        "merged_object_ids",
     ),
 )
 CONTACTS = Table(
@@ -44,6 +45,7 @@ CONTACTS = Table(
         "updated_at",
         "archived",
         "archived_at",
+        "merged_object_ids",
     ),
 )
 DEALS = Table(
@@ -64,6 +66,7 @@ DEALS = Table(
         "updated_at",
         "archived",
         "archived_at",
+        "merged_object_ids",
     ),
 )
 
@@ -100,6 +103,7 @@ def _base(record: dict[str, Any]) -> Row:
         "updated_at": parse_time(record.get("updatedAt")),
         "archived": bool(record.get("archived")),
         "archived_at": parse_time(record.get("archivedAt")),
+        "merged_object_ids": (record.get("properties") or {}).get("hs_merged_object_ids") or None,
     }
 
 
@@ -158,6 +162,7 @@ OBJECTS: dict[str, tuple[Table, str, list[str], Any]] = {
             "hubspot_owner_id",
             "createdate",
             "hs_lastmodifieddate",
+            "hs_merged_object_ids",
         ],
         company_row,
     ),
@@ -173,6 +178,7 @@ OBJECTS: dict[str, tuple[Table, str, list[str], Any]] = {
             "lifecyclestage",
             "createdate",
             "lastmodifieddate",
+            "hs_merged_object_ids",
         ],
         contact_row,
     ),
@@ -190,6 +196,7 @@ OBJECTS: dict[str, tuple[Table, str, list[str], Any]] = {
             "hubspot_owner_id",
             "createdate",
             "hs_lastmodifieddate",
+            "hs_merged_object_ids",
         ],
         deal_row,
     ),

@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+
+from sophia_cli.core.errors import ConfigError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.connectors.registry import register
 from sophia_cli.core.sync.connectors.slack_api import (
-    BUCKETS,
-    METHOD_BUCKET,
     TOKEN,
+    RateRegime,
+    SlackClient,
     call,
     classify,
     paged,
 )
 from sophia_cli.core.sync.connectors.slack_messages import MESSAGES, fetch_messages
 from sophia_cli.core.sync.errors import TokenMissingError
-from sophia_cli.core.sync.http import ApiClient, client_for
-from sophia_cli.core.sync.limiter import SlidingWindowLimiter
+from sophia_cli.core.sync.http import client_for
 from sophia_cli.core.sync.streams import Page, Row, Stream, StreamContext, Table
 from sophia_cli.core.sync.values import from_epoch
 
@@ -54,13 +56,13 @@ def _channel_row(channel: dict[str, Any]) -> Row:
 
 
 async def fetch_users(ctx: StreamContext) -> AsyncIterator[Page]:
-    async for members, _ in paged(ctx.client, "users.list", "members", {}):
+    async for members, _ in paged(ctx.client.api, "users.list", "members", {}):
         yield Page(rows=[(USERS, [_user_row(m) for m in members])])
 
 
 async def fetch_channels(ctx: StreamContext) -> AsyncIterator[Page]:
     params = {"types": "public_channel,private_channel", "exclude_archived": "false"}
-    async for channels, _ in paged(ctx.client, "conversations.list", "channels", params):
+    async for channels, _ in paged(ctx.client.api, "conversations.list", "channels", params):
         yield Page(rows=[(CHANNELS, [_channel_row(c) for c in channels])])
 
 
@@ -77,25 +79,36 @@ class SlackConnector:
             Stream("messages", MESSAGES, "ts", fetch_messages),
         ]
 
-    def client(self, settings: Settings) -> ApiClient:
+    def client(self, settings: Settings) -> SlackClient:
         token = settings.secret_value(TOKEN.lower())
         if token is None:
             raise TokenMissingError(f"{TOKEN} is not set", hint=f"Set {TOKEN} to a bot token.")
-        return client_for(
+        minute_s = settings.slack_rate_minute_s
+        if not minute_s > 0:
+            raise ConfigError(
+                f"SLACK_RATE_MINUTE_S must be above 0 (got {minute_s:g})",
+                hint="Unset it: Slack's minute is 60 s; only a sandbox compresses it.",
+            )
+        regime = RateRegime(settings.slack_app_regime, minute_s)
+
+        def watch(response: httpx.Response) -> None:
+            regime.observe(response.request.url.path.rsplit("/", 1)[-1], response)
+            classify(response)
+
+        api = client_for(
             settings,
             "Slack",
             settings.slack_api_base,
             headers={"Authorization": f"Bearer {token}"},
-            classify=classify,
-            # Slack counts each method separately, at its tier's rate.
-            published_limits={
-                method: SlidingWindowLimiter(*BUCKETS[tier])
-                for method, tier in METHOD_BUCKET.items()
-            },
+            classify=watch,
+            # Slack counts each method separately, at its tier's (or regime's) rate.
+            published_limits=regime.published_limits(),
+            retry_after_scale=minute_s / 60.0,
         )
+        return SlackClient(api, regime)
 
-    async def check(self, client: ApiClient) -> str:
-        body = await call(client, "auth.test", {})
+    async def check(self, client: SlackClient) -> str:
+        body = await call(client.api, "auth.test", {})
         return f"team {body.get('team', '?')} as {body.get('user', '?')}"
 
 

@@ -1,6 +1,6 @@
 """Measure `sophia search` against a blind relevance set: recall@10 and nDCG@10 per mode.
 
-    DATABASE_URL=... REDIS_URL=... SOPHIA_HOME=... python tests/search/blind/measure.py \
+    DATABASE_URL=... REDIS_URL=... SOPHIA_HOME=... python tests/search/blind/relevance.py \
         [--file queries.yaml] [--mode bm25 --mode hybrid] [--per-query] [--resolve] [--json]
 
 The search is a black box: each query goes through the `sophia search TEXT --json --limit 10`
@@ -306,12 +306,20 @@ class QueryResult:
     top: list[tuple[str | None, int]]
 
 
+def _option_value(value: str, query: Query, now: datetime) -> str:
+    """An option as typed; `@window` stands for the first day of the query's window."""
+    if value != "@window":
+        return value
+    return window_bounds(query.window, now)[0].date().isoformat()
+
+
 def measure(
     queries: Sequence[Query],
     pools: dict[str, dict[str, int]],
     runner: Runner,
     mode: str | None,
     options: set[str],
+    now: datetime,
 ) -> tuple[str, list[QueryResult]]:
     """Run every query in one mode; returns the mode the search says it used, and results."""
     results: list[QueryResult] = []
@@ -321,7 +329,7 @@ def measure(
         if mode is not None:
             args += ["--mode", mode]
         dropped: list[str] = []
-        extra = list(query.options)
+        extra = [_option_value(o, query, now) for o in query.options]
         while extra:
             name = extra.pop(0)
             value = extra.pop(0) if extra and not extra[0].startswith("--") else None
@@ -353,6 +361,32 @@ def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def groups_of(query: Query) -> list[str]:
+    """The kinds of need a query stands for, so a mean does not hide the hard ones."""
+    groups = []
+    if query.implies.get("speakers") == "external":
+        groups.append("customer-voice")
+    if query.window:
+        groups.append("time-window")
+    if query.options:
+        groups.append("typed-filter")
+    return groups or ["plain"]
+
+
+def group_figures(queries: Sequence[Query], results: Sequence[QueryResult]) -> dict[str, Any]:
+    by_id = {r.id: r for r in results}
+    names = sorted({g for q in queries for g in groups_of(q)})
+    figures = {}
+    for name in names:
+        members = [by_id[q.id] for q in queries if name in groups_of(q)]
+        figures[name] = {
+            "queries": len(members),
+            "recall@10": round(mean([r.recall for r in members]), 4),
+            "ndcg@10": round(mean([r.ndcg for r in members]), 4),
+        }
+    return figures
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="relevance YAML")
@@ -369,7 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     queries = load_queries(args.file)
-    pools = resolve(queries, args.database_url, datetime.now(UTC))
+    now = datetime.now(UTC)
+    pools = resolve(queries, args.database_url, now)
     empty = [q.id for q in queries if not pools[q.id]]
     if args.resolve:
         for q in queries:
@@ -386,12 +421,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = supported_options(search_help(runner))
     report: dict[str, Any] = {"file": str(args.file), "queries": len(queries), "modes": {}}
     for mode in modes_to_run(args.mode, options):
-        label, results = measure(queries, pools, runner, mode, options)
+        label, results = measure(queries, pools, runner, mode, options, now)
         report["modes"][label] = {
             "recall@10": round(mean([r.recall for r in results]), 4),
             "ndcg@10": round(mean([r.ndcg for r in results]), 4),
             "unmapped_hits": sum(r.unmapped for r in results),
             "dropped_options": sorted({o for r in results for o in r.dropped_options}),
+            "groups": group_figures(queries, results),
             "per_query": [
                 {
                     "id": r.id,
@@ -413,6 +449,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, figures in report["modes"].items():
         print(f"{label:<22} {figures['recall@10']:>10.3f} {figures['ndcg@10']:>10.3f} "
               f"{figures['unmapped_hits']:>9}")  # fmt: skip
+        for name, group in figures["groups"].items():
+            print(f"    {name + ' (' + str(group['queries']) + ')':<18} "
+                  f"{group['recall@10']:>10.3f} {group['ndcg@10']:>10.3f}")  # fmt: skip
         if figures["dropped_options"]:
             print(f"    options the search lacks (queries ran without them): "
                   f"{', '.join(figures['dropped_options'])}")  # fmt: skip
