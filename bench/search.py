@@ -7,7 +7,7 @@ written from), with the same DATABASE_URL / SOPHIA_HOME / MILVUS_URI. It re-inde
 warehouse, so every figure comes from this run:
 
 - quality: recall@10 and nDCG@10 of bm25, dense and hybrid over the blind relevance set, through
-  tests/search/blind/measure.py (the set's own black-box measurement); BM25 is the baseline;
+  tests/search/blind/relevance.py (the set's own black-box measurement); BM25 is the baseline;
 - query latency: p50 / p95 of each mode over the set's queries, as a ratio to BM25's;
 - indexing throughput: units per second of a full re-index (read, embed, upsert), beside the
   embedder alone on the same texts (the baseline: how much of indexing is embedding).
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "search" / "blind"))
 
-import measure  # noqa: E402
+import relevance as measure  # noqa: E402
 
 from sophia_cli.core.search.embed import embedder  # noqa: E402
 from sophia_cli.core.search.index import reindex  # noqa: E402
@@ -71,12 +71,13 @@ def latency(settings: object, queries: list[measure.Query]) -> None:
 def quality(queries: list[measure.Query], database_url: str) -> None:
     from datetime import UTC, datetime
 
-    pools = measure.resolve(queries, database_url, datetime.now(UTC))
+    now = datetime.now(UTC)
+    pools = measure.resolve(queries, database_url, now)
     runner = measure.in_process_runner()
     options = measure.supported_options(measure.search_help(runner))
     figures = {}
     for mode in MODES:
-        _, results = measure.measure(queries, pools, runner, mode, options)
+        _, results = measure.measure(queries, pools, runner, mode, options, now)
         figures[mode] = (measure.mean([r.recall for r in results]),
                          measure.mean([r.ndcg for r in results]))  # fmt: skip
     base_recall, base_ndcg = figures["bm25"]
@@ -89,13 +90,15 @@ def quality(queries: list[measure.Query], database_url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--skip-index", action="store_true", help="measure the index as it is")
+    parser.add_argument("--skip-latency", action="store_true", help="quality only")
     args = parser.parse_args()
     settings = load_settings()
     database_url = postgres.resolve_url(settings)
     queries = measure.load_queries(measure.DEFAULT_FILE)
     if not args.skip_index:
         indexing(settings)
-    latency(settings, queries)
+    if not args.skip_latency:
+        latency(settings, queries)
     quality(queries, database_url)
 
 

@@ -8,13 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-<<<<<<< HEAD
 from sophia_cli.cli import output
-from sophia_cli.cli.output import FormatOption, JsonOption
-=======
-from sophia_cli.cli import completion, output
 from sophia_cli.cli.output import FormatOption, JsonOption, escape
->>>>>>> main
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
 

@@ -176,7 +176,6 @@ class Settings(BaseSettings):
         secret=True,
     )
 
-<<<<<<< HEAD
     search_embedding: str = setting(
         "wordllama",
         section=Section.STORES,
@@ -201,7 +200,7 @@ class Settings(BaseSettings):
         section=Section.STORES,
         description="Cosine similarity under which a dense match is no hit (0 keeps all).",
         example="0.2",
-=======
+    )
     sentry_dsn: SecretStr | None = setting(
         None,
         section=Section.CORE,
@@ -211,7 +210,6 @@ class Settings(BaseSettings):
         ),
         example="https://<key>@o0.ingest.sentry.io/0",
         secret=True,
->>>>>>> main
     )
 
     # server

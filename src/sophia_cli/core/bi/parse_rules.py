@@ -111,19 +111,14 @@ class RulesParser:
             text = " ".join((text[:start] + " " + text[end:]).split())
         if search := SEARCH_QUESTION.match(text):
             topic = search["topic"] or search["t2"] or search["t3"]
-<<<<<<< HEAD
             return SearchIntent(topic=topic.strip(), time_range=time_range,
                                 external_only=search["who"] in OUTSIDERS)  # fmt: skip
-        time_range, comparison, text = compare.find(text, time_range, cal)
-=======
-            return SearchIntent(topic=topic.strip(), time_range=time_range)
         if not implied:
             time_range, comparison, text = compare.find(text, time_range, cal)
         if comparison is None and compare.MARKS & set(text.split()):
             raise not_understood(self.layer, question, "a comparison needs two periods",
                                  extra=["won revenue this quarter vs last quarter",
                                         "deals won yoy"])  # fmt: skip
->>>>>>> main
         words = Words(text.split(), [stem(w) for w in text.split()])
         listing = self._listing(words)
         limits = shapes.thresholds(words)

@@ -69,6 +69,7 @@ LEFT JOIN LATERAL (
     WHERE cp.call_id = t.call_id AND cp.speaker_id = t.speaker_id
     ORDER BY cp.name LIMIT 1
 ) p ON true
+WHERE c.deleted IS NOT TRUE
 """
 
 _ASANA = """
