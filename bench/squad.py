@@ -103,7 +103,14 @@ class Gateway:
     def __init__(self, home: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "JWT_SECRET": SECRET, "RATE_LIMIT_PER_MINUTE": "100000000"}
+        # One token drives every call: the per-token limits (requests per minute and calls in
+        # progress per worker) would measure themselves, not the worker.
+        env = {
+            **os.environ,
+            "JWT_SECRET": SECRET,
+            "RATE_LIMIT_PER_MINUTE": "100000000",
+            "SOPHIA_TOKEN_CONCURRENCY": "0",
+        }
         self.log = (home / "serve.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sophia_cli", "serve", "--port", str(self.port)],
