@@ -44,6 +44,7 @@ def session_home() -> Iterator[Path]:
     if not os.environ.get("TEST_REDIS_URL"):
         embedded_redis.stop(home)
     embedded_milvus.stop(home)
+    embedded_milvus.stop_started()  # servers of module-scoped homes: none outlives the session
     shutil.rmtree(home, ignore_errors=True)
 
 

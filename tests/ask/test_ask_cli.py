@@ -70,7 +70,10 @@ def test_questions_outside_the_layer_are_refused_not_guessed(
 def test_human_output_has_sentence_interpretation_table_chart_and_freshness(
     sophia, company_env: dict[str, str]
 ) -> None:  # type: ignore[no-untyped-def]
-    result = sophia("ask", "won revenue by month this year", "--as-of", "2026-07-15", "--sql")
+    result = sophia(
+        "ask", "won revenue by month this year", "--as-of", "2026-07-15", "--sql",
+        "--format", "table",  # what a terminal shows (piped, stdout carries the rows alone)
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Won revenue this year (2026-01-01 to 2026-12-31, by close date)")
@@ -82,7 +85,10 @@ def test_human_output_has_sentence_interpretation_table_chart_and_freshness(
 
 
 def test_no_chart_leaves_the_chart_out(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    result = sophia("ask", "won revenue by month this year", "--as-of", "2026-07-15", "--no-chart")
+    result = sophia(
+        "ask", "won revenue by month this year", "--as-of", "2026-07-15", "--no-chart",
+        "--format", "table",
+    )  # fmt: skip
     assert result.exit_code == 0
     assert "│█" not in result.stdout
 
@@ -219,8 +225,11 @@ def test_a_ranking_chart_keeps_the_order_of_the_table(
     sophia, company_env: dict[str, str], question: str
 ) -> None:  # type: ignore[no-untyped-def]
     result = sophia("ask", question, "--as-of", "2026-07-15", "--json")
-    table = [row[0] for row in json.loads(result.stdout)["rows"]]
-    drawn = sophia("ask", question, "--as-of", "2026-07-15")
+    answer = json.loads(result.stdout)
+    table = [row[0] for row in answer["rows"]]
+    drawn = sophia("ask", question, "--as-of", "2026-07-15", "--format", "table")
     assert drawn.exit_code == 0, drawn.stderr
-    charted = [line.split("│")[0].strip() for line in drawn.stdout.splitlines() if "│" in line]
+    lines = drawn.stdout.splitlines()
+    title = lines.index(f"{answer['columns'][1]} by {answer['columns'][0]}")
+    charted = [line.split("│")[0].strip() for line in lines[title + 1 : title + 1 + len(table)]]
     assert len(table) >= 2 and charted == table

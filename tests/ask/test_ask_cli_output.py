@@ -43,3 +43,13 @@ def test_ask_piped_into_head_exits_0(company_env: dict[str, str]) -> None:
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout == "email\n"
     assert "Traceback" not in finished.stderr and "BrokenPipe" not in finished.stderr
+
+
+def test_piped_ask_prints_the_rows_alone_on_stdout(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    result = sophia("ask", "won revenue by month this year", "--as-of", "2026-07-15", "--sql")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t") == ["month", "won_revenue"]
+    assert all(len(line.split("\t")) == 2 for line in lines[1:])
+    assert "Won revenue this year" in result.stderr and "date_trunc" in result.stderr
+    assert "│█" not in result.stdout + result.stderr  # no chart in a pipe

@@ -18,6 +18,7 @@ from ask_helpers import clone_database, drop_database, same_rows
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.bi.execute import jsonable
 from sophia_cli.core.settings import Settings, load_settings
+from sophia_cli.store import embedded_milvus
 
 TODAY = datetime.now(UTC).date()
 OWNER = "o.first_name || ' ' || o.last_name"
@@ -44,6 +45,7 @@ def demo_settings(
     assert report.sync.ok
     yield settings
     drop_database(pg_admin_url, url)
+    embedded_milvus.stop(home)
 
 
 def _rows(settings: Settings, sql: str) -> list[list[Any]]:

@@ -17,11 +17,12 @@ from sophia_cli.sandbox.api.app import SandboxHandle, start_sandbox  # noqa: E40
 
 @pytest.fixture
 def bouncer(pg_admin_url: str) -> Iterator[Bouncer]:
-    """PgBouncer in transaction mode with two server connections per database.
+    """PgBouncer in transaction mode with six server connections per database.
 
-    Two, not one: transactions of one client then really land on different sessions.
+    Enough for a full sync (each running source pins one for its lock transaction, and the
+    page transactions need more), few enough that sessions change hands between clients.
     """
-    with pgbouncer(pg_admin_url, pool_size=2) as started:
+    with pgbouncer(pg_admin_url, pool_size=6) as started:
         yield started
 
 

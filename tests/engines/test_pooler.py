@@ -217,32 +217,70 @@ def test_ask_through_the_pooler_answers_what_it_answers_directly(
         assert (answer.sql, answer.rows) == (direct.sql, direct.rows)
 
 
-def test_a_crashed_holders_lease_expires_and_the_next_sync_takes_over(
+def test_a_dead_holders_row_does_not_block_the_next_sync(
     warehouse_url: str, sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A row whose writer holds no lock (the process died): the next run takes over at once.
     _sync_env(monkeypatch, warehouse_url, sandbox)
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO sophia.sync_leases (source, holder, heartbeat_at, expires_at)"
-            " VALUES ('gong', 'dead-host:1:gone', now() - interval '5 minutes',"
-            " now() - interval '1 minute')"
+            "INSERT INTO sophia.sync_leases (source, holder, expires_at)"
+            " VALUES ('gong', 'dead-host:1:gone', now() + interval '1 minute')"
         )
     report = run_sync(load_settings(), ["gong"])
     assert [s.status.value for s in report.sources] == ["success"]
 
 
-def test_a_live_lease_makes_the_sync_say_who_holds_it(
-    warehouse_url: str, sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+def test_a_live_holder_makes_the_sync_say_who_holds_it(
+    bouncer: Bouncer, warehouse_url: str, sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _sync_env(monkeypatch, warehouse_url, sandbox)
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO sophia.sync_leases (source, holder, expires_at)"
-            " VALUES ('gong', 'cron-7:4242:abc', now() + interval '1 minute')"
-        )
-    (result,) = run_sync(load_settings(), ["gong"]).sources
+    url = bouncer.url_for(warehouse_url)
+    _sync_env(monkeypatch, url, sandbox)
+    holding, done = threading.Event(), threading.Event()
+
+    async def hold() -> None:
+        async with sync_lease.held(url, "gong", "cron-7:4242:abc", wait=False) as got:
+            assert isinstance(got, sync_lease.Lease)
+            holding.set()
+            await asyncio.to_thread(done.wait, 60)
+
+    holder = threading.Thread(target=asyncio.run, args=(hold(),))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        (result,) = run_sync(load_settings(), ["gong"]).sources
+    finally:
+        done.set()
+        holder.join(30)
     assert result.status.value == "already_running"
     assert result.error is not None and "cron-7:4242:abc" in result.error
+    assert run_sync(load_settings(), ["gong"]).ok  # released at the end of the block
+
+
+def test_a_killed_syncs_lock_is_free_at_once_through_the_pooler(
+    bouncer: Bouncer,
+    warehouse_url: str,
+    sandbox: SandboxHandle,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+    import time
+
+    _sync_env(monkeypatch, bouncer.url_for(warehouse_url), sandbox)
+    sandbox.add_fault(api="hubspot", kind="slow", delay_s=20, count=1)
+    victim = subprocess.Popen([*SYNC, "hubspot"], env=dict(os.environ))
+    deadline = time.monotonic() + 60
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT 1 FROM sophia.sync_leases WHERE source = 'hubspot'").fetchone():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the first sync never took its lease")
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    (result,) = run_sync(load_settings(), ["hubspot"]).sources
+    assert result.status.value == "success", result.error
 
 
 def test_a_run_whose_lease_was_taken_over_cannot_commit_a_page(warehouse_url: str) -> None:

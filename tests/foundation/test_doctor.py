@@ -7,6 +7,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,22 @@ def test_a_check_never_reports_a_negative_duration() -> None:
     instant = [Check(f"instant-{n}", "test", lambda s: ok("done")) for n in range(50)]
     report = run_checks(load_settings(), instant)
     assert min(result.duration_ms for result in report.checks) >= 0
+
+
+def test_a_timed_out_check_reports_its_timeout_as_its_duration() -> None:
+    from sophia_cli.core.doctor.models import ok
+    from sophia_cli.core.doctor.registry import Check
+    from sophia_cli.core.doctor.runner import run_checks
+    from sophia_cli.core.settings import load_settings
+
+    def slow(settings: Settings) -> Any:
+        time.sleep(1.5)
+        return ok("late")
+
+    checks = [
+        Check("slow-a", "test", slow, timeout_s=1.0),
+        Check("stuck", "test", slow, timeout_s=0.2),
+    ]
+    report = run_checks(load_settings(), checks)
+    stuck = next(result for result in report.checks if result.name == "stuck")
+    assert stuck.status.value == "fail" and stuck.duration_ms == 200

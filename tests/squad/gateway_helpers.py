@@ -27,6 +27,7 @@ from serve_helpers import SECRET, Server, free_port  # noqa: E402
 from sophia_cli.core.auth.tokens import Scope, issue_token  # noqa: E402
 from sophia_cli.core.setting_specs import deprecated_names, setting_specs  # noqa: E402
 from sophia_cli.core.settings import Settings  # noqa: E402
+from sophia_cli.store import embedded_milvus  # noqa: E402
 
 
 def provider_deployments(fake: FakeServer) -> dict[str, Any]:
@@ -145,3 +146,4 @@ def running_gateway(
         yield Gateway(server, provider, database_url, prefix, environ)
     finally:
         server.stop()
+        embedded_milvus.stop(home)  # the server started the shared one for /ready

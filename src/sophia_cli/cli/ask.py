@@ -168,23 +168,28 @@ def ask_command(
     if chosen is not None and chosen is not output.Format.TABLE:
         _write_result(chosen, answer)
         return
+    output.choose(chosen)  # `--format table` draws the table even into a pipe
     console = output.stdout()
-    console.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
+    has_table = bool(answer.rows) and (len(answer.rows) > 1 or len(answer.columns) > 1)
+    # Piped, stdout carries the rows alone (headers first); the rest is for people.
+    piped = output.table(None, [], []).format_for(console) is not output.Format.TABLE
+    people = output.stderr() if piped and has_table else console
+    people.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
     understood = _understood(answer.interpretation, answer.source)
-    console.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
+    people.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
     for note in answer.interpretation.get("notes") or []:
-        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
+        people.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
     shown = answer.rows
-    if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
+    if has_table:
         shown = _rows_table(answer.columns, answer.rows)
     drawn = _chart(answer.interpretation, answer.columns, shown) if chart else None
-    if drawn:
+    if drawn and not piped:
         sys.stdout.write(drawn + "\n")
     fresh = answer.interpretation.get("freshness") or {}
     for source, when in fresh.items():
-        console.print(f"[dim]{source}: last synced {when or 'never'}[/]")
+        people.print(f"[dim]{source}: last synced {when or 'never'}[/]")
     if show_sql and answer.sql:
-        console.print(escape(answer.sql), highlight=False)
+        people.print(escape(answer.sql), highlight=False)
 
 
 def _understood(interp: dict[str, Any], source: str) -> str:

@@ -52,6 +52,17 @@ def render(
             help="Also a Grafana dashboard ConfigMap and a PrometheusRule with sophia's alerts.",
         ),
     ] = False,
+    secrets: Annotated[
+        str,
+        typer.Option(
+            "--secrets",
+            help="kubernetes (create the Secret yourself) or external: an ExternalSecret "
+            "fills it from AWS Secrets Manager (External Secrets Operator).",
+        ),
+    ] = "kubernetes",
+    secret_store: Annotated[
+        str, typer.Option(help="ClusterSecretStore of the External Secrets Operator.")
+    ] = "aws-secrets-manager",
     json_output: JsonOption = False,
 ) -> None:
     """Write Deployment, Service, Ingress, HPA, one sync CronJob per source, db-upgrade Job.
@@ -84,7 +95,13 @@ def render(
         first = exc.errors()[0]
         where = "--" + str(first["loc"][0]).replace("_", "-") + ": " if first["loc"] else ""
         raise UsageError(f"{where}{first['msg'].removeprefix('Value error, ')}") from exc
+    if secrets not in ("kubernetes", "external"):
+        raise UsageError(f"--secrets: {secrets!r} is not kubernetes or external")
     manifests = render_manifests(options)
+    if secrets == "external":
+        from sophia_cli.core.deploy.external_secrets import external_secret
+
+        manifests["externalsecret.yaml"] = external_secret(options, secret_store)
     if monitoring:
         from sophia_cli.cli.state import settings
         from sophia_cli.core.deploy.monitoring import monitoring_manifests

@@ -132,7 +132,7 @@ def models(ctx: typer.Context, json_output: JsonOption = False, fmt: FormatOptio
             row.squad + ("*" if row.primary else "") + (" (deprecated)" if row.deprecated else ""),
             row.deployment,
             row.model,
-            ",".join(row.capabilities),
+            ", ".join(row.capabilities),  # the space lets a narrow table wrap between them
             _count(row.context_window),
             _count(row.max_output_tokens),
             _money(row.input_cost_per_mtok),

@@ -144,6 +144,20 @@ def _start(home: Path) -> int | None:
     return None
 
 
+def stop_started() -> int:
+    """Stop every server this process started (test sessions); returns how many ran."""
+    running = [process for process in _started if process.poll() is None]
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    _started.clear()
+    return len(running)
+
+
 def stop(home: Path) -> bool:
     """Stop the embedded server; returns False when it was not running."""
     pid = _read_int(folder(home) / "server.pid")

@@ -8,10 +8,12 @@ pymilvus is heavy to import, so it is imported only inside these functions.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
-from sophia_cli.core.errors import ConfigError, ServiceUnavailableError
+from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
 from sophia_cli.store import embedded_milvus
 
@@ -34,15 +36,29 @@ def lite_path(home: Path) -> Path:
     return embedded_milvus.data_path(home)
 
 
+def import_pymilvus() -> None:
+    """Import pymilvus even when MILVUS_URI in the environment is a file path.
+
+    pymilvus parses MILVUS_URI when imported and rejects a path, although MilvusClient
+    takes one (Milvus Lite's file mode): without this, `MILVUS_URI=./x.db` failed with an
+    internal error before any of our code could run.
+    """
+    if "pymilvus" in sys.modules:
+        return
+    value = os.environ.get("MILVUS_URI")
+    hidden = value is not None and "://" not in value
+    if hidden:
+        del os.environ["MILVUS_URI"]
+    try:
+        import pymilvus  # noqa: F401
+    finally:
+        if hidden and value is not None:
+            os.environ["MILVUS_URI"] = value
+
+
 def client(settings: Settings, *, timeout_s: float = 10.0) -> Any:
     """A MilvusClient, or ServiceUnavailableError saying where and why."""
-    # Before importing pymilvus: it parses MILVUS_URI from the environment at import time.
-    if settings.milvus_uri and "://" not in settings.milvus_uri:
-        raise ConfigError(
-            f"MILVUS_URI {settings.milvus_uri} is a file path, not a Milvus server URL",
-            hint="Use http://host:19530, or unset MILVUS_URI for the embedded Milvus Lite "
-            "(its data lives under SOPHIA_HOME).",
-        )
+    import_pymilvus()
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException
 

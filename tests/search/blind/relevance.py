@@ -45,7 +45,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,6 +80,48 @@ class Query:
     window: dict[str, Any] | None = None
     options: tuple[str, ...] = ()  # CLI options a user would type with this query
     implies: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The demo a set was written from: the sandbox's seed, scale and anchor day."""
+
+    seed: int
+    scale: float
+    today: date  # the sandbox draws its company from the anchor day too: pin it
+
+    @property
+    def anchor(self) -> datetime:
+        return datetime(self.today.year, self.today.month, self.today.day, tzinfo=UTC)
+
+
+def load_dataset(path: Path) -> Dataset:
+    raw = yaml.safe_load(path.read_text())["dataset"]
+    return Dataset(seed=int(raw["seed"]), scale=float(raw["scale"]), today=raw["today"])
+
+
+def sync_demo(dataset: Dataset, database_url: str, redis_url: str, home: Path) -> None:
+    """Fill a warehouse and its text index from the sandbox anchored on the set's day.
+
+    `sophia demo` anchors on the real today, and the sandbox's names (companies in Slack,
+    Asana projects) change with the anchor, so the set is measured on its own day's company.
+    """
+    from sophia_cli.core.settings import load_settings
+    from sophia_cli.core.sync.demo import run_demo
+    from sophia_cli.sandbox.api.app import start_sandbox
+
+    settings = load_settings(
+        database_url=database_url, redis_url=redis_url, redis_key_prefix="sophia-blind:",
+        sophia_home=home,
+    )  # fmt: skip
+    with start_sandbox(
+        seed=dataset.seed, scale=dataset.scale, rate_limits="off", today=dataset.today
+    ) as sandbox:
+        report = run_demo(
+            settings, sandbox.env, sandbox.base_url, seed=dataset.seed, scale=dataset.scale
+        )
+    if not report.sync.ok:
+        raise RuntimeError("the demo sync failed; see `sophia sync status`")
 
 
 def load_queries(path: Path) -> list[Query]:
@@ -396,6 +438,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-query", action="store_true", help="print each query's figures")
     parser.add_argument("--resolve", action="store_true", help="print each pool, then stop")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument(
+        "--now",
+        type=datetime.fromisoformat,
+        default=None,
+        help="the instant the set's time windows count from (ISO; default: the set's day)",
+    )
+    parser.add_argument(
+        "--sync-demo",
+        action="store_true",
+        help="first fill DATABASE_URL (and the index in SOPHIA_HOME) from the set's demo day",
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         print("DATABASE_URL is not set: point it at the warehouse the search reads.",
@@ -403,7 +456,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     queries = load_queries(args.file)
-    now = datetime.now(UTC)
+    dataset = load_dataset(args.file)
+    now = args.now.replace(tzinfo=args.now.tzinfo or UTC) if args.now else dataset.anchor
+    if args.sync_demo:
+        home = Path(os.environ.get("SOPHIA_HOME") or Path.home() / ".sophia")
+        sync_demo(dataset, args.database_url, os.environ.get("REDIS_URL", ""), home)
     pools = resolve(queries, args.database_url, now)
     empty = [q.id for q in queries if not pools[q.id]]
     if args.resolve:

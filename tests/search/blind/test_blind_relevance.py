@@ -22,11 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import relevance  # noqa: E402
 
 from sophia_cli.core.setting_specs import setting_specs  # noqa: E402
-from sophia_cli.core.settings import load_settings  # noqa: E402
 from sophia_cli.store.databases import create_database, drop_database  # noqa: E402
-
-SEED = 7
-SCALE = 1.0  # what `sophia demo` syncs by default, and what queries.yaml was written from
 
 # Syncing and indexing the full demo takes one to four minutes on a busy 2-core machine; the
 # suite's 300 s per test would count it against whichever test first needs it.
@@ -40,10 +36,8 @@ def demo(
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, str]]:
-    """A warehouse and text index filled by the real demo (sandbox over HTTP, then sync)."""
-    from sophia_cli.core.sync.demo import run_demo
-    from sophia_cli.sandbox.api.app import start_sandbox
-
+    """A warehouse and text index filled by the real demo (sandbox over HTTP, then sync),
+    anchored on the day the set was written from."""
     url = create_database(pg_admin_url, template=warehouse_template)
     env = {
         "DATABASE_URL": url,
@@ -51,15 +45,24 @@ def demo(
         "REDIS_KEY_PREFIX": "sophia-test-blindsearch:",
         "SOPHIA_HOME": str(tmp_path_factory.mktemp("blind-demo-home")),
     }
-    settings = load_settings(
-        database_url=url, redis_url=redis_url, redis_key_prefix=env["REDIS_KEY_PREFIX"],
-        sophia_home=Path(env["SOPHIA_HOME"]),
-    )  # fmt: skip
-    with start_sandbox(seed=SEED, scale=SCALE, rate_limits="off") as sandbox:
-        report = run_demo(settings, sandbox.env, sandbox.base_url, seed=SEED, scale=SCALE)
-    assert report.sync.ok
+    dataset = relevance.load_dataset(relevance.DEFAULT_FILE)
+    relevance.sync_demo(dataset, url, redis_url, Path(env["SOPHIA_HOME"]))
     yield env
+    _stop_embedded_servers(env)
     drop_database(pg_admin_url, url)
+
+
+def _stop_embedded_servers(env: dict[str, str]) -> None:
+    """`sophia db stop` in the demo's home: its Milvus Lite server outlives this process."""
+    import contextlib
+    import io
+
+    from sophia_cli.cli.main import run
+
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(io.StringIO()):
+        for name, value in env.items():
+            mp.setenv(name, value)
+        run(["db", "stop"])
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +99,8 @@ def test_the_set_has_at_least_forty_queries_with_unique_ids() -> None:
 
 def test_every_query_has_relevant_documents_in_the_demo_data(demo: dict[str, str]) -> None:
     queries = relevance.load_queries(relevance.DEFAULT_FILE)
-    pools = relevance.resolve(queries, demo["DATABASE_URL"], datetime.now(UTC))
+    anchor = relevance.load_dataset(relevance.DEFAULT_FILE).anchor
+    pools = relevance.resolve(queries, demo["DATABASE_URL"], anchor)
     assert [q.id for q in queries if not pools[q.id]] == []
 
 

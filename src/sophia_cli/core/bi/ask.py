@@ -20,7 +20,7 @@ from sophia_cli.core.bi.parse_rules import RulesParser, SearchIntent
 from sophia_cli.core.bi.semantic import SemanticLayer, layer_for
 from sophia_cli.core.bi.structured import StructuredQuery
 from sophia_cli.core.bi.values import ValueIndex, build_index, label_tables_sql, values_sql
-from sophia_cli.core.errors import InputError, NotFoundError, NotUnderstoodError
+from sophia_cli.core.errors import InputError, MigrationError, NotFoundError, NotUnderstoodError
 from sophia_cli.core.settings import Settings
 
 EARLIEST_AS_OF, LATEST_AS_OF = date(1000, 1, 1), date(8999, 12, 31)
@@ -168,7 +168,9 @@ def _require_schema(reader: Reader) -> None:
     """One clear line, not an internal error, when the warehouse was never set up."""
     _, rows, _ = reader.fetch(_SCHEMA_SQL)
     if not rows or not rows[0][0]:
-        raise NotFoundError("the warehouse has no sophia tables yet", hint=START_HINT)
+        # A migration problem like any missing schema (core/failures), so both faces and
+        # every command classify it the same way; the hint is the new user's first steps.
+        raise MigrationError("the warehouse has no sophia tables yet", hint=START_HINT)
 
 
 def _freshness(

@@ -83,13 +83,14 @@ def _collect(check: Check, slot: _Slot, began: float) -> CheckResult:
         if finished and slot.outcome is not None
         else fail(f"timed out after {check.timeout_s:g}s")
     )
-    ended = slot.finished_at if finished and slot.finished_at else time.perf_counter()
+    # A check that timed out took its timeout, however late its slot was collected.
+    ended = slot.finished_at if finished and slot.finished_at else began + check.timeout_s
     return CheckResult(
         name=check.name,
         category=check.category,
         status=outcome.status,
         detail=outcome.detail,
-        duration_ms=max(0, int((ended - began) * 1000)),
+        duration_ms=max(0, round((ended - began) * 1000)),
         required=check.required,
     )
 

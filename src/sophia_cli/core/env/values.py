@@ -62,8 +62,6 @@ FORMATS: dict[str, Callable[[str], str | None]] = {
     "ANTHROPIC_API_KEY": _prefix("sk-ant-"),
     "HUBSPOT_API_KEY": _prefix("pat-"),
     "SQUAD_ALERT_WEBHOOK": _url_with("https"),
-    # A file path would be Milvus Lite's file mode, which locks out every other process.
-    "MILVUS_URI": _url_with("http", "https", "tcp", "grpc", "unix"),
     "LITELLM_API_BASE": _url_with("http", "https"),
     "SLACK_API_BASE": _url_with("http", "https"),
     "ASANA_API_BASE": _url_with("http", "https"),

@@ -1,18 +1,26 @@
-"""The per-source sync lease: a row of `sophia.sync_leases` with an expiry and a heartbeat.
+"""The per-source sync lock: a transaction-scoped advisory lock plus a lease row.
 
 Two syncs of one source must not interleave. A session advisory lock cannot promise that
-through a transaction pooler (the lock stays on one server connection while the next
-transaction may run on another, and another client may be handed that same connection), so
-the lock is a row: taken when absent or expired, renewed by a heartbeat on a connection of
-its own, deleted at the end. A killed holder stops renewing and its lease expires. Every
-page's transaction checks the lease is still this run's before it commits (a fence), so a
-run that stalled past its expiry and was taken over writes nothing more.
+through a transaction pooler (the lock stays on one server session while the next
+transaction may run on another, and another client may be handed that same session). So:
+
+- The lock is `pg_try_advisory_xact_lock` inside a transaction that a connection of the
+  lease's own keeps open for the whole run. A pooler in transaction mode pins a server
+  session to an open transaction, so the lock means the same through it; and when the
+  holder dies (SIGKILL, a lost network) its transaction is rolled back and the lock is
+  free at once, so the next cron run is not refused.
+- The lease row in `sophia.sync_leases` says who holds the source (host:pid:run) and is
+  renewed by a heartbeat with an expiry, for "already running" messages and for the fence:
+  every page's transaction checks the row is still this run's before it commits, so a run
+  whose lock was lost (its lock transaction killed by an idle timeout) and taken over by
+  another run writes nothing more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -26,7 +34,6 @@ from sophia_cli.core.sync.streams import Conn
 LEASE_TTL_S = 60.0
 # Renewed four times per lifetime: three missed heartbeats in a row still keep the lease.
 HEARTBEAT_S = LEASE_TTL_S / 4
-WAIT_POLL_S = 1.0
 
 _TAKE = """
 INSERT INTO sophia.sync_leases AS lease (source, holder, expires_at)
@@ -36,6 +43,13 @@ ON CONFLICT (source) DO UPDATE
        expires_at = EXCLUDED.expires_at
  WHERE lease.expires_at < now()
 RETURNING holder
+"""
+_CLAIM = """
+INSERT INTO sophia.sync_leases AS lease (source, holder, expires_at)
+VALUES (%(source)s, %(holder)s, now() + make_interval(secs => %(ttl)s))
+ON CONFLICT (source) DO UPDATE
+   SET holder = EXCLUDED.holder, acquired_at = now(), heartbeat_at = now(),
+       expires_at = EXCLUDED.expires_at
 """
 _RENEW = """
 UPDATE sophia.sync_leases
@@ -80,40 +94,21 @@ def new_holder(run_id: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{run_id}"
 
 
-def _dead_here(holder: str) -> bool:
-    """Whether `holder` names a process of this host that no longer exists (killed)."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False
+def lock_key(source: str) -> int:
+    """A stable signed 64-bit advisory-lock key per source."""
+    digest = hashlib.sha256(f"sophia.sync:{source}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 async def take(conn: Conn, source: str, holder: str, ttl_s: float = LEASE_TTL_S) -> bool:
-    """Take the source's lease when it is free, expired, or held by a dead local process.
-
-    False when someone holds it. A holder killed on this host (SIGKILL, OOM) cannot renew;
-    waiting out its expiry would only delay the resume, so its lease is taken at once.
-    """
+    """Take the source's lease row when it is free or expired; False when someone holds it."""
     cursor = await conn.execute(_TAKE, {"source": source, "holder": holder, "ttl": ttl_s})
-    if await cursor.fetchone() is not None:
-        return True
-    current = await busy(conn, source)
-    if current is None or not _dead_here(current.holder):
-        return False
-    cursor = await conn.execute(
-        "UPDATE sophia.sync_leases SET holder = %(holder)s, acquired_at = now(),"
-        " heartbeat_at = now(), expires_at = now() + make_interval(secs => %(ttl)s)"
-        " WHERE source = %(source)s AND holder = %(old)s",
-        {"source": source, "holder": holder, "ttl": ttl_s, "old": current.holder},
-    )
-    return cursor.rowcount == 1
+    return await cursor.fetchone() is not None
+
+
+async def claim(conn: Conn, source: str, holder: str, ttl_s: float = LEASE_TTL_S) -> None:
+    """Write the lease row as ours whatever it says: we hold the lock, its writer does not."""
+    await conn.execute(_CLAIM, {"source": source, "holder": holder, "ttl": ttl_s})
 
 
 async def renew(conn: Conn, source: str, holder: str, ttl_s: float = LEASE_TTL_S) -> bool:
@@ -160,6 +155,23 @@ async def _heartbeat(conn: Conn, lease: Lease, every_s: float, ttl_s: float) -> 
             await renew(conn, lease.source, lease.holder, ttl_s)
 
 
+async def _connect(url: str, prepare: int | None, name: str) -> Conn:
+    return await AsyncConnection.connect(
+        url, autocommit=True, prepare_threshold=prepare, application_name=name
+    )
+
+
+async def _lock(conn: Conn, source: str, wait: bool) -> bool:
+    """Open the lock transaction and take the source's lock in it (blocking with `wait`)."""
+    await conn.execute("BEGIN")
+    if wait:
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(source),))
+        return True
+    cursor = await conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (lock_key(source),))
+    row = await cursor.fetchone()
+    return bool(row and row[0])
+
+
 @contextlib.asynccontextmanager
 async def held(
     url: str,
@@ -170,26 +182,32 @@ async def held(
     prepare: int | None = None,
     ttl_s: float = LEASE_TTL_S,
 ) -> AsyncIterator[Lease | Busy]:
-    """Hold the source's lease for the block (heartbeat running), or yield who holds it.
+    """Hold the source for the block (lock held, heartbeat running), or yield who holds it.
 
-    With `wait`, polls until the lease is free. The lease has a connection of its own, so
-    its heartbeat never lands inside the sync's page transactions.
+    With `wait`, waits for the holder to finish. Two connections of the lease's own: one
+    keeps the lock transaction open, the other writes the row and its heartbeat, so neither
+    lands inside the sync's page transactions.
     """
-    async with await AsyncConnection.connect(
-        url, autocommit=True, prepare_threshold=prepare, application_name="sophia-lease"
-    ) as conn:
-        while not await take(conn, source, holder, ttl_s):
-            current = await busy(conn, source)
-            if not wait and current is not None:
-                yield current
-                return
-            await asyncio.sleep(WAIT_POLL_S)
-        lease = Lease(source, holder)
-        beat = asyncio.create_task(_heartbeat(conn, lease, ttl_s / 4, ttl_s))
+    async with (
+        await _connect(url, prepare, "sophia-lock") as locker,
+        await _connect(url, prepare, "sophia-lease") as conn,
+    ):
         try:
-            yield lease
+            if not await _lock(locker, source, wait):
+                current = await busy(conn, source)
+                yield current or Busy("another run (starting)", 0.0, ttl_s)
+                return
+            await claim(conn, source, holder, ttl_s)
+            lease = Lease(source, holder)
+            beat = asyncio.create_task(_heartbeat(conn, lease, ttl_s / 4, ttl_s))
+            try:
+                yield lease
+            finally:
+                beat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beat
+                await release(conn, source, holder)
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
-            await release(conn, source, holder)
+            # Ends the lock transaction; if the server already ended it, there is nothing to do.
+            with contextlib.suppress(Exception):
+                await locker.execute("ROLLBACK")

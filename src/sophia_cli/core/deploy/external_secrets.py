@@ -1,0 +1,43 @@
+"""`deploy render --secrets external`: the Secret comes from AWS Secrets Manager through the
+External Secrets Operator instead of `kubectl create secret`.
+
+An `ExternalSecret` fills the same Secret the pods already reference (`--secret-name`), so
+nothing else in the manifests changes. Each secret setting is a Secrets Manager secret named
+`<prefix><VARIABLE>` (default prefix `sophia/`): the ones production requires are listed one
+by one (a missing one fails the ExternalSecret loudly), the optional ones are picked up by
+prefix when they exist.
+"""
+
+from __future__ import annotations
+
+from sophia_cli.core.deploy.pods import DeployOptions, Manifest, meta
+from sophia_cli.core.setting_specs import setting_specs
+
+DEFAULT_STORE = "aws-secrets-manager"
+DEFAULT_PREFIX = "sophia/"
+
+
+def external_secret(
+    options: DeployOptions, store: str = DEFAULT_STORE, prefix: str = DEFAULT_PREFIX
+) -> Manifest:
+    """An ExternalSecret (external-secrets.io/v1) writing the pods' Secret."""
+    required = [s.env_name for s in setting_specs() if s.secret and s.required_in_production]
+    return {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": meta(options, options.secret_name, "secrets"),
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
+            "target": {"name": options.secret_name, "creationPolicy": "Owner"},
+            "data": [
+                {"secretKey": name, "remoteRef": {"key": f"{prefix}{name}"}} for name in required
+            ],
+            "dataFrom": [
+                {
+                    "find": {"name": {"regexp": f"^{prefix}[A-Z][A-Z0-9_]*$"}},
+                    "rewrite": [{"regexp": {"source": f"^{prefix}(.*)$", "target": "$1"}}],
+                }
+            ],
+        },
+    }
