@@ -44,8 +44,8 @@ def test_tasks_in_archived_projects_count_only_those_projects_tasks(
     expected = _count(company_url, "SELECT count(*) FROM asana.tasks t "
                       "WHERE NOT t.deleted AND t.project_gid = 'p3'")  # fmt: skip
     assert expected > 0 and answer.rows[0][0] == expected
-    assert answer.interpretation["conditions"] == ["in archived projects"]
-    assert "in archived projects" in answer.answer
+    assert answer.interpretation["conditions"] == ["archived projects"]
+    assert "for archived projects" in answer.answer
 
 
 def test_open_tasks_in_archived_projects_keep_both_conditions(
@@ -64,7 +64,7 @@ def test_messages_in_private_channels_count_only_private_channels(
     expected = _count(company_url, "SELECT count(*) FROM slack.messages m "
                       "WHERE NOT m.deleted AND m.channel_id = 'C3'")  # fmt: skip
     assert expected > 0 and answer.rows[0][0] == expected
-    assert "in private channels" in answer.answer
+    assert "for private channels" in answer.answer
 
 
 def test_public_and_archived_channels_are_adjectives_too(
