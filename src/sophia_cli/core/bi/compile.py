@@ -439,6 +439,8 @@ def _order(
         # A series keeps time first; within a bucket the declared order applies.
         time = [query.grain] if query.grain else []
         keys = time + [f"{key} NULLS LAST" for key in display]
+        # Ids without a label row (no display order yet) fall back to the usual biggest first.
+        keys.append(f"{query.metrics[0]} DESC NULLS LAST")
         return ", ".join(keys + [f"{c} NULLS LAST" for c in dimension_columns])
     if query.grain and query.order is None:
         return ", ".join(dimension_columns) if dimension_columns else "1"
