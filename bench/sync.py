@@ -57,6 +57,7 @@ def deals(count: int, version: int) -> list[Row]:
             "updated_at": base + timedelta(seconds=i + version),
             "archived": False,
             "archived_at": None,
+            "merged_object_ids": None,
         }
         for i in range(count)
     ]
@@ -84,9 +85,8 @@ def executemany_upsert(url: str, rows: list[Row], batch: int) -> None:
     with psycopg.connect(url) as conn:
         for start in range(0, len(rows), batch):
             with conn.transaction(), conn.cursor() as cursor:
-                cursor.executemany(
-                    statement, [tuple(r[c] for c in columns) for r in rows[start : start + batch]]
-                )
+                page = rows[start : start + batch]
+                cursor.executemany(statement, [tuple(r.get(c) for c in columns) for r in page])
 
 
 def timed(label: str, count: int, action: Callable[[], None]) -> float:
@@ -137,9 +137,14 @@ def bench_sandbox(url: str, scale: float) -> None:
     with start_sandbox(seed=7, scale=scale, rate_limits="off") as sandbox:
         os.environ.update(sandbox.env)
         settings = load_settings(database_url=url, sync_rate_limits="off", sync_text_index=False)
-        for label in ("first (full) run", "second run (nothing changed)"):
+        runs = (
+            ("first (full) run", False),
+            ("second run (nothing changed)", False),
+            ("--full run (reconciles, sweeps)", True),
+        )
+        for label, full in runs:
             started = time.perf_counter()
-            report = run_sync(settings)
+            report = run_sync(settings, full=full)
             elapsed = time.perf_counter() - started
             totals = report.totals
             rows = sum(s.inserted + s.updated for src in report.sources for s in src.streams)

@@ -92,34 +92,41 @@ def _ts(day: str) -> int:
     return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp())
 
 
-DOCS = [
-    ("slack:C1:1", "slack", "message", "Dana Lee", _ts("2026-07-01"),
+DOCS = [  # id, source, kind, author, affiliation, time, text
+    ("slack:C1:1", "slack", "message", "Dana Lee", "internal", _ts("2026-07-01"),
      "The customer pushed back hard on pricing again, they want a discount for annual plans"),
-    ("slack:C1:2", "slack", "message", "s2", _ts("2026-05-02"), "Lunch is at noon today"),
-    ("gong:call1:0", "gong", "transcript", "Priya Shah", _ts("2026-06-10"),
-     "Their main objection was pricing: the enterprise tier is too expensive for them"),
-    ("asana:t1", "asana", "task", "Mia Wong", _ts("2026-03-03"), "Update the pricing page copy"),
-    ("gong:call2:0", "gong", "transcript", "Dana Lee", _ts("2026-06-20"),
+    ("slack:C1:2", "slack", "message", "Sam Ortiz", "internal", _ts("2026-05-02"),
+     "Lunch is at noon today"),
+    ("gong:call1:0", "gong", "transcript", "Tom Baker", "external", _ts("2026-06-10"),
+     "Our main objection is pricing: the enterprise tier is too expensive for us"),
+    ("asana:t1", "asana", "task", "Mia Wong", "internal", _ts("2026-03-03"),
+     "Update the pricing page copy"),
+    ("gong:call2:0", "gong", "transcript", "Dana Lee", "internal", _ts("2026-06-20"),
      "We talked about onboarding timelines and the security review"),
 ]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def milvus_server() -> Iterator[str]:
-    """An embedded Milvus Lite server of this module holding DOCS; its URI (MILVUS_URI takes
-    a server URL, not a file)."""
+def milvus_file() -> Iterator[str]:
+    """An embedded Milvus server of the module's own holding DOCS, indexed as sync indexes."""
     import shutil
     import tempfile
 
+    from sophia_cli.core.search.embed import wordllama_embedder
+    from sophia_cli.core.search.index import index_units
+    from sophia_cli.core.search.units import Unit
     from sophia_cli.store import embedded_milvus
 
-    home = Path(tempfile.mkdtemp(prefix="sophia-askm-"))
+    home = Path(tempfile.mkdtemp(prefix="sophia-m-"))
     uri = embedded_milvus.ensure_running(home)
     client = milvus.client(load_settings(milvus_uri=uri))
-    milvus.ensure_text_collection(client)
-    client.insert(milvus.TEXT_COLLECTION, [
-        {"id": i, "source": s, "kind": k, "author": a, "ts": t, "url": f"https://x.test/{i}", "text": x}  # noqa: E501
-        for i, s, k, a, t, x in DOCS])  # fmt: skip
+    embedder = wordllama_embedder()
+    milvus.ensure_text_collection(client, embedder.signature, embedder.dim)
+    for source in ("slack", "gong", "asana"):
+        units = [Unit(id=i, kind=k, author=a, author_name=a, affiliation=f, place="", place_name="",
+                      ts=t, url=f"https://x.test/{i}", text=x, context="", source=s)
+                 for i, s, k, a, f, t, x in DOCS if s == source]  # fmt: skip
+        index_units(client, embedder, source, units)
     client.close()
     yield uri
     embedded_milvus.stop(home)
@@ -128,6 +135,6 @@ def milvus_server() -> Iterator[str]:
 
 @pytest.fixture
 def search_env(
-    milvus_server: str, company_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    milvus_file: str, company_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MILVUS_URI", milvus_server)
+    monkeypatch.setenv("MILVUS_URI", milvus_file)

@@ -1,4 +1,4 @@
-"""Synced text lands in Milvus (BM25 full text), once per record, however often it is re-read."""
+"""Synced text lands in Milvus (BM25 + dense), once per unit, however often it is re-read."""
 
 from __future__ import annotations
 
@@ -30,15 +30,16 @@ def _expected(url: str, handle) -> dict[str, int]:  # type: ignore[no-untyped-de
         ).fetchone()
         asana = conn.execute("SELECT count(*) FROM asana.tasks WHERE NOT deleted").fetchone()
     assert slack and asana
-    data = handle.sandbox.data  # one document per monologue of every visible transcript
-    monologues = sum(
+    data = handle.sandbox.data  # one document per transcript sentence row (a turn as stored)
+    turns = sum(
         1
-        for call_id, turns in data.gong.transcripts.items()
+        for call_id, monologues in data.gong.transcripts.items()
         if expected.transcript_ready(data, call_id)
-        for turn in turns
-        if turn["sentences"]
+        for monologue in monologues
+        for sentence in monologue["sentences"]
+        if sentence.get("text")
     )
-    return {"slack": slack[0], "asana": asana[0], "gong": monologues}
+    return {"slack": slack[0], "asana": asana[0], "gong": turns}
 
 
 def test_text_is_indexed_once_and_reindexing_is_idempotent(sandbox, synced, stores_env):
@@ -58,21 +59,12 @@ def test_text_is_indexed_once_and_reindexing_is_idempotent(sandbox, synced, stor
 
 def test_indexed_text_is_found_by_bm25(sandbox, point_at):
     settings = point_at(sandbox, SYNC_TEXT_INDEX="true")
+    from sophia_cli.core.search.search import search
     from sophia_cli.core.sync.run import run_sync
 
     assert run_sync(settings, ["slack"]).ok
-    client = milvus.client(settings)
-    try:
-        hits = client.search(
-            milvus.TEXT_COLLECTION,
-            data=["pricing"],
-            anns_field="sparse",
-            limit=5,
-            output_fields=["text", "source", "kind"],
-        )
-    finally:
-        client.close()
-    assert hits[0] and all("pricing" in hit["entity"]["text"].lower() for hit in hits[0])
+    hits = search(settings, "pricing", mode="bm25", limit=5).hits
+    assert hits and all("pric" in hit.snippet.lower() for hit in hits)
 
 
 def test_transcript_turns_are_stamped_at_call_time(sandbox, point_at, stores_env):

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -15,6 +16,7 @@ from sync_helpers import mismatches, stream_counts
 
 from sophia_cli.core.errors import UsageError
 from sophia_cli.core.settings import load_settings
+from sophia_cli.core.sync.connectors.slack_estimate import Workspace, estimate
 from sophia_cli.core.sync.run import parse_duration, run_sync
 from sophia_cli.sandbox.api.app import SandboxHandle, start_sandbox
 from sophia_cli.store.databases import create_database, drop_database
@@ -63,6 +65,27 @@ def test_limited_regime_syncs_every_message_at_one_request_per_minute(point_at, 
         messages = len(handle.expected("slack.messages"))
         pages = _count(handle, "/conversations.history") + _count(handle, "/conversations.replies")
         assert pages >= messages / 15  # at most 15 messages a request in this regime
+        # The time estimates count requests the way this run made them.
+        model = estimate(_workspace(handle), "limited").first_sync
+        assert model.replies == _count(handle, "/conversations.replies")
+        assert abs(model.history - _count(handle, "/conversations.history")) <= model.history / 4
+
+
+def _workspace(handle: SandboxHandle) -> Workspace:
+    slack = handle.sandbox.data.slack
+    readable = [c for c, ch in slack.channels.items() if ch["is_member"]]
+    top = sum(len(slack.messages[c]) for c in readable)
+    threads = [r for c in readable for r in slack.replies[c].values() if r]
+    replies = sum(len(r) for r in threads)
+    return Workspace(len(readable), top + replies, len(threads) / top, replies / len(threads))
+
+
+def test_a_limited_app_needs_days_where_an_internal_one_needs_hours():
+    space = Workspace(channels=200, messages=50_000)
+    internal, limited = estimate(space, "internal"), estimate(space, "limited")
+    assert internal.first_sync.minutes < 3 * 60 < 72 * 60 < limited.first_sync.minutes_overlapped
+    # One look at every channel costs a request each: minutes when internal, hours when not.
+    assert internal.run.minutes < 5 and limited.run.minutes >= 200
 
 
 def test_a_limited_app_is_detected_from_429s_and_slowed_to_its_regime(point_at, stores_env):
@@ -217,6 +240,8 @@ def test_sigkill_in_the_middle_of_a_channel_resumes_it_instead_of_restarting(
                 "SELECT cursor FROM sophia.sync_state"
                 " WHERE source = 'slack' AND stream = 'messages'"
             ).fetchone()
+            # The killed run's lease would expire within a minute; expire it now.
+            conn.execute("UPDATE sophia.sync_leases SET expires_at = now() - interval '1 s'")
         assert row is not None
         reading = row[0]["channels"][channel]["reading"]
         assert reading is not None and reading["low"] != reading["target"]  # mid-channel
@@ -225,3 +250,29 @@ def test_sigkill_in_the_middle_of_a_channel_resumes_it_instead_of_restarting(
         assert mismatches(stores_env["DATABASE_URL"], handle, SLACK_TABLES) == {}
         # Resumed: at most the page in flight at the kill is read twice.
         assert _history_calls(handle, channel) <= clean + 1 < before + clean
+
+
+def test_slack_changing_during_the_first_sync_is_exact_after_one_more_run(
+    sandbox, synced, stores_env
+):
+    done = threading.Event()
+
+    def meddle() -> None:
+        """Once most channels are read, post, edit, delete and change threads."""
+        late = _readable_channels(sandbox) - 1  # most channels already read
+        while not done.is_set() and _count(sandbox, "/conversations.history") < late:
+            time.sleep(0.001)
+        sandbox.mutate()
+        sandbox.change_thread("edit_reply")
+        sandbox.mutate()
+        sandbox.change_thread("delete_parent")
+
+    meddler = threading.Thread(target=meddle)
+    meddler.start()
+    try:
+        assert synced(sandbox, ["slack"]).ok
+    finally:
+        done.set()
+        meddler.join()
+    assert synced(sandbox, ["slack"]).ok  # one incremental run (its sweep is due in tests)
+    assert mismatches(stores_env["DATABASE_URL"], sandbox, SLACK_TABLES) == {}

@@ -60,7 +60,7 @@ def test_db_upgrade_grants_the_reader_every_declared_schema(sophia, stores_env):
 
 
 def test_dry_run_on_a_fresh_warehouse_counts_child_streams_like_a_real_run(sandbox, synced):
-    dry = stream_counts(synced(sandbox, ["asana", "gong"], dry_run=True))
-    real = stream_counts(synced(sandbox, ["asana", "gong"]))
-    for child in ("asana.tasks", "gong.transcripts"):
+    dry = stream_counts(synced(sandbox, ["asana", "gong", "slack"], dry_run=True))
+    real = stream_counts(synced(sandbox, ["asana", "gong", "slack"]))
+    for child in ("asana.tasks", "gong.transcripts", "slack.messages"):
         assert dry[child][0] > 0 and dry[child] == real[child], child

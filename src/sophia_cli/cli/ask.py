@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from sophia_cli.cli import completion, output
+from sophia_cli.cli import output
 from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
-from sophia_cli.core.sync.sources import SEARCHABLE, spoken
 
 TABLE_ROWS = 25
 
@@ -247,39 +246,3 @@ def query_command(
     _rows_table(result.columns, result.rows)
     note = f" (truncated: {result.truncated_by} limit)" if result.truncated else ""
     output.say(f"{result.row_count} row(s){note} in {result.elapsed_ms:.0f} ms")
-
-
-def search_command(
-    ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="Words to look for.")],
-    source: Annotated[
-        str | None,
-        typer.Option(
-            "--source",
-            help=f"Only this source: {spoken(SEARCHABLE, 'or')}.",
-            autocompletion=completion.complete_sources,
-        ),
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Only texts from this day on.")
-    ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Most hits to show (1-100).")] = 10,
-    json_output: JsonOption = False,
-    fmt: FormatOption = None,
-) -> None:
-    """Full-text (BM25) search over synced Slack messages, Gong transcripts and Asana tasks.
-
-    Example: sophia search "pricing objections" --source gong --since 2026-01-01
-    """
-    from sophia_cli.core.search.search import search
-
-    results = search(settings(ctx), text, source=source, since=_date(since, "--since"), limit=limit)
-    if listing_json(ctx, json_output, fmt):
-        output.emit_json(results)
-        return
-    if results.note:
-        output.say(results.note)
-    rows = [[hit.source, hit.author, f"{hit.time:%Y-%m-%d %H:%M}" if hit.time else "",
-             escape(hit.snippet)] for hit in results.hits]  # fmt: skip
-    output.stdout().print(output.table(None, ["source", "author", "time", "snippet"], rows))
-    output.say(f"{len(results.hits)} hit(s), BM25")

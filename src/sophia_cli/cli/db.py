@@ -139,3 +139,22 @@ def stop(ctx: typer.Context, json_output: JsonOption = False) -> None:
         output.say(f"stopped embedded {name}")
     for name in report.not_running:
         output.say(f"embedded {name} was not running")
+
+
+@app.command()
+def reindex(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Rebuild the search index (BM25 and dense vectors) from the warehouse.
+
+    Run it after changing SEARCH_EMBEDDING: vectors of two embedders are never mixed.
+
+    Example: sophia db reindex
+    """
+    from sophia_cli.core.search.index import reindex as rebuild
+
+    report = rebuild(settings(ctx))
+    if wants_json(ctx, json_output):
+        output.emit_json(report)
+        return
+    for done in report.sources:
+        output.say(f"{done.source}: {done.units} unit(s) indexed")
+    output.say(f"search index rebuilt with {report.embedder} in {report.duration_s:.1f} s")

@@ -22,6 +22,7 @@ from sophia_cli.cli import (
     migrate,
     output,
     sandbox,
+    search,
     secrets,
     serve,
     squad,
@@ -96,7 +97,7 @@ app.add_typer(sync.app, name="sync", rich_help_panel=_DATA)
 app.add_typer(db.app, name="db", rich_help_panel=_DATA)
 app.command("ask", rich_help_panel=_DATA)(ask.ask_command)
 app.command("query", rich_help_panel=_DATA)(ask.query_command)
-app.command("search", rich_help_panel=_DATA)(ask.search_command)
+app.command("search", rich_help_panel=_DATA)(search.search_command)
 app.command("demo", rich_help_panel=_DATA)(demo.demo)
 app.add_typer(sandbox.app, name="sandbox", rich_help_panel=_DATA)
 app.add_typer(doctor.app, name="doctor", rich_help_panel=_OPS)

@@ -176,6 +176,31 @@ class Settings(BaseSettings):
         secret=True,
     )
 
+    search_embedding: str = setting(
+        "wordllama",
+        section=Section.STORES,
+        description="Search's dense vectors: wordllama (offline, weights in the wheel), squad, "
+        "or squad:<model>; a change forces `sophia db reindex`.",
+        example="wordllama",
+    )
+    search_fusion: Literal["rrf", "weighted"] = setting(
+        "rrf",
+        section=Section.STORES,
+        description="How hybrid search fuses BM25 and dense rankings: rrf or weighted.",
+        example="rrf",
+    )
+    search_dense_weight: float = setting(
+        0.4,
+        section=Section.STORES,
+        description="Weight of the dense ranking in hybrid fusion (BM25 gets 1 minus it).",
+        example="0.4",
+    )
+    search_dense_floor: float = setting(
+        0.2,
+        section=Section.STORES,
+        description="Cosine similarity under which a dense match is no hit (0 keeps all).",
+        example="0.2",
+    )
     sentry_dsn: SecretStr | None = setting(
         None,
         section=Section.CORE,

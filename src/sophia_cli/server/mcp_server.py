@@ -53,17 +53,24 @@ def build_server(settings: Settings) -> MCPServer:
 
         return await _call(lambda: ask_question(settings, question, _day(as_of, "as_of")))
 
-    @server.tool(description="Full-text search over synced Slack, Asana, HubSpot and Gong text.")
+    @server.tool(description="Hybrid (BM25 + meaning) search over synced Slack, Gong and Asana "
+                 "text; 'customers said' and 'last month' in the text become filters.")  # fmt: skip
     async def search(
-        text: str, source: str | None = None, since: str | None = None, limit: int = 10
+        text: str,
+        source: str | None = None,
+        since: str | None = None,
+        limit: int = 10,
+        mode: str = "hybrid",
     ) -> dict[str, Any]:
+        from sophia_cli.core.search.search import build_filters
         from sophia_cli.core.search.search import search as search_text
 
         return await _call(
             lambda: search_text(
-                settings, text, source=source, since=_day(since, "since"), limit=limit
+                settings, text, mode=mode,  # type: ignore[arg-type]
+                filters=build_filters(source=source, since=_day(since, "since")), limit=limit,
             )
-        )
+        )  # fmt: skip
 
     @server.tool(description="Each source's sync bookmarks, last runs and row counts.")
     async def sync_status() -> dict[str, Any]:

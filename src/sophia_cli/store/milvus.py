@@ -73,25 +73,39 @@ def client(settings: Settings, *, timeout_s: float = 10.0) -> Any:
         ) from exc
 
 
-def ensure_text_collection(milvus: Any) -> bool:
-    """Create the full-text collection that sync fills and search reads; True if created.
+TEXT_FIELDS = {  # VARCHAR fields of a search unit and their byte limits
+    "id": 256, "source": 32, "kind": 32, "author": 256, "author_name": 256, "author_key": 256,
+    "affiliation": 16, "place": 256, "place_name": 256, "place_key": 256, "url": 1024,
+    "context": TEXT_MAX_LENGTH, "fingerprint": 64,
+}  # fmt: skip
+_SIGNATURE = "sophia.embedder"
+_SCHEMA = "sophia.schema"
+TEXT_SCHEMA = "3"  # bump when fields or the analysis change: the collection is rebuilt
 
-    One row per indexed text (a Slack message, a Gong transcript turn, an Asana task) with
-    a BM25 sparse vector computed by Milvus from `text`.
+
+def ensure_text_collection(milvus: Any, signature: str, dim: int) -> bool:
+    """Create the search collection that sync fills and search reads; True if created.
+
+    One row per search unit (a Slack message with its thread, a Gong speaker turn with its
+    neighbours, an Asana task): BM25 sparse vectors computed by Milvus from `text`, and
+    dense vectors of `dim` from the embedder whose `signature` the description records.
+    A collection built by another embedder is dropped and created anew (its vectors would
+    be compared with the wrong space): the caller re-indexes everything then.
     """
     from pymilvus import DataType, Function, FunctionType
 
     if milvus.has_collection(TEXT_COLLECTION):
-        return False
+        properties = milvus.describe_collection(TEXT_COLLECTION).get("properties") or {}
+        if properties.get(_SIGNATURE) == signature and properties.get(_SCHEMA) == TEXT_SCHEMA:
+            return False
+        milvus.drop_collection(TEXT_COLLECTION)
     schema = milvus.create_schema(auto_id=False, enable_dynamic_field=False)
-    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=256)
-    schema.add_field("source", DataType.VARCHAR, max_length=32)
-    schema.add_field("kind", DataType.VARCHAR, max_length=32)
-    schema.add_field("author", DataType.VARCHAR, max_length=256)
+    for name, limit in TEXT_FIELDS.items():
+        schema.add_field(name, DataType.VARCHAR, max_length=limit, is_primary=name == "id")
     schema.add_field("ts", DataType.INT64)
-    schema.add_field("url", DataType.VARCHAR, max_length=1024)
     schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX_LENGTH, enable_analyzer=True)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_function(
         Function(
             name="text_bm25",
@@ -102,5 +116,16 @@ def ensure_text_collection(milvus: Any) -> bool:
     )
     index = milvus.prepare_index_params()
     index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-    milvus.create_collection(TEXT_COLLECTION, schema=schema, index_params=index)
+    index.add_index(field_name="dense", index_type="FLAT", metric_type="COSINE")
+    milvus.create_collection(
+        TEXT_COLLECTION, schema=schema, index_params=index,
+        properties={_SIGNATURE: signature, _SCHEMA: TEXT_SCHEMA},
+    )  # fmt: skip
     return True
+
+
+def collection_signature(milvus: Any) -> str | None:
+    """The embedder signature the search collection was built with (None: none recorded)."""
+    properties = milvus.describe_collection(TEXT_COLLECTION).get("properties") or {}
+    value = properties.get(_SIGNATURE)
+    return str(value) if value else None

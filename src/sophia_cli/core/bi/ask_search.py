@@ -12,7 +12,7 @@ from sophia_cli.core.bi import parse_llm
 from sophia_cli.core.bi.answer import Answer
 from sophia_cli.core.bi.parse_rules import SearchIntent
 from sophia_cli.core.errors import SophiaError
-from sophia_cli.core.search.search import SearchResults, search
+from sophia_cli.core.search.search import SearchFilters, SearchResults, search
 from sophia_cli.core.settings import Settings
 
 SUMMARY_HITS = 8
@@ -42,7 +42,9 @@ def _summary(settings: Settings, intent: SearchIntent, results: SearchResults) -
 def answer_search(settings: Settings, intent: SearchIntent, as_of: date, parser: str) -> Answer:
     """An Answer whose rows are search hits."""
     since = intent.time_range.start if intent.time_range else None
-    results = search(settings, intent.topic, since=since, limit=10)
+    until = intent.time_range.end if intent.time_range else None
+    filters = SearchFilters(since=since, until=until, external_only=intent.external_only)
+    results = search(settings, intent.topic, filters=filters, limit=10, as_of=as_of)
     summary = _summary(settings, intent, results)
     if summary is None:
         if results.hits:
@@ -58,7 +60,9 @@ def answer_search(settings: Settings, intent: SearchIntent, as_of: date, parser:
     return Answer(
         answer=summary,
         interpretation={"search": intent.topic, "since": since.isoformat() if since else None,
-                        "mode": results.mode, "parser": parser, "note": results.note},
+                        "until": until.isoformat() if until else None,
+                        "external_only": intent.external_only, "mode": results.mode,
+                        "parser": parser, "note": results.note},
         sql="", columns=["source", "author", "time", "snippet", "url"], rows=rows,
         source="llm" if summary and parse_llm.llm_available(settings) and results.hits else "rules",
         as_of=as_of,

@@ -30,6 +30,7 @@ from sophia_cli.core.bi.vocabulary import (
     GRAIN_WORDS,
     GRAINS,
     GROUP_LEADS,
+    OUTSIDERS,
     RANK_WORDS,
     SEARCH_QUESTION,
     STOPWORDS,
@@ -49,6 +50,7 @@ class SearchIntent:
 
     topic: str
     time_range: timephrases.TimeRange | None = None
+    external_only: bool = False  # "what did customers say": their words, not ours
 
 
 @dataclass
@@ -121,7 +123,8 @@ class RulesParser:
             text = " ".join((text[:start] + " " + text[end:]).split())
         if search := SEARCH_QUESTION.match(text):
             topic = search["topic"] or search["t2"] or search["t3"]
-            return SearchIntent(topic=topic.strip(), time_range=time_range)
+            return SearchIntent(topic=topic.strip(), time_range=time_range,
+                                external_only=search["who"] in OUTSIDERS)  # fmt: skip
         if not implied:
             time_range, comparison, text = compare.find(text, time_range, cal)
         if comparison is None and compare.MARKS & set(text.split()):

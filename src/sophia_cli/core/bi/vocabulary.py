@@ -95,12 +95,14 @@ ACTIVITY_RANKS = {"busiest", "quietest"}
 TREND_WORDS = {"trend", "over time", "timeline", "time series", "history"}
 GROUP_LEADS = {"by", "per", "each", "every", "which", "what", "across"}
 SEARCH_QUESTION = re.compile(
-    r"^(?:what|how) (?:are|is|do|did|were|was|have) (?:people|customers|prospects|we|they|folks|"
-    r"users|clients|the team|reps) (?:been )?(?:saying|talking|say|said|think|thinking|feel|"
+    r"^(?:what|how) (?:are|is|do|did|were|was|have) (?P<who>people|customers|prospects|we|they|"
+    r"folks|users|clients|the team|reps) (?:been )?(?:saying|talking|say|said|think|thinking|feel|"
     r"feeling|discussing|discuss) (?:about|of|on) (?P<topic>.+)$"
     r"|^(?:search|find|look up) (?:for |messages about |mentions of |calls about )?(?P<t2>.+)$"
     r"|^(?:mentions of|discussions about|conversations about) (?P<t3>.+)$"
 )
+# Who said it, when the question names people outside the company: external speakers only.
+OUTSIDERS = frozenset({"customers", "prospects", "clients"})
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sophia_cli.core.db.models import InitReport, StopReport, StoreName
 from sophia_cli.core.db.status import cache_status, vectors_status, warehouse_status
-from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.sources import SCHEMAS
 from sophia_cli.store import (
@@ -45,18 +44,11 @@ def reader_role_ready(settings: Settings) -> bool:
 
 
 def ensure_collections(settings: Settings) -> list[str]:
-    """Create the Milvus collections sync and search use; returns those created now."""
-    client = milvus.client(settings)
-    try:
-        created = milvus.ensure_text_collection(client)
-    except Exception as exc:  # pymilvus wraps server failures in many types
-        raise ServiceUnavailableError(
-            f"Milvus collection {milvus.TEXT_COLLECTION} could not be created: {exc}",
-            hint="Check MILVUS_URI, or unset it to use Milvus Lite.",
-        ) from exc
-    finally:
-        client.close()
-    return [milvus.TEXT_COLLECTION] if created else []
+    """Create the Milvus collections sync and search use (filled from the warehouse when
+    new, e.g. after an embedder change); returns those created now."""
+    from sophia_cli.core.search.index import refresh
+
+    return [milvus.TEXT_COLLECTION] if refresh(settings).rebuilt else []
 
 
 def check_redis(settings: Settings) -> bool:

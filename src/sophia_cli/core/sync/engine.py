@@ -205,6 +205,8 @@ async def run_stream(
                 result.notes.append(_time_box_note(result))
                 break
         result.status = RunStatus.PARTIAL if stopped else RunStatus.SUCCESS
+        if not stopped and result.progress is not None:
+            result.progress, result.eta_s = 1.0, 0.0  # the rest of its steps had nothing to do
     except (SourceAuthError, SourceScopeError) as exc:
         result.status, result.error, auth_error = RunStatus.FAILED, _message(exc), exc
     except Exception as exc:  # one stream's failure, whatever its type, must not stop the others

@@ -141,7 +141,10 @@ async def _guarded(
 ) -> SourceResult:
     """One source's run; an unexpected failure fails this source, never its siblings."""
     try:
-        return await run_source(url, settings, connector, options, index, progress)
+        result = await run_source(url, settings, connector, options, index, progress)
+        if index is not None and result.status in (RunStatus.SUCCESS, RunStatus.FAILED):
+            await _refresh_index(index, result)
+        return result
     except Exception as exc:  # e.g. the warehouse connection dropped mid-run
         message = exc.message if isinstance(exc, SophiaError) else f"{type(exc).__name__}: {exc}"
         return SourceResult(
@@ -150,6 +153,15 @@ async def _guarded(
             error=message.strip(),
             hint="Fix the cause and run again; committed pages are kept and resume from there.",
         )
+
+
+async def _refresh_index(index: TextIndex, result: SourceResult) -> None:
+    """Bring the source's search units in line with what this run committed."""
+    try:
+        await index.refresh(result.source)
+    except SophiaError as exc:  # the warehouse is synced; search is stale, and says so
+        if result.error is None:
+            result.status, result.error, result.hint = RunStatus.FAILED, exc.message, exc.hint
 
 
 async def _run_all(

@@ -336,6 +336,8 @@ def _next_pass(ctx: StreamContext, state: ChannelState, now: float, sweep: bool)
         return Pass(state.done, target, target) if float(state.done) < now else None
     if state.done is None or not _sweep_due(ctx, state, now):
         return None
+    if state.swept is not None and float(state.swept) >= now:
+        return None  # this run's first read of the channel was as good as a sweep
     back = timedelta(days=ctx.settings.slack_lookback_days).total_seconds()
     since = from_day(ctx.since) if ctx.since else now - back
     return Pass(stamp(max(0.0, since)), state.done, state.done, sweep=True)
@@ -383,6 +385,19 @@ def _stalest_first(
     return sorted(channels, key=key)
 
 
+async def _channels(ctx: StreamContext) -> list[tuple[Any, ...]]:
+    """This run's channels (from the channels stream), else the warehouse's.
+
+    Reading this run's rows keeps a dry run on a fresh warehouse counting what a real run
+    would load; the warehouse is the fallback when the channels stream did not finish."""
+    if ctx.parents is not None:
+        rows = sorted(ctx.parents, key=lambda row: str(row["id"]))
+        return [(row["id"], row["name"], row["is_member"], row["created_at"]) for row in rows]
+    return await ctx.fetch_all(
+        "SELECT id, name, is_member, created_at FROM slack.channels ORDER BY id"
+    )
+
+
 async def fetch_messages(ctx: StreamContext) -> AsyncIterator[Page]:
     """New messages of every channel first, then the sweeps that are due.
 
@@ -393,9 +408,7 @@ async def fetch_messages(ctx: StreamContext) -> AsyncIterator[Page]:
     saved = dict((ctx.state or {}).get("channels") or {})
     states = {cid: ChannelState.load(raw) for cid, raw in saved.items()}
     now = ctx.run_start.timestamp()
-    channels = await ctx.fetch_all(
-        "SELECT id, name, is_member, created_at FROM slack.channels ORDER BY id"
-    )
+    channels = await _channels(ctx)
     readable = [c for c in channels if c[2]]
     for channel, name, is_member, _ in channels:
         if not is_member:
