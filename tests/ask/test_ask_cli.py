@@ -218,3 +218,18 @@ def test_a_refusal_names_what_is_synced_and_what_can_be_asked(  # type: ignore[n
     hint = body["error"]["hint"]
     assert "Synced: asana (tasks created" in hint and "hubspot (deals created" in hint
     assert "deals won" in hint and "--list" in hint
+
+
+@pytest.mark.parametrize("question", ["top 3 owners by won revenue", "bottom 3 owners by calls"])
+def test_a_ranking_chart_keeps_the_order_of_the_table(
+    sophia, company_env: dict[str, str], question: str
+) -> None:  # type: ignore[no-untyped-def]
+    result = sophia("ask", question, "--as-of", "2026-07-15", "--json")
+    answer = json.loads(result.stdout)
+    table = [row[0] for row in answer["rows"]]
+    drawn = sophia("ask", question, "--as-of", "2026-07-15", "--format", "table")
+    assert drawn.exit_code == 0, drawn.stderr
+    lines = drawn.stdout.splitlines()
+    title = lines.index(f"{answer['columns'][1]} by {answer['columns'][0]}")
+    charted = [line.split("│")[0].strip() for line in lines[title + 1 : title + 1 + len(table)]]
+    assert len(table) >= 2 and charted == table

@@ -62,8 +62,10 @@ CASES = [
      f"SELECT {OWNER} AS n, sum(amount) AS v {DEALS} AND is_won GROUP BY 1 ORDER BY v DESC, n NULLS LAST"),  # noqa: E501
     ("open deals by stage",
      "SELECT coalesce(ps.label, d.stage) AS s, count(*) AS v FROM hubspot.deals d "
+     "LEFT JOIN hubspot.pipelines pl ON pl.id = d.pipeline "
      "LEFT JOIN hubspot.pipeline_stages ps ON ps.pipeline_id = d.pipeline AND ps.id = d.stage "
-     "WHERE NOT d.archived AND NOT d.is_closed GROUP BY 1 ORDER BY v DESC, s"),
+     "WHERE NOT d.archived AND NOT d.is_closed GROUP BY 1 "
+     "ORDER BY min(pl.display_order), min(ps.display_order), s"),  # the pipeline's order
     ("deals in the Enterprise pipeline",
      "SELECT count(*) FROM hubspot.deals d LEFT JOIN hubspot.pipelines pl ON pl.id = d.pipeline "
      "WHERE NOT d.archived AND lower(coalesce(pl.label, d.pipeline)) = 'enterprise'"),

@@ -4,6 +4,7 @@ a note saying so."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -56,3 +57,49 @@ def test_with_label_rows_stages_and_pipelines_show_their_labels(
         {"dimension": "pipeline", "values": ["Enterprise Sales"], "exclude": False}
     ]
     assert pipelines.rows[0][0] > 0
+
+
+ORDERED = """
+UPDATE hubspot.pipelines SET display_order = CASE id WHEN 'SMB' THEN 0 ELSE 1 END;
+UPDATE hubspot.pipeline_stages SET display_order = CASE id
+  WHEN 'Qualified' THEN 0 WHEN 'Proposal' THEN 1 ELSE 2 END;
+"""
+
+
+def _store_ordered_labels(conn: psycopg.Connection[Any]) -> None:
+    """Labels (once per module's warehouse) with a display order unlike the alphabet's."""
+    stored = conn.execute("SELECT count(*) FROM hubspot.pipelines").fetchone()
+    if not stored or not stored[0]:
+        conn.execute(LABELS)
+    conn.execute(ORDERED)
+
+
+def test_a_breakdown_by_stage_follows_the_pipelines_display_order(
+    settings: Settings, company_url: str
+) -> None:
+    with psycopg.connect(company_url) as conn:
+        _store_ordered_labels(conn)
+    answer = ask(settings, "open deals by stage", AS_OF, use_cache=False)
+    assert [row[0] for row in answer.rows] == ["Stage Qualified", "Stage Proposal",
+                                               "Stage Negotiation"]  # fmt: skip
+    largest = max(answer.rows, key=lambda row: row[1])
+    assert f"led by {largest[0]}" in answer.answer
+
+
+def test_a_breakdown_by_pipeline_follows_their_display_order(
+    settings: Settings, company_url: str
+) -> None:
+    with psycopg.connect(company_url) as conn:
+        _store_ordered_labels(conn)
+    answer = ask(settings, "open deals by pipeline", AS_OF, use_cache=False)
+    assert [row[0] for row in answer.rows] == ["Small Business", "Enterprise Sales"]
+
+
+def test_a_ranking_of_stages_still_orders_by_the_number(
+    settings: Settings, company_url: str
+) -> None:
+    with psycopg.connect(company_url) as conn:
+        _store_ordered_labels(conn)
+    answer = ask(settings, "which stage has the most open deals", AS_OF, use_cache=False)
+    values = [row[1] for row in answer.rows]
+    assert values == sorted(values, reverse=True)

@@ -25,8 +25,9 @@ def _date(value: str | None, option: str) -> date | None:
         raise UsageError(f"{option} {value!r} is not a date", hint="Use YYYY-MM-DD.") from exc
 
 
-def _rows_table(columns: list[str], rows: list[list[Any]]) -> None:
-    """Every returned row for pipes and --format; a terminal table shows the first ones."""
+def _rows_table(columns: list[str], rows: list[list[Any]]) -> list[list[Any]]:
+    """Every returned row for pipes and --format; a terminal table shows the first ones.
+    Returns the rows shown, so the chart draws the same rows in the same order."""
     console = output.stdout()
     terminal = output.table(None, columns, []).format_for(console) is output.Format.TABLE
     shown = rows[:TABLE_ROWS] if terminal else rows
@@ -38,6 +39,7 @@ def _rows_table(columns: list[str], rows: list[list[Any]]) -> None:
             f"… {len(rows) - len(shown)} more of the {len(rows)} returned rows not shown "
             "(--format tsv or --json prints them all)"
         )
+    return shown
 
 
 def _chart(interp: dict[str, Any], columns: list[str], rows: list[list[Any]]) -> str | None:
@@ -176,9 +178,10 @@ def ask_command(
     people.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
     for note in answer.interpretation.get("notes") or []:
         people.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
+    shown = answer.rows
     if has_table:
-        _rows_table(answer.columns, answer.rows)
-    drawn = _chart(answer.interpretation, answer.columns, answer.rows) if chart else None
+        shown = _rows_table(answer.columns, answer.rows)
+    drawn = _chart(answer.interpretation, answer.columns, shown) if chart else None
     if drawn and not piped:
         sys.stdout.write(drawn + "\n")
     fresh = answer.interpretation.get("freshness") or {}

@@ -57,7 +57,11 @@ def format_value(value: Any, fmt: str) -> str:
 def is_additive(metric: Metric) -> bool:
     """Counts and sums add up across rows; averages and ratios do not."""
     expr = metric.expr.replace(" ", "").lower()
-    return expr.startswith(("count(", "coalesce(sum(")) and "/" not in expr.split(")")[-1]
+    return (
+        metric.ratio is None
+        and expr.startswith(("count(", "coalesce(sum("))
+        and "/" not in expr.split(")")[-1]
+    )
 
 
 def _when(layer: SemanticLayer, query: StructuredQuery) -> str:
@@ -81,6 +85,7 @@ def conditions(layer: SemanticLayer, query: StructuredQuery) -> list[str]:
         f"{' or '.join(f.values)}"
         for f in query.filters
     ]
+    parts += [model.adjectives[name].label for name in query.adjectives]
     parts += [f"no {layer.dimensions[name].label}" for name in query.missing]
     parts += [
         f"{model.measures[m.measure].label} {m.op} "
@@ -191,8 +196,12 @@ def sentence(
                 f", {layer.metrics[name].label} {format_value(value, layer.metrics[name].format)}"
             )
         return f"{head} was {format_value(values[0], metric.format)}{extra}."
-    first = " / ".join("(none)" if cell is None else str(cell) for cell in rows[0][:width])
-    lead = format_value(values[0], metric.format)
+    top = rows[0]
+    if query.order is None and any(v is not None for v in values):
+        # A breakdown may be in a declared order (stages by pipeline): the leader is the largest.
+        top = max((row for row in rows if row[width] is not None), key=lambda row: row[width])
+    first = " / ".join("(none)" if cell is None else str(cell) for cell in top[:width])
+    lead = format_value(top[width], metric.format)
     if query.grain and not query.dimensions and query.order is None:
         numeric = [(v, row[0]) for v, row in zip(values, rows, strict=True) if v is not None]
         peak = max(numeric, key=lambda pair: pair[0]) if numeric else (None, "")

@@ -111,6 +111,25 @@ def _teaching_hint(reader: Reader, layer: SemanticLayer, hint: str) -> str:
     return f"{hint}\nSynced: {'; '.join(parts)}. `sophia ask --list` shows everything."
 
 
+def _refuse_unmatched(
+    reader: Reader, layer: SemanticLayer, query: StructuredQuery, sql: str,
+    params: dict[str, Any],
+) -> None:  # fmt: skip
+    """A ratio across sources refuses when a person on one side has no match on the other."""
+    _, rows, _ = reader.fetch(sql, params)
+    if not rows:
+        return
+    names = [f"{label or '(no name)'} ({source}, {key or 'no email'})"
+             for source, label, key in rows[:5]]  # fmt: skip
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    label = layer.metrics[query.metrics[0]].label
+    raise NotUnderstoodError(
+        f"not covered: {label} by owner needs each owner matched by email across sources;"
+        f" unmatched: {', '.join(names)}{more}",
+        hint="Give these people the same email in both tools, or ask without 'by owner'.",
+    )
+
+
 def _label_notes(layer: SemanticLayer, query: StructuredQuery, values: ValueIndex) -> list[str]:
     """Say when a dimension shows stored ids because its label table is still empty."""
     model = layer.model_of(query.metrics[0])
@@ -238,6 +257,8 @@ def ask(
             return hit
         freshness = _freshness(reader, layer, parsed.metrics[0], notes)
         _, rows, truncated = reader.fetch(compiled.sql, compiled.params, cap=settings.ask_row_limit)
+        if compiled.unmatched_sql is not None:
+            _refuse_unmatched(reader, layer, parsed, compiled.unmatched_sql, compiled.params)
         total = None
         if compiled.count_sql is not None:
             _, counted, _ = reader.fetch(compiled.count_sql, compiled.params)

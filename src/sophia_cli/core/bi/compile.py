@@ -39,6 +39,8 @@ class CompiledQuery:
     metric_columns: list[str] = field(default_factory=list)
     # A list answer's rows are capped; this counts all the rows that matched.
     count_sql: str | None = None
+    # A ratio across sources: the keys (owners' emails) one side cannot match in the other.
+    unmatched_sql: str | None = None
 
 
 def bucket_sql(column: str, grain: str, options: CompileOptions) -> str:
@@ -86,6 +88,9 @@ def check_compatible(layer: SemanticLayer, query: StructuredQuery) -> list[Metri
             raise NotUnderstoodError(
                 f"not covered: {first.label} cannot be filtered by {metric_filter.metric}"
             )
+    for adjective in query.adjectives:
+        if adjective not in model.adjectives:
+            raise NotUnderstoodError(f"not covered: {first.label} cannot be {adjective}")
     used = query.dimensions + [f.dimension for f in query.filters] + query.missing
     for name in used:
         if name not in model.dimensions:
@@ -157,6 +162,10 @@ def _where(
         # "Excluding Acme" keeps the deals that have no company at all.
         where.append(f"NOT coalesce({test}, false)" if filter_.exclude else test)
         params[f"{prefix}filter_{index}"] = list(filter_.values)
+    for name in query.adjectives:
+        adjective = model.adjectives[name]
+        joins += adjective.joins
+        where.append(adjective.where)
     for name in query.missing:
         dim = model.dimensions[name]
         joins += dim.joins
@@ -227,12 +236,16 @@ def compile_query(
 ) -> CompiledQuery:
     """PostgreSQL for `query` with `%(name)s` placeholders."""
     check_compatible(layer, query)
+    if layer.metrics[query.metrics[0]].ratio is not None:
+        return _compile_ratio(layer, query, options)
     if query.list_rows:
         return _compile_list(layer, query, options)
     if query.compare_to is not None or query.share:
         return _compile_pair(layer, query, options)
     one = _select(layer, query, options, query.time_range)
-    sql_text = one.sql + "\nORDER BY " + _order(query, one.dimension_columns)
+    sql_text = (
+        one.sql + "\nORDER BY " + _order(query, one.dimension_columns, _display_order(layer, query))
+    )
     sql_text = _finish(sql_text + _limit(query, options), one.params, options)
     columns = one.dimension_columns + list(query.metrics)
     return CompiledQuery(sql_text, one.params, columns, one.dimension_columns, list(query.metrics))
@@ -287,6 +300,92 @@ def _compile_pair(
     return CompiledQuery(sql_text, params, dims + metric_columns, dims, metric_columns)
 
 
+def _ratio_refusal(label: str, what: str) -> NotUnderstoodError:
+    return NotUnderstoodError(
+        f"not covered: {label} {what}",
+        hint=f'Ask "{label}", "{label} by owner" or "{label} last quarter".',
+    )
+
+
+def _compile_ratio(
+    layer: SemanticLayer, query: StructuredQuery, options: CompileOptions
+) -> CompiledQuery:
+    """Numerator and denominator each in its own source, grouped by the dimension's key (an
+    owner's email), joined on it; `unmatched_sql` lists keys the other source does not know."""
+    name = query.metrics[0]
+    metric = layer.metrics[name]
+    assert metric.ratio is not None
+    if len(query.metrics) > 1 or query.list_rows or query.compare_to or query.share:
+        raise _ratio_refusal(metric.label, "is answered on its own, as a number or by owner")
+    if (
+        query.grain
+        or query.filters
+        or query.missing
+        or query.measure_filters
+        or (query.metric_filters or query.time_by)
+    ):
+        raise _ratio_refusal(metric.label, "takes no series, filters or other dates")
+    sides = [metric.ratio.numerator, metric.ratio.denominator]
+    models = [layer.model_of(side) for side in sides]
+    keyed = [d for d in query.dimensions
+             if all(d in m.dimensions and m.dimensions[d].key for m in models)]  # fmt: skip
+    if len(query.dimensions) > 1 or keyed != query.dimensions:
+        raise _ratio_refusal(metric.label, "can only be broken down by owner")
+    selects, domains = [], []
+    params: dict[str, Any] = {}
+    for index, (side, model) in enumerate(zip(sides, models, strict=True)):
+        part = query.model_copy(update={"metrics": [side], "dimensions": [], "order": None})
+        where, side_params, _ = _where(layer, part, options, query.time_range, f"s{index}_")
+        params.update(side_params)
+        spec = layer.metrics[side]
+        select, group = [f"{spec.expr} AS value"], ""
+        join_names = list(spec.joins)
+        for dim_name in keyed:
+            dim = model.dimensions[dim_name]
+            join_names += dim.joins
+            select = [f"{dim.key} AS key", f"min({dim.expr}) AS label", *select]
+            group = "\nGROUP BY 1"
+            domains.append(dim.key_domain)
+        text = "SELECT " + ", ".join(select) + f"\nFROM {model.table} AS {model.alias}"
+        text += "".join(f"\n{join}" for join in _joins(model, join_names))
+        if where:
+            text += "\nWHERE " + "\n  AND ".join(f"({clause})" for clause in where)
+        selects.append(text + group)
+    ratio = f"n.value::numeric / nullif(d.value, 0) AS {name}"
+    if not keyed:
+        sql_text = (f"WITH n AS ({selects[0]}),\nd AS ({selects[1]})\n"
+                    f"SELECT {ratio}"
+                    "\nFROM n CROSS JOIN d")  # fmt: skip
+        sql_text = _finish(sql_text, params, options)
+        return CompiledQuery(sql_text, params, [name], [], [name])
+    dim_name = keyed[0]
+    direction = "ASC" if query.order is not None and not query.order.desc else "DESC"
+    sql_text = (
+        f"WITH n AS ({selects[0]}),\nd AS ({selects[1]})\n"
+        f"SELECT d.label AS {dim_name},"
+        f" coalesce(n.value, 0)::numeric / nullif(d.value, 0) AS {name}\n"
+        # A ratio is defined where the denominator is: owners with none are left out, and so
+        # is the unassigned bucket (rows without an owner at all).
+        f"FROM d LEFT JOIN n ON n.key = d.key\nWHERE d.key IS NOT NULL\n"
+        f"ORDER BY {name} {direction} NULLS LAST, 1 NULLS LAST"
+    )
+    # People of one side the other source does not know, or named people without an email: a
+    # ratio for them would be silently wrong, so the answer refuses and names them.
+    unmatched = (
+        f"WITH n AS ({selects[0]}),\nd AS ({selects[1]})\n"
+        f"SELECT '{models[0].source}' AS source, n.label, n.key FROM n"
+        f" WHERE (n.key IS NULL AND n.label IS NOT NULL)"
+        f" OR n.key NOT IN (SELECT k FROM ({domains[1]}) AS known(k) WHERE k IS NOT NULL)"
+        f"\nUNION ALL\nSELECT '{models[1].source}', d.label, d.key FROM d"
+        f" WHERE (d.key IS NULL AND d.label IS NOT NULL)"
+        f" OR d.key NOT IN (SELECT k FROM ({domains[0]}) AS known(k) WHERE k IS NOT NULL)"
+    )
+    sql_text = _finish(sql_text + _limit(query, options), params, options)
+    unmatched = _finish(unmatched, params, options)
+    return CompiledQuery(sql_text, params, [dim_name, name], [dim_name], [name],
+                         unmatched_sql=unmatched)  # fmt: skip
+
+
 def _compile_list(
     layer: SemanticLayer, query: StructuredQuery, options: CompileOptions
 ) -> CompiledQuery:
@@ -325,8 +424,24 @@ def _compile_list(
                          count_sql=_finish(count_sql, params, options))  # fmt: skip
 
 
-def _order(query: StructuredQuery, dimension_columns: list[str]) -> str:
-    """Series by time; rankings by the metric, ties broken by the dimensions."""
+def _display_order(layer: SemanticLayer, query: StructuredQuery) -> list[str]:
+    """The declared order of the query's dimensions (stages in pipeline order), if any."""
+    model = layer.model_of(query.metrics[0])
+    return [key for name in query.dimensions for key in model.dimensions[name].order]
+
+
+def _order(
+    query: StructuredQuery, dimension_columns: list[str], display: list[str] | None = None
+) -> str:
+    """Series by time; breakdowns of ordered dimensions in their order; rankings by the
+    metric, ties broken by the dimensions."""
+    if query.order is None and display:
+        # A series keeps time first; within a bucket the declared order applies.
+        time = [query.grain] if query.grain else []
+        keys = time + [f"{key} NULLS LAST" for key in display]
+        # Ids without a label row (no display order yet) fall back to the usual biggest first.
+        keys.append(f"{query.metrics[0]} DESC NULLS LAST")
+        return ", ".join(keys + [f"{c} NULLS LAST" for c in dimension_columns])
     if query.grain and query.order is None:
         return ", ".join(dimension_columns) if dimension_columns else "1"
     by = query.order.by if query.order else query.metrics[0]

@@ -88,6 +88,18 @@ class RulesParser:
         for words_of in (*self.nouns.values(), *self.agreeing.values()):
             self.vocabulary |= words_of
         self.vocabulary |= {w for found in self.time_words.values() for w in found}
+        self.adjectives = {
+            name: sorted(
+                (
+                    (tuple(stem(w) for w in phrase.lower().split()), key)
+                    for key, adj in model.adjectives.items()
+                    for phrase in adj.words
+                ),
+                key=lambda pair: -len(pair[0]),
+            )  # fmt: skip
+            for name, model in layer.models.items()
+        }
+        self.vocabulary |= {s for found in self.adjectives.values() for p, _ in found for s in p}
 
     def parse(self, question: str, cal: timephrases.Calendar) -> StructuredQuery | SearchIntent:
         """The structured query for `question`; NotUnderstoodError with suggestions if none."""
@@ -140,6 +152,7 @@ class RulesParser:
                 raise
             metrics = [busiest or kept[0].metric]  # "companies with more than 10 deals"
         model = self.layer.metrics[metrics[0]].model
+        adjectives = self._adjectives(words, model)  # before "projects" reads as a dimension
         filters = self._filters(words, matches, model, metrics[0], question)
         missing = self._missing(words, model)
         dims += self._loose_dimensions(words, model)
@@ -184,6 +197,7 @@ class RulesParser:
             time_range=time_range, grain=grain,
             order=Order(by=metrics[0], desc=order_desc) if order_desc is not None else None,
             limit=limit, time_by=time_by, keep_unassigned=keep_unassigned, missing=missing,
+            adjectives=adjectives,
             measure_filters=measured, metric_filters=kept, share=share, list_rows=listing,
             list_order=ranked_rows,
             compare_to=comparison.previous if comparison else None,
@@ -522,6 +536,18 @@ class RulesParser:
                 words.take(i - 1 if lead else i, i + 1, "ranking")
                 return True
         return False
+
+    def _adjectives(self, words: Words, model: str) -> list[str]:
+        """The model's adjectives the question uses ("archived projects", "private")."""
+        found: list[str] = []
+        for phrase, name in self.adjectives[model]:
+            for k in range(len(words.stems) - len(phrase) + 1):
+                if words.free(k, k + len(phrase)) and (
+                    tuple(words.stems[k : k + len(phrase)]) == phrase
+                ):
+                    words.take(k, k + len(phrase), "adjective")
+                    found.append(name)
+        return list(dict.fromkeys(found))
 
     def _agreeing_words(self, words: Words, model: str, metrics: list[str]) -> None:
         """The model's nouns ("deal") and the metric's own words ("open", "booked")."""

@@ -47,6 +47,13 @@ class ModelDimension(BaseModel):
     person: bool = False
     # A table giving the stored ids their labels; when it is empty the answer says ids show.
     labels: str | None = None
+    # Aggregates ordering a breakdown by this dimension when the question ranks nothing
+    # ("open deals by stage" in the pipeline's order, not by count); they may need `joins`.
+    order: list[str] = Field(default_factory=list)
+    # What identifies the same thing across sources (an owner's lower-cased email), and the
+    # query listing every key the source knows: ratios across models join on it.
+    key: str | None = None
+    key_domain: str | None = None
 
 
 class Measure(BaseModel):
@@ -66,6 +73,16 @@ class ListColumn(BaseModel):
     joins: list[str] = Field(default_factory=list)
 
 
+class Adjective(BaseModel):
+    """A word that narrows a model's rows ("archived", "private"): a condition in SQL."""
+
+    where: str
+    label: str
+    joins: list[str] = Field(default_factory=list)
+    # Phrases naming it, longest first when matched ("archived projects" before "archived").
+    words: list[str] = Field(default_factory=list)
+
+
 class Model(BaseModel):
     """One fact table with its joins and dimensions."""
 
@@ -81,19 +98,30 @@ class Model(BaseModel):
     list_columns: dict[str, ListColumn] = Field(default_factory=dict)
     # Words that name this model's rows ("deal", "task"): they add nothing to a metric of it.
     nouns: list[str] = Field(default_factory=list)
+    adjectives: dict[str, Adjective] = Field(default_factory=dict)
     # The count "busiest"/"quietest" ranks by ("the busiest channel": messages).
     activity: str | None = None
 
 
-class Metric(BaseModel):
-    """An aggregate over one model, dated by one time column."""
+class Ratio(BaseModel):
+    """A metric divided by a metric of another model, each computed in its own source and
+    joined on a dimension's `key` ("calls per won deal" by owner, through owners' emails)."""
 
-    model: str
+    numerator: str
+    denominator: str
+
+
+class Metric(BaseModel):
+    """An aggregate over one model, dated by one time column; or a ratio of two metrics,
+    whose model, expression and time are the numerator's (filled in when loaded)."""
+
+    model: str = ""
     label: str
-    expr: str
+    expr: str = ""
     where: str | None = None
     joins: list[str] = Field(default_factory=list)
-    time: str
+    time: str = ""
+    ratio: Ratio | None = None
     # How the answer names `time` when the model's own label would mislead ("expected close").
     time_label: str | None = None
     format: Format = "number"
@@ -159,7 +187,24 @@ def _read_yaml(text: str, origin: str) -> dict[str, Any]:
     return data
 
 
+def _fill_ratios(layer: SemanticLayer, origin: str) -> None:
+    """A ratio takes its model and time from the numerator: one declaration, the rest derived."""
+    for name, metric in list(layer.metrics.items()):
+        if metric.ratio is None:
+            continue
+        parts = [metric.ratio.numerator, metric.ratio.denominator]
+        for part in parts:
+            if part not in layer.metrics or layer.metrics[part].ratio is not None:
+                raise ConfigError(f"{origin}: ratio {name!r} needs a plain metric {part!r}")
+        numerator = layer.metrics[parts[0]]
+        layer.metrics[name] = metric.model_copy(update={
+            "model": numerator.model, "time": numerator.time,
+            "expr": f"{numerator.expr} / {layer.metrics[parts[1]].expr}",
+        })  # fmt: skip
+
+
 def _check_references(layer: SemanticLayer, origin: str) -> None:
+    _fill_ratios(layer, origin)
     for name, metric in layer.metrics.items():
         model = layer.models.get(metric.model)
         if model is None:
@@ -168,6 +213,12 @@ def _check_references(layer: SemanticLayer, origin: str) -> None:
             if join not in model.joins:
                 raise ConfigError(f"{origin}: metric {name!r} uses unknown join {join!r}")
     for model_name, model in layer.models.items():
+        for adj_name, adjective in model.adjectives.items():
+            for join in adjective.joins:
+                if join not in model.joins:
+                    raise ConfigError(
+                        f"{origin}: adjective {model_name}.{adj_name} uses unknown join {join!r}"
+                    )
         for dim_name, dim in model.dimensions.items():
             if dim_name not in layer.dimensions:
                 raise ConfigError(

@@ -58,7 +58,9 @@ class StructuredQuery(BaseModel):
     grain: Grain | None = None
     order: Order | None = None
     limit: int | None = Field(default=None, ge=1, le=10000)
-    missing: list[str] = Field(default_factory=list)  # "without an owner": dimension is empty
+    missing: list[str] = Field(default_factory=list)
+    # "archived", "private": the model's adjectives narrowing its rows.
+    adjectives: list[str] = Field(default_factory=list)  # "without an owner": dimension is empty
     measure_filters: list[MeasureFilter] = Field(default_factory=list)
     metric_filters: list[MetricFilter] = Field(default_factory=list)
     # "vs last quarter", "YoY": the earlier period the answer compares with.
