@@ -214,15 +214,25 @@ def build_channels(data: SlackData, anchor: datetime, staff: list[Person]) -> No
         data.replies[cid] = {}
 
 
-def next_ts(data: SlackData, when: datetime) -> str:
-    """A ts unique in the workspace for a message posted at `when`."""
+def next_ts(data: SlackData, when: datetime, *, live: bool = False) -> str:
+    """A ts unique in the workspace for a message posted at `when`.
+
+    A live post (a mutation, at the clock's now) gets Slack's own precision, microseconds of
+    the moment it was posted, so it never sorts before a sync that started earlier in the
+    same second; generated history keeps the serial as its fraction."""
     data.serial += 1
-    return slack_ts(when, data.serial)
+    if not live:
+        return slack_ts(when, data.serial)
+    data.live_micros = max(round(when.timestamp() * 1_000_000), data.live_micros + 1)
+    seconds, micros = divmod(data.live_micros, 1_000_000)
+    return f"{seconds}.{micros:06d}"
 
 
-def add_message(data: SlackData, channel: str, when: datetime, user: str, text: str) -> Record:
+def add_message(
+    data: SlackData, channel: str, when: datetime, user: str, text: str, *, live: bool = False
+) -> Record:
     """Post a top-level message."""
-    ts = next_ts(data, when)
+    ts = next_ts(data, when, live=live)
     message: Record = {"type": "message", "user": user, "text": text, "ts": ts, "team": TEAM_ID}
     if data.users[user]["is_bot"]:
         message["bot_id"] = data.users[user]["profile"].get("bot_id")
@@ -231,11 +241,18 @@ def add_message(data: SlackData, channel: str, when: datetime, user: str, text: 
 
 
 def add_reply(
-    data: SlackData, channel: str, thread_ts: str, when: datetime, user: str, text: str
+    data: SlackData,
+    channel: str,
+    thread_ts: str,
+    when: datetime,
+    user: str,
+    text: str,
+    *,
+    live: bool = False,
 ) -> Record:
     """Post a reply in a thread and update the parent's thread summary like Slack does."""
     parent = data.messages[channel][thread_ts]
-    ts = next_ts(data, when)
+    ts = next_ts(data, when, live=live)
     reply = {
         "type": "message",
         "user": user,

@@ -69,6 +69,7 @@ class SlackData:
     messages: dict[str, dict[str, Record]]  # channel -> ts -> top-level message
     replies: dict[str, dict[str, list[Record]]]  # channel -> thread_ts -> replies, ascending
     serial: int = 0
+    live_micros: int = 0  # the latest ts minted for a live post, in microseconds
 
 
 @dataclass

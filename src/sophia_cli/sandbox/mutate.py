@@ -224,12 +224,13 @@ def _slack(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -> 
     for channel, ts in rng.sample(recent, min(len(recent), 2)):
         message = slack.messages[channel][ts]
         message["text"] = message["text"].split(" (edited")[0] + f" (edited {ds.mutations})"
-        message["edited"] = {"user": message["user"], "ts": data_slack.next_ts(slack, now)}
+        edited_ts = data_slack.next_ts(slack, now, live=True)
+        message["edited"] = {"user": message["user"], "ts": edited_ts}
         table["updated"].append(f"{channel}:{ts}")
     if recent:
         channel, ts = rng.choice(recent)
         reply = data_slack.add_reply(
-            slack, channel, ts, now, rng.choice(humans), "Following up on this one"
+            slack, channel, ts, now, rng.choice(humans), "Following up on this one", live=True
         )
         table["added"].append(f"{channel}:{reply['ts']}")
         table["updated"].append(f"{channel}:{ts}")
@@ -242,6 +243,7 @@ def _slack(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -> 
             now,
             rng.choice(humans),
             f"Update {ds.mutations}: pipeline numbers refreshed",
+            live=True,
         )
         message["_mutation"] = ds.mutations
         table["added"].append(f"{channel}:{message['ts']}")
@@ -312,6 +314,7 @@ def add_late_reply(ds: Dataset, now: datetime, age_hours: float) -> dict[str, An
         now,
         humans[ds.late_replies % len(humans)],
         "Late reply: circling back on this one",
+        live=True,
     )
     return {
         "channel": channel,
@@ -350,7 +353,7 @@ def change_thread(ds: Dataset, now: datetime, kind: str) -> dict[str, Any]:
     first = slack.replies[channel][thread_ts][0]  # never the latest: the parent stays put
     if kind == "edit_reply":
         first["text"] = first["text"].split(" (edited")[0] + f" (edited {ds.mutations})"
-        first["edited"] = {"user": first["user"], "ts": data_slack.next_ts(slack, now)}
+        first["edited"] = {"user": first["user"], "ts": data_slack.next_ts(slack, now, live=True)}
     elif kind == "delete_reply":
         data_slack.delete_reply(slack, channel, thread_ts, first["ts"])
     else:
