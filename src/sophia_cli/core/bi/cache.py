@@ -46,16 +46,33 @@ def _client(settings: Settings) -> redis_lib.Redis:
     return _CLIENTS[url]
 
 
-def get(settings: Settings, key: str) -> Answer | None:
-    """The cached answer, or None (also when Redis is unreachable)."""
+def _read(settings: Settings, key: str) -> bytes | str | None:
+    """The raw value, or None when absent, when the breaker is open or when Redis fails."""
     if _BREAKER.is_open:
         return None
     try:
-        raw = _client(settings).get(key)
+        raw: bytes | str | None = _client(settings).get(key)
     except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
         _BREAKER.trip()
         log.debug("answer cache unavailable: %s", exc)
         return None
+    return raw
+
+
+def _write(settings: Settings, key: str, value: str) -> None:
+    """Store for ASK_CACHE_TTL_S seconds; failures trip the breaker and are logged, not raised."""
+    if _BREAKER.is_open:
+        return
+    try:
+        _client(settings).set(key, value, ex=settings.ask_cache_ttl_s)
+    except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
+        _BREAKER.trip()
+        log.debug("answer cache unavailable: %s", exc)
+
+
+def get(settings: Settings, key: str) -> Answer | None:
+    """The cached answer, or None (also when Redis is unreachable)."""
+    raw = _read(settings, key)
     if raw is None:
         return None
     try:
@@ -68,25 +85,12 @@ def get(settings: Settings, key: str) -> Answer | None:
 
 def put(settings: Settings, key: str, answer: Answer) -> None:
     """Store an answer for ASK_CACHE_TTL_S seconds; failures are logged, not raised."""
-    if _BREAKER.is_open:
-        return
-    try:
-        _client(settings).set(key, answer.model_dump_json(), ex=settings.ask_cache_ttl_s)
-    except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
-        _BREAKER.trip()
-        log.debug("answer cache unavailable: %s", exc)
+    _write(settings, key, answer.model_dump_json())
 
 
 def get_json(settings: Settings, key: str) -> Any | None:
     """A cached JSON document (the names used for matching), or None."""
-    if _BREAKER.is_open:
-        return None
-    try:
-        raw = _client(settings).get(key)
-    except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
-        _BREAKER.trip()
-        log.debug("answer cache unavailable: %s", exc)
-        return None
+    raw = _read(settings, key)
     try:
         return json.loads(raw) if raw is not None else None
     except ValueError:
@@ -95,10 +99,4 @@ def get_json(settings: Settings, key: str) -> Any | None:
 
 def put_json(settings: Settings, key: str, value: Any) -> None:
     """Store a JSON document for ASK_CACHE_TTL_S seconds; failures are logged, not raised."""
-    if _BREAKER.is_open:
-        return
-    try:
-        _client(settings).set(key, json.dumps(value), ex=settings.ask_cache_ttl_s)
-    except (redis_lib.RedisError, ServiceUnavailableError, OSError) as exc:
-        _BREAKER.trip()
-        log.debug("answer cache unavailable: %s", exc)
+    _write(settings, key, json.dumps(value))
