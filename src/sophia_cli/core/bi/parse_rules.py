@@ -20,10 +20,7 @@ from dataclasses import dataclass
 from sophia_cli.core.bi import compare, shapes, timephrases
 from sophia_cli.core.bi.parse_names import NameRules
 from sophia_cli.core.bi.parse_shapes import ShapeRules
-from sophia_cli.core.bi.structured import (
-    Order,
-    StructuredQuery,
-)
+from sophia_cli.core.bi.structured import MetricFilter, Order, StructuredQuery
 from sophia_cli.core.bi.suggest import not_understood
 from sophia_cli.core.bi.vocabulary import (
     GROUP_LEADS,
@@ -85,6 +82,7 @@ class RulesParser(NameRules, ShapeRules):
         words = Words(text.split(), [stem(w) for w in text.split()])
         listing = self._listing(words)
         limits = shapes.thresholds(words)
+        self._refuse_vague_threshold(words, question)
         matches = self._match_values(words)
         deferred = [m for m in matches if m.deferred]
         matches = [m for m in matches if not m.deferred]
@@ -113,6 +111,10 @@ class RulesParser(NameRules, ShapeRules):
         filters = self._filters(words, matches, model, metrics[0], question)
         missing = self._missing(words, model)
         dims += self._loose_dimensions(words, model)
+        if not kept and (counted_dim := self._counted_dimension(words)):
+            # "how many owners have open deals": owners with any, not open deals by owner
+            kept = [MetricFilter(metric=metrics[0], op=">", value=0)]
+            dims = [counted_dim, *(d for d in dims if d != counted_dim)]
         if "who" in words.raw and order_desc is not None and not dims:
             dims = [d for d, spec in self.layer.models[model].dimensions.items() if spec.person][:1]
         unassigned = self._unassigned(words)
@@ -121,7 +123,13 @@ class RulesParser(NameRules, ShapeRules):
             missing += self._person(model)[:1]  # "unassigned open tasks": nobody's
         measured = self._measure_filters(words, limits, model, question)
         self._agreeing_words(words, model, metrics)
+        self._refuse_per_record(words, question)
         time_by = self._time_by(words, model, metrics[0], question)
+        if time_by is not None and time_range is None and grain is None:
+            # "deals won from new customers": the date a verb names needs a period to date
+            label = self.layer.models[model].times[time_by].label
+            raise not_understood(self.layer, question, f"{words.by_part()['date'][0]!r} picks "
+                                 f"the {label}, but no period is given for it")  # fmt: skip
         if refined := self._refined(words, model, metrics):
             # "deals created last month that are still open": open deals, by creation date
             own = self.layer.time_of(metrics[0], time_by)[0]
@@ -279,6 +287,11 @@ class RulesParser(NameRules, ShapeRules):
         }
         for i in named.values():
             words.take(i, i + 1, "date")
+        # "tasks created and completed last month": the metric's own verb names a date too
+        in_metric = {self.time_words[model][s] for i, s in enumerate(words.stems)
+                     if words.parts[i] == "metric" and s in self.time_words[model]}  # fmt: skip
+        for key in in_metric - set(named):
+            named = {key: -1, **named}
         if len(named) > 1:
             labels = " and ".join(self.layer.models[model].times[k].label for k in named)
             raise not_understood(

@@ -181,3 +181,44 @@ class ShapeRules(Lexicon):
                 words.take(i - 1 if lead else i, i + 1, "ranking")
                 return True
         return False
+
+    def _refuse_vague_threshold(self, words: Words, question: str) -> None:
+        """ "calls over an hour", "deals above a million": a comparator without a number
+        would be dropped ("over" is also an ordinary word), so the question is refused."""
+        for i in range(len(words.raw)):
+            for phrase in shapes.COMPARATORS:
+                j = i + len(phrase.split())
+                if (words.raw[i:j] == phrase.split() and j < len(words.raw)
+                        and words.raw[j] in ("a", "an") and words.free(i, j + 1)):  # fmt: skip
+                    said = " ".join(words.raw[i : j + 2])
+                    raise not_understood(
+                        self.layer, question,
+                        f"{said!r} needs a number to compare with, e.g. 'longer than 60 minutes'",
+                    )  # fmt: skip
+
+    def _counted_dimension(self, words: Words) -> str | None:
+        """The dimension "how many" counts ("how many owners have open deals"), or None."""
+        for i in range(len(words.raw) - 2):
+            if words.raw[i : i + 2] == ["how", "many"] and words.parts[i + 2] == "dimension":
+                found = self._dimension_at_used(words, i + 2)
+                return found
+        return None
+
+    def _dimension_at_used(self, words: Words, start: int) -> str | None:
+        for size in (3, 2, 1):
+            phrase = tuple(words.stems[start : start + size])
+            if len(phrase) == size and phrase in self.dim_phrases:
+                return self.dim_phrases[phrase]
+        return None
+
+    def _refuse_per_record(self, words: Words, question: str) -> None:
+        """ "won revenue per deal": a number per record is an average the layer must name;
+        "per" and the model's noun would otherwise both be dropped."""
+        for i in range(len(words.raw) - 1):
+            if words.raw[i] in ("per", "each", "every") and words.parts[i + 1] == "model":
+                said = f"{words.raw[i]} {words.raw[i + 1]}"
+                raise not_understood(
+                    self.layer, question,
+                    f"{said!r} asks for a number per record; ask for an average the layer "
+                    "names, e.g. 'average won deal size'",
+                )  # fmt: skip
