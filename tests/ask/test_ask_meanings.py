@@ -104,6 +104,7 @@ def test_how_many_of_a_dimension_counts_its_members_not_a_breakdown(
         ("won revenue per deal last quarter", "per deal"),
         ("how many deals did we win from new customers", "no period"),
         ("how many tasks were created and completed last month", "two dates"),
+        ("deals won vs lost last month", "comparison"),  # not won this month vs last
     ],
 )
 def test_words_that_would_be_dropped_make_it_refuse(
