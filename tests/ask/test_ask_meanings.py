@@ -75,9 +75,20 @@ def test_show_me_the_records_lists_them(settings: Settings, rows_of: Any, questi
     assert sorted(row[0] for row in answer.rows) == [row[0] for row in rows_of(WON_LAST_QUARTER)]
 
 
+def test_show_me_all_calls_lists_each_call_with_its_minutes(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of("SELECT title, round(duration_seconds / 60.0, 1) FROM gong.calls "
+                   "WHERE started_at >= '2026-04-01' AND started_at < '2026-07-01' "
+                   "ORDER BY 1")  # fmt: skip
+    answer = ask(settings, "show me all calls last quarter", AS_OF, use_cache=False)
+    assert want  # the fixture company made calls then
+    assert sorted([row[0], row[3]] for row in answer.rows) == want
+
+
 @pytest.mark.parametrize(
     "question",
-    ["show me the number of deals we won last quarter",
+    ["show me the number of deals we won last quarter", "give me deals won count last quarter",
      "show me how many deals we won last quarter"],
 )  # fmt: skip
 def test_show_me_a_number_of_records_counts_them(
