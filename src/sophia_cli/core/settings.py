@@ -288,6 +288,25 @@ class Settings(BaseSettings):
         example="8",
         ge=0,
     )
+    sophia_public_url: str | None = setting(
+        None,
+        section=Section.SERVER,
+        description=(
+            "Base URL of the BI page in sign-in links (`sophia serve`, `sophia token issue "
+            "--link`); unset: http://127.0.0.1:<SOPHIA_PORT>."
+        ),
+        example="https://bi.example.com",
+    )
+    sophia_link_ttl_hours: float = setting(
+        12.0,
+        section=Section.SERVER,
+        description=(
+            "Lifetime of the admin token in the sign-in link `sophia serve` prints at start "
+            "(not in production unless `--link`)."
+        ),
+        example="12",
+        ge=0,
+    )
     mcp_context_urls: str = setting(
         "http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8084",
         section=Section.SERVER,
