@@ -17,6 +17,7 @@ from sophia_cli.core.bi.catalog import catalog
 from sophia_cli.core.bi.semantic import SemanticLayer, layer_for
 from sophia_cli.core.bi.suggest import candidate_questions
 from sophia_cli.core.bi.values import ValueIndex, normalise
+from sophia_cli.core.errors import MigrationError
 from sophia_cli.core.settings import Settings
 
 Kind = Literal["metric", "dimension", "example", "value"]
@@ -146,5 +147,8 @@ def suggest(settings: Settings, query: str, limit: int = 10) -> Suggestions:
     if not text:
         return Suggestions(suggestions=examples[:limit])
     if len(text) >= MIN_VALUE_QUERY:
-        entries = entries + _cached_value_entries(settings, layer)
+        try:
+            entries = entries + _cached_value_entries(settings, layer)
+        except MigrationError:
+            pass  # before `db init` the layer's words are still worth suggesting
     return Suggestions(suggestions=rank(entries, text, limit))
