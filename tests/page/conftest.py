@@ -109,10 +109,11 @@ def server(
         process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(server: PageServer) -> Iterator[Any]:
-    """Started after the server: Playwright's sync API keeps an event loop running in this
-    thread, so code that calls asyncio.run (a sync) must run before it or in another thread."""
+    """One browser per module, started after the server. Playwright's sync API keeps an event
+    loop running in this thread while it is open: code that calls asyncio.run (a sync) runs
+    in another thread meanwhile, and the loop must be gone before the next test directory."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

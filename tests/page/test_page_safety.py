@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -26,10 +25,7 @@ def _rename_top_company(demo: Demo) -> None:
 def test_a_company_named_like_markup_shows_as_text_and_runs_nothing(
     visit: Callable[..., Visit], server: PageServer, demo: Demo
 ) -> None:
-    # In a thread: the browser's event loop runs in this one (see the browser fixture).
-    worker = threading.Thread(target=_rename_top_company, args=(demo,))
-    worker.start()
-    worker.join()
+    _rename_top_company(demo)
     seen = visit(server.link(server.token("ask")))
     page = seen.page
     page.fill("#q", "companies by won revenue")

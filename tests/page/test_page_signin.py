@@ -31,3 +31,13 @@ def test_a_sign_in_link_keeps_the_token_in_session_storage_and_clears_the_addres
     page.reload()  # still signed in: the tab's session storage kept it
     page.wait_for_selector("body[data-ready=true]")
     assert page.is_visible("#q")
+
+
+def test_an_invalid_token_sends_the_user_back_to_sign_in(
+    visit: Callable[..., Visit], server: PageServer
+) -> None:
+    seen = visit(server.link("not-a-token"), wait_ready=False)
+    page = seen.page
+    page.wait_for_selector("#signin:not([hidden])")
+    assert "expired or is not valid" in page.inner_text("#signin-reason")
+    assert page.evaluate("sessionStorage.getItem('sophia.token')") is None

@@ -13,6 +13,7 @@ def ROUTERS() -> list[APIRouter]:  # noqa: N802 - reads as the constant it stand
     from sophia_cli.server.routes import (
         admin,
         ask,
+        bi,
         chat,
         env,
         ops,
@@ -25,6 +26,7 @@ def ROUTERS() -> list[APIRouter]:  # noqa: N802 - reads as the constant it stand
     return [
         ops.router,
         ask.router,
+        bi.router,
         search.router,
         chat.router,
         squad.router,
