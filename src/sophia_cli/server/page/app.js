@@ -176,11 +176,12 @@
 
   function fillTable(table, columns, rows, limit) {
     const head = document.createElement("tr");
-    for (const column of columns) {
-      const th = text("th", column);
+    columns.forEach((column, i) => {
+      const numeric = rows.length > 0 && rows.every((row) => row[i] === null || typeof row[i] === "number");
+      const th = text("th", column, numeric ? "num" : "");
       th.scope = "col";
       head.appendChild(th);
-    }
+    });
     table.tHead.replaceChildren(head);
     const body = table.tBodies[0];
     body.replaceChildren();
@@ -427,6 +428,7 @@
     const stamp = text("p", `Updated ${new Date().toLocaleTimeString()}`, "help updated");
     parts.push(stamp);
     card.replaceChildren(card.firstChild, ...parts);
+    card.dataset.version = state.dataVersion; // the data the card was answered against
   }
 
   async function watchDataVersion() {
