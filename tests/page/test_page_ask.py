@@ -3,6 +3,7 @@ refusals with clickable suggestions, and `/?q=` links."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -94,3 +95,15 @@ def test_it_reads_at_phone_width(visit: Callable[..., Visit], server: PageServer
     # nothing wider than the screen except inside the scrollable table
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= 390
+
+
+def test_the_json_behind_an_answer_is_one_click_away(
+    visit: Callable[..., Visit], server: PageServer
+) -> None:
+    seen = visit(server.link(server.token("ask")))
+    ask(seen, "open deals by stage")
+    page = seen.page
+    page.click("#json-box summary")
+    shown = json.loads(page.inner_text("#json"))
+    assert shown["answer"] == page.inner_text("#answer")
+    assert shown["rows"] and shown["columns"] and shown["sql"]

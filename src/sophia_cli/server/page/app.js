@@ -229,6 +229,7 @@
       ? `Showing ${SHOWN_ROWS} of ${answer.rows.length} rows; the CSV has every row.` : "";
     $("sql").textContent = answer.sql;
     $("sql-box").hidden = !answer.sql;
+    $("json").textContent = JSON.stringify(answer, null, 2);
     freshnessItems($("freshness"), (answer.interpretation || {}).freshness);
     $("share").href = "/?q=" + encodeURIComponent(question);
     $("result").hidden = false;
