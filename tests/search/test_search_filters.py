@@ -128,3 +128,12 @@ def test_cli_refuses_channel_with_call(world: Settings, sophia) -> None:  # type
 def test_bad_input_is_refused(world: Settings, text: str, filters: dict[str, object]) -> None:
     with pytest.raises(InputError):
         search(world, text, filters=SearchFilters(**filters))  # type: ignore[arg-type]
+
+
+def test_words_asking_for_something_said_put_tasks_behind_conversations(world: Settings) -> None:
+    def asana_score(text: str) -> float:
+        hits = search(world, text, mode="bm25").hits
+        return next(hit.score for hit in hits if hit.id == "asana:t1")
+
+    # "feedback" matches no unit, so BM25 scores the task alike; the prior halves it.
+    assert asana_score("pricing feedback") == pytest.approx(asana_score("pricing") / 2, abs=1e-3)

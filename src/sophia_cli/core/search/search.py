@@ -168,6 +168,7 @@ class Query:
     filters: SearchFilters
     time_phrase: str | None = None
     voice: bool = False  # the words asked for customers' voice (external speakers)
+    said: bool = False  # the words ask for something said (an objection, feedback), not a task
 
 
 def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> str:
@@ -200,7 +201,8 @@ def understand(text: str, filters: SearchFilters, as_of: date | None = None) -> 
     if voice:
         filters = filters.model_copy(update={"external_only": True})
         flat = topic
-    return Query(text=flat or text, filters=filters, time_phrase=phrase, voice=voice)
+    said = voice or bool(_SAID.search(text))
+    return Query(text=flat or text, filters=filters, time_phrase=phrase, voice=voice, said=said)
 
 
 def _quote(value: str) -> str:
@@ -331,23 +333,52 @@ def fuse(bm25: Ranked, dense: Ranked, how: str, dense_weight: float) -> list[tup
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
+# Objections, complaints, feedback are said by people; a task is an artefact that may share the
+# words ("pricing objection" vs the task "Fix pricing page copy", whose name and notes repeat
+# "pricing"). When the words ask for something said, tasks keep this share of their score.
+ARTEFACT_PRIOR = 0.5
+_SAID = re.compile(rf"\b(?:{_VOICE_NOUN}|said|says|mentioned|complained|raised)\b", re.IGNORECASE)
+
+
+def _prior(entity: dict[str, Any], query: Query) -> float:
+    return ARTEFACT_PRIOR if query.said and entity.get("source") == "asana" else 1.0
+
+
+def _split(flt: str, query: Query) -> list[str]:
+    """The filters to rank under: tasks apart when a prior applies, so they cannot fill the
+    whole candidate depth (fifty tasks naming "pricing" three times each) before it is applied."""
+    if not query.said or query.filters.source:
+        return [flt]
+    return [" and ".join(c for c in (flt, f'source {op} "asana"') if c) for op in ("!=", "==")]
+
+
+def _bm25_all(client: Any, text: str, flts: list[str], depth: int) -> Ranked:
+    return {k: v for flt in flts for k, v in _bm25(client, text, flt, depth).items()}
+
+
+def _dense_all(client: Any, settings: Settings, text: str, flts: list[str], depth: int) -> Ranked:
+    return {k: v for flt in flts for k, v in _dense(client, settings, text, flt, depth).items()}
+
+
 def _run(
     client: Any, settings: Settings, query: Query, mode: Mode, limit: int
 ) -> tuple[list[SearchHit], str | None]:
     """The hits for `query` under `mode`, and the fusion used (hybrid only)."""
-    flt = expression(query.filters)
-    if mode == "bm25":
-        ranked = _bm25(client, query.text, flt, limit)
-        return [_hit(e, query.text, {"bm25": s}, s) for e, s in ranked.values()], None
-    if mode == "dense":
-        ranked = _dense(client, settings, query.text, flt, limit)
-        return [_hit(e, query.text, {"dense": s}, s) for e, s in ranked.values()], None
-    fusion, dense_weight = _fusion(settings)
+    flts = _split(expression(query.filters), query)
     depth = max(limit * 5, 50)
-    bm25 = _bm25(client, query.text, flt, depth)
-    dense = _dense(client, settings, query.text, flt, depth)
+    if mode != "hybrid":
+        ranked = (_bm25_all(client, query.text, flts, depth) if mode == "bm25"
+                  else _dense_all(client, settings, query.text, flts, depth))  # fmt: skip
+        scored = sorted(((e, s * _prior(e, query), s) for e, s in ranked.values()),
+                        key=lambda item: -item[1])  # fmt: skip
+        return [_hit(e, query.text, {mode: raw}, s) for e, s, raw in scored[:limit]], None
+    fusion, dense_weight = _fusion(settings)
+    bm25 = _bm25_all(client, query.text, flts, depth)
+    dense = _dense_all(client, settings, query.text, flts, depth)
+    fused = [(key, score * _prior((bm25.get(key) or dense[key])[0], query))
+             for key, score in fuse(bm25, dense, settings.search_fusion, dense_weight)]  # fmt: skip
     hits = []
-    for key, score in fuse(bm25, dense, settings.search_fusion, dense_weight)[:limit]:
+    for key, score in sorted(fused, key=lambda item: (-item[1], item[0]))[:limit]:
         entity = (bm25.get(key) or dense[key])[0]
         scores = {name: ranking[key][1] for name, ranking in (("bm25", bm25), ("dense", dense))
                   if key in ranking}  # fmt: skip
@@ -425,7 +456,8 @@ def search(
             note = (f"no customer or prospect (external speaker) said anything about "
                     f"'{query.text}': these hits are from every speaker")  # fmt: skip
             everyone = query.filters.model_copy(update={"external_only": False})
-            query = Query(text=query.text, filters=everyone, time_phrase=query.time_phrase)
+            query = Query(text=query.text, filters=everyone, time_phrase=query.time_phrase,
+                          said=True)  # fmt: skip
         hits, fusion = _run(client, settings, query, mode, limit)
     except (ServiceUnavailableError, InputError):
         raise
