@@ -184,16 +184,16 @@ class Settings(BaseSettings):
         example="wordllama",
     )
     search_fusion: Literal["rrf", "weighted"] = setting(
-        "rrf",
+        "weighted",
         section=Section.STORES,
-        description="How hybrid search fuses BM25 and dense rankings: rrf or weighted.",
-        example="rrf",
+        description="How hybrid search fuses BM25 and dense: weighted scores or rrf (ranks).",
+        example="weighted",
     )
     search_dense_weight: float = setting(
-        0.4,
+        0.5,
         section=Section.STORES,
         description="Weight of the dense ranking in hybrid fusion (BM25 gets 1 minus it).",
-        example="0.4",
+        example="0.5",
     )
     search_dense_floor: float = setting(
         0.2,
