@@ -82,23 +82,16 @@ def _print_catalog(ctx: typer.Context, json_output: bool) -> None:
     output.say("Examples:\n" + "\n".join(f'  sophia ask "{q}"' for q in found.examples))
 
 
-def _write_result(fmt: output.Format, answer: Any) -> None:
-    """The full result (every row, headers in words) as CSV or JSON on stdout."""
-    import csv
-    import json
+def _write_result(ctx: typer.Context, fmt: output.Format, answer: Any) -> None:
+    """The full result (every row, headers in words) as CSV, TSV or JSON on stdout."""
+    from sophia_cli.core.bi import export
+    from sophia_cli.core.bi.semantic import layer_for
 
-    from sophia_cli.core.bi.catalog import column_label
-    from sophia_cli.core.bi.semantic import load_layer
-
-    layer = load_layer()
-    headers = [column_label(layer, column) for column in answer.columns]
+    layer = layer_for(settings(ctx))
     if fmt is output.Format.JSON:
-        records = [dict(zip(headers, row, strict=False)) for row in answer.rows]
-        sys.stdout.write(json.dumps(records, ensure_ascii=False) + "\n")
+        sys.stdout.write(export.records(layer, answer))
         return
-    delimiter = "\t" if fmt is output.Format.TSV else ","
-    writer = csv.writer(sys.stdout, delimiter=delimiter, lineterminator="\n")
-    writer.writerows([headers, *answer.rows])
+    sys.stdout.write(export.delimited(layer, answer, "\t" if fmt is output.Format.TSV else ","))
 
 
 def ask_command(
@@ -165,7 +158,7 @@ def ask_command(
         return
     chosen = output.Format.CSV if as_csv else fmt
     if chosen is not None and chosen is not output.Format.TABLE:
-        _write_result(chosen, answer)
+        _write_result(ctx, chosen, answer)
         return
     output.choose(chosen)  # `--format table` draws the table even into a pipe
     console = output.stdout()
