@@ -94,6 +94,16 @@ class Settings(BaseSettings):
         ),
         example="system",
     )
+    sophia_secrets_backend: Literal["keyring", "aws"] = setting(
+        "keyring",
+        section=Section.CORE,
+        description=(
+            "Where `sophia secrets` keeps secrets and where unset secrets are read from: "
+            "keyring (SOPHIA_KEYRING_BACKEND) or aws (AWS Secrets Manager, names sophia/NAME; "
+            "region and credentials from the usual AWS settings)."
+        ),
+        example="keyring",
+    )
     sophia_keyring_password: SecretStr | None = setting(
         None,
         section=Section.CORE,
