@@ -94,6 +94,16 @@ class Settings(BaseSettings):
         ),
         example="system",
     )
+    sophia_secrets_backend: Literal["keyring", "aws"] = setting(
+        "keyring",
+        section=Section.CORE,
+        description=(
+            "Where `sophia secrets` keeps secrets and where unset secrets are read from: "
+            "keyring (SOPHIA_KEYRING_BACKEND) or aws (AWS Secrets Manager, names sophia/NAME; "
+            "region and credentials from the usual AWS settings)."
+        ),
+        example="keyring",
+    )
     sophia_keyring_password: SecretStr | None = setting(
         None,
         section=Section.CORE,
@@ -184,16 +194,16 @@ class Settings(BaseSettings):
         example="wordllama",
     )
     search_fusion: Literal["rrf", "weighted"] = setting(
-        "rrf",
+        "weighted",
         section=Section.STORES,
-        description="How hybrid search fuses BM25 and dense rankings: rrf or weighted.",
-        example="rrf",
+        description="How hybrid search fuses BM25 and dense: weighted scores or rrf (ranks).",
+        example="weighted",
     )
     search_dense_weight: float = setting(
-        0.4,
+        0.5,
         section=Section.STORES,
         description="Weight of the dense ranking in hybrid fusion (BM25 gets 1 minus it).",
-        example="0.4",
+        example="0.5",
     )
     search_dense_floor: float = setting(
         0.2,
