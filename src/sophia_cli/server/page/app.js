@@ -412,7 +412,7 @@
       parts.push(text("p", answer.answer, "answer"));
       const chart = document.createElement("div");
       chart.className = "chart";
-      if (window.SophiaChart.render(chart, answer.columns, answer.rows)) parts.push(chart);
+      if (window.SophiaChart.render(chart, answer.columns, answer.rows, 380)) parts.push(chart);
       else if (answer.rows.length > 1) {
         const wrap = document.createElement("div");
         wrap.className = "table-wrap";
