@@ -222,8 +222,12 @@
       facts.appendChild(text("dt", label));
       facts.appendChild(text("dd", value));
     }
+    $("result").hidden = false; // first, so the chart can measure the room it has
     const chart = $("chart");
-    chart.hidden = !window.SophiaChart.render(chart, answer.columns, answer.rows);
+    chart.hidden = false;
+    // Drawn at the width it is shown at (within 360..640), so its text stays legible on a phone.
+    const room = Math.min(640, Math.max(360, chart.clientWidth || 640));
+    chart.hidden = !window.SophiaChart.render(chart, answer.columns, answer.rows, room);
     fillTable($("table"), answer.columns, answer.rows, SHOWN_ROWS);
     $("table-note").textContent = answer.rows.length > SHOWN_ROWS
       ? `Showing ${SHOWN_ROWS} of ${answer.rows.length} rows; the CSV has every row.` : "";
