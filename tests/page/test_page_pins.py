@@ -88,7 +88,7 @@ def test_the_dashboard_refreshes_its_cards_after_a_sync(
         arg=before,
         timeout=20000,
     )
-    assert "refreshed" in page.inner_text("#status")
+    page.wait_for_selector("#status:has-text('refreshed')")
     assert page.locator("#cards .card .answer").count() == 1
 
 

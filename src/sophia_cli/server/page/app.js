@@ -11,6 +11,7 @@
 (function () {
   const TOKEN_KEY = "sophia.token";
   const SHOWN_ROWS = 500;
+  const CARDS_AT_ONCE = 4;
   const params = new URLSearchParams(location.search);
   // How often pinned cards check for a new sync; `?every=N` (seconds) shortens it for demos.
   const POLL_S = Math.max(1, Number(params.get("every")) || 30);
@@ -382,11 +383,20 @@
     const cards = $("cards");
     cards.replaceChildren();
     $("dashboard-empty").hidden = listed.pins.length > 0;
-    await Promise.all(listed.pins.map((pinned) => {
+    const waiting = listed.pins.map((pinned) => {
       const card = emptyCard(pinned);
       cards.appendChild(card);
-      return fillCard(card, pinned);
-    }));
+      return [card, pinned];
+    });
+    // A few cards at a time: the token's requests in flight are capped per worker
+    // (SOPHIA_TOKEN_CONCURRENCY, 8), shared with the question box and the user's other tabs.
+    const worker = async () => {
+      while (waiting.length) {
+        const [card, pinned] = waiting.shift();
+        await fillCard(card, pinned);
+      }
+    };
+    await Promise.all(Array.from({ length: CARDS_AT_ONCE }, worker));
   }
 
   function emptyCard(pinned) {
@@ -440,8 +450,9 @@
     try {
       const current = await api("/v1/data-version");
       if (state.dataVersion !== null && current.version !== state.dataVersion) {
-        say("New data synced: pinned questions refreshed.");
         await loadDashboard();
+        if (state.me && state.me.scopes.includes("admin")) await loadAdmin();
+        say("New data synced: pinned questions refreshed.");
       }
       state.dataVersion = current.version;
     } catch (error) {
