@@ -1,7 +1,7 @@
 """Screenshots of the BI page for the README, taken on the demo warehouse in headless Chromium.
 
-Run: BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
-     BENCH_REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/screenshots.py
+Run: [BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres] \
+     [BENCH_REDIS_URL=redis://127.0.0.1:6379/0] .venv/bin/python bench/screenshots.py
 
 Writes docs/screenshots/page-ask.png (an answer at 1280 px), page-dashboard.png (pinned
 cards and the operations panels of an admin token) and page-phone.png (an answer at 390 px).
