@@ -272,6 +272,7 @@
   /* ---- suggestions as you type ------------------------------------------------------ */
 
   function closeSuggestions() {
+    state.suggestSeq += 1; // an answer still on its way is no longer wanted
     state.suggestions = [];
     state.active = -1;
     $("suggestions").hidden = true;
@@ -304,7 +305,8 @@
 
   async function suggest() {
     const typed = $("q").value;
-    if (state.suggestOff || typed.trim().length < 2) { closeSuggestions(); return; }
+    // Nothing typed: the example questions (what can be asked at all); one letter: too vague.
+    if (state.suggestOff || typed.trim().length === 1) { closeSuggestions(); return; }
     const seq = ++state.suggestSeq;
     let found;
     try {
@@ -313,7 +315,9 @@
       if (error.status === 404) state.suggestOff = true; // a server without suggestions
       return;
     }
-    if (seq !== state.suggestSeq || document.activeElement !== $("q")) return;
+    if (seq !== state.suggestSeq || document.activeElement !== $("q") || $("q").value !== typed) {
+      return;
+    }
     const list = $("suggestions");
     list.replaceChildren();
     state.suggestions = found.suggestions || [];
@@ -529,6 +533,7 @@
       state.suggestTimer = setTimeout(suggest, 120);
     });
     $("q").addEventListener("keydown", onKey);
+    $("q").addEventListener("focus", () => { if (!$("q").value) suggest(); });
     $("q").addEventListener("blur", () => setTimeout(closeSuggestions, 100));
     $("csv").addEventListener("click", downloadCsv);
     $("pin").addEventListener("click", pin);
