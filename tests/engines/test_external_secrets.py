@@ -1,7 +1,8 @@
 """`deploy render --secrets external`: an ExternalSecret fills, from AWS Secrets Manager, the
 very Secret every pod references, with each variable the pods read.
 
-Rendered and checked here; the External Secrets Operator and AWS were not run (on paper).
+Rendered and checked here; the External Secrets Operator was not run (on paper). The names it
+reads are checked against what `sophia secrets set` writes into moto's Secrets Manager.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from sophia_cli.core.deploy.external_secrets import external_secret
@@ -65,9 +67,31 @@ def test_production_secrets_are_listed_so_a_missing_one_fails_loudly() -> None:
 
 
 def test_optional_secrets_are_picked_up_by_prefix_only_when_they_exist() -> None:
-    spec = external_secret(DeployOptions(), prefix="team/sophia/")["spec"]
-    present = ["team/sophia/SENTRY_DSN", "team/other/OPENAI_API_KEY", "team/sophia/lowercase"]
+    spec = external_secret(DeployOptions())["spec"]
+    present = ["sophia/SENTRY_DSN", "team/other/OPENAI_API_KEY", "sophia/lowercase", "sophia/"]
     assert _filled(spec, present) == {"SENTRY_DSN"}
+
+
+def test_it_reads_the_very_secrets_the_aws_backend_writes_and_references_name(
+    sophia: Callable[..., Any], aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    import boto3
+
+    from sophia_cli.core.env.aws_refs import parse_reference, reference_to
+
+    monkeypatch.setenv("SOPHIA_SECRETS_BACKEND", "aws")
+    secrets = [s.env_name for s in setting_specs() if s.secret and s.env_name != "SENTRY_DSN"]
+    for name in [*secrets, "SENTRY_DSN"]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"value-of-{name}-0123456789\n"))
+        assert sophia("secrets", "set", name).exit_code == 0
+    client = boto3.client("secretsmanager", endpoint_url=aws, region_name="eu-central-1")
+    written = [item["Name"] for item in client.list_secrets(MaxResults=100)["SecretList"]]
+    spec = external_secret(DeployOptions())["spec"]
+    assert {item["remoteRef"]["key"] for item in spec["data"]} <= set(written)
+    assert _filled(spec, written) == {*secrets, "SENTRY_DSN"}
+    assert {parse_reference(reference_to(name)).secret_id for name in secrets} <= set(written)
 
 
 def test_render_secrets_external_adds_the_external_secret(
