@@ -360,6 +360,26 @@ def _dense_all(client: Any, settings: Settings, text: str, flts: list[str], dept
     return {k: v for flt in flts for k, v in _dense(client, settings, text, flt, depth).items()}
 
 
+def _among(flt: str, keys: list[str]) -> str:
+    quoted = ", ".join('"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys)
+    return " and ".join(c for c in (flt, f"id in [{quoted}]") if c)
+
+
+def _complete(
+    client: Any, settings: Settings, query: Query, flt: str, bm25: Ranked, dense: Ranked
+) -> None:
+    """Score every candidate under both rankings (weighted fusion adds the two scores).
+
+    Each ranking returns its best `depth` units only, and the demo's hundreds of copies of one
+    sentence fill that depth: a unit in the dense top 50 but 51st for BM25 would count as
+    sharing no word with the query. Both rankings are asked again over the other's candidates.
+    """
+    if missing := [key for key in dense if key not in bm25]:
+        bm25.update(_bm25(client, query.text, _among(flt, missing), len(missing)))
+    if missing := [key for key in bm25 if key not in dense]:
+        dense.update(_dense(client, settings, query.text, _among(flt, missing), len(missing)))
+
+
 def _run(
     client: Any, settings: Settings, query: Query, mode: Mode, limit: int
 ) -> tuple[list[SearchHit], str | None]:
@@ -375,6 +395,8 @@ def _run(
     fusion, dense_weight = _fusion(settings)
     bm25 = _bm25_all(client, query.text, flts, depth)
     dense = _dense_all(client, settings, query.text, flts, depth)
+    if settings.search_fusion == "weighted":
+        _complete(client, settings, query, expression(query.filters), bm25, dense)
     fused = [(key, score * _prior((bm25.get(key) or dense[key])[0], query))
              for key, score in fuse(bm25, dense, settings.search_fusion, dense_weight)]  # fmt: skip
     hits = []
