@@ -82,3 +82,10 @@ def test_a_limit_out_of_range_is_422(api: Api, token: Callable[..., str]) -> Non
 def test_suggest_needs_the_ask_scope(api: Api, token: Callable[..., str]) -> None:
     response = api.get("/v1/ask/suggest", token=token("sync"), params={"q": "won"})
     assert response.status_code == 403
+
+
+def test_a_name_matching_by_itself_comes_before_one_matching_by_a_synonym(
+    api: Api, token: Callable[..., str]
+) -> None:
+    found = _suggest(api, token("ask"), q="won")
+    assert found[0]["text"] == "won revenue"

@@ -17,6 +17,7 @@ from redis.exceptions import RedisClusterException
 
 from sophia_cli.core.bi import cache as answers
 from sophia_cli.core.bi.answer import Answer
+from sophia_cli.core.bi.interpretation import ModelSqlInterpretation
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.squad import budget, cooldown
 from sophia_cli.core.squad import cache as squad_cache
@@ -123,8 +124,8 @@ def test_the_squad_and_answer_caches_work_on_the_cluster(on_cluster: Settings) -
     squad_cache.store(on_cluster, request, stored)
     assert squad_cache.lookup(on_cluster, request) == stored
     answer = Answer(
-        answer="42", interpretation={}, sql="SELECT 42", columns=["v"], rows=[[42]],
-        source="rules", as_of=date(2026, 11, 29),
+        answer="42", interpretation=ModelSqlInterpretation(), sql="SELECT 42", columns=["v"],
+        rows=[[42]], source="llm", as_of=date(2026, 11, 29),
     )  # fmt: skip
     key = answers.cache_key(on_cluster, "q", "v1")
     answers.put(on_cluster, key, answer)

@@ -43,6 +43,13 @@ from sophia_cli.core.bi.vocabulary import (
 )
 from sophia_cli.core.errors import NotUnderstoodError
 
+# "show me the deals", "give us all open tasks", "what are the deals": words asking to see
+# records; the words that may sit between them and the records' noun; nouns that make the
+# phrase a number after all ("the deals count").
+SHOW_WORDS = {"show", "give", "display", "pull", "see", "view"}
+RECORD_LEADS = {"me", "us", "up", "are", "were", "the", "all", "our", "of", "my", "those", "these"}
+NUMBER_NOUNS = {"count", "number", "total", "value", "amount", "sum", "revenue", "rate"}
+
 
 @dataclass
 class SearchIntent:
@@ -58,6 +65,9 @@ class _ValueMatch:
     start: int
     end: int
     candidates: set[tuple[str, str, str]]
+    # Words that also mean something else to the layer ("customers": the company dimension,
+    # and a lifecycle stage): a value only once the question's model says which.
+    deferred: bool = False
 
 
 class RulesParser:
@@ -135,6 +145,8 @@ class RulesParser:
         listing = self._listing(words)
         limits = shapes.thresholds(words)
         matches = self._match_values(words)
+        deferred = [m for m in matches if m.deferred]
+        matches = [m for m in matches if not m.deferred]
         words.stems = [s if words.used[i] else repair(s, self.vocabulary)
                        for i, s in enumerate(words.stems)]  # fmt: skip
         share = shapes.share_words(words)
@@ -148,11 +160,15 @@ class RulesParser:
             metrics = self._metrics(words, question)
         except NotUnderstoodError:
             busiest = self._activity(words, order_desc, dims) if not kept else None
-            if not kept and busiest is None:
+            counted = self._count_of_values(matches) if not kept and busiest is None else None
+            if not kept and busiest is None and counted is None:
                 raise
-            metrics = [busiest or kept[0].metric]  # "companies with more than 10 deals"
+            # "companies with more than 10 deals"; "how many leads": the model's rows
+            metrics = [busiest or counted or kept[0].metric]
         model = self.layer.metrics[metrics[0]].model
+        self._refuse_two_meanings(words, deferred, metrics[0], question)
         adjectives = self._adjectives(words, model)  # before "projects" reads as a dimension
+        matches += self._settle_deferred(words, deferred, model)
         filters = self._filters(words, matches, model, metrics[0], question)
         missing = self._missing(words, model)
         dims += self._loose_dimensions(words, model)
@@ -246,11 +262,61 @@ class RulesParser:
         if not candidates:
             return None
         if known and not self._named_nearby(words, start, end, candidates):
-            return None  # "closed won", "sales": ordinary words unless the dimension is named
+            # "closed won", "sales", "customers": ordinary words unless the dimension is
+            # named, or the question's model has them as a value and nothing else took them
+            return None if fuzzy else _ValueMatch(start, end, candidates, deferred=True)
         dims = sorted({dim for _, dim, _ in candidates})
         words.take(start, end, "filter:" + "/".join(dims))
         self._take_dimension_word(words, start, end, candidates)
         return _ValueMatch(start, end, candidates)
+
+    def _settle_deferred(self, words: Words, deferred: list[_ValueMatch],
+                         model: str) -> list[_ValueMatch]:  # fmt: skip
+        """Ordinary words still free once the model is known that name one of its values:
+        "how many contacts are customers" → lifecycle stage customer, not a breakdown by
+        company (the dimension "customers" also names)."""
+        settled = []
+        for match in deferred:
+            fitting = {c for c in match.candidates if c[0] == model}
+            if fitting and words.free(match.start, match.end):
+                dims = sorted({dim for _, dim, _ in fitting})
+                words.take(match.start, match.end, "filter:" + "/".join(dims))
+                settled.append(_ValueMatch(match.start, match.end, fitting))
+        return settled
+
+    def _refuse_two_meanings(self, words: Words, deferred: list[_ValueMatch], metric: str,
+                             question: str) -> None:  # fmt: skip
+        """A word the metric was read from that the layer also declares as a value of another
+        model ("opportunities": deals, or contacts whose lifecycle stage is opportunity) is
+        ambiguous: ask which, never pick one."""
+        model = self.layer.metrics[metric].model
+        metric_at = [i for i, part in enumerate(words.parts) if part == "metric"]
+        for match in deferred:
+            if metric_at != list(range(match.start, match.end)):
+                continue  # the metric has words of its own ("open opportunities")
+            phrase = normalise(" ".join(words.raw[match.start : match.end]))
+            other = sorted((m, d, v) for m, d, v in self.values.synonyms.get(phrase, ())
+                           if m != model)  # fmt: skip
+            if other:
+                owner, dim, value = other[0]
+                rows = next(m.label for m in self.layer.metrics.values() if m.model == owner)
+                raise not_understood(
+                    self.layer, question,
+                    f"{phrase!r} may mean {self.layer.metrics[metric].label} or {rows} whose "
+                    f"{self.layer.dimensions[dim].label} is {value}; say which",
+                )  # fmt: skip
+
+    def _count_of_values(self, matches: list[_ValueMatch]) -> str | None:
+        """ "how many leads": no metric is named, but every name matched is a value of one
+        model; its plain row count (no condition of its own), or None."""
+        models = {m for match in matches for m, _, _ in match.candidates}
+        if len(models) != 1:
+            return None
+        model = next(iter(models))
+        counts = [name for name, m in self.layer.metrics.items()
+                  if m.model == model and m.ratio is None and not m.where
+                  and m.expr.replace(" ", "").lower() == "count(*)"]  # fmt: skip
+        return counts[0] if counts else None
 
     def _dimension_at(self, words: Words, start: int) -> tuple[str, int] | None:
         for size in (3, 2, 1):
@@ -385,17 +451,27 @@ class RulesParser:
         return sorted(chosen, key=first_word.__getitem__)  # in the order they were asked
 
     def _listing(self, words: Words) -> bool:
-        """ "list the deals…", "which deals closed this week": rows, not a number."""
+        """ "list the deals…", "which deals closed this week", "show me the deals we won",
+        "what are our open deals": the records themselves, not a number."""
         nouns = set().union(*self.nouns.values())
 
-        def plural_noun(j: int) -> bool:
-            return j < len(words.raw) and stem(words.raw[j]) in nouns and words.raw[j].endswith("s")
+        def records_at(j: int) -> bool:
+            """Whether the model's rows are named from `j` on: "the deals", "all open deals"
+            ("the number of deals" or "the deal count" names a number instead)."""
+            while j < len(words.raw) and words.raw[j] in RECORD_LEADS:
+                j += 1
+            if j + 1 < len(words.raw) and stem(words.raw[j]) in self.vocabulary - nouns:
+                j += 1  # one word of the layer first: "open deals", "won deals"
+            plural = j < len(words.raw) and stem(words.raw[j]) in nouns
+            plural = plural and words.raw[j].endswith("s")
+            number_next = j + 1 < len(words.raw) and words.raw[j + 1] in NUMBER_NOUNS
+            return plural and not number_next
 
+        if {"many", "much"} & set(words.raw):
+            return False  # "show me how many deals we won": a count
         for i, word in enumerate(words.raw):
-            # "which deals", "which open deals", "what won deals": one adjective may come first
-            known = i + 1 < len(words.raw) and stem(words.raw[i + 1]) in self.vocabulary
-            asks = plural_noun(i + 1) or (known and plural_noun(i + 2))
-            if word == "list" or (word in ("which", "what") and asks):
+            asks = word in SHOW_WORDS or word in ("which", "what")
+            if word == "list" or (asks and records_at(i + 1)):
                 words.take(i, i + 1, "list")
                 return True
         return False

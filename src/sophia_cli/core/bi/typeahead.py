@@ -40,7 +40,7 @@ class Suggestions(BaseModel):
 @dataclass(frozen=True)
 class _Entry:
     suggestion: Suggestion
-    keys: tuple[str, ...]  # normalised texts it is found by (label and synonyms)
+    keys: tuple[str, ...]  # normalised texts it is found by: its own first, then synonyms
 
 
 def _score(query: str, words: list[str], key: str) -> int | None:
@@ -128,7 +128,9 @@ def rank(entries: list[_Entry], text: str, limit: int) -> list[Suggestion]:
     words = text.split()
     scored = []
     for entry in entries:
-        scores = [s for key in entry.keys if (s := _score(text, words, key)) is not None]
+        # The text itself before its synonyms: "won" shows "won revenue" before "win rate".
+        scores = [s + (0.5 if n else 0.0) for n, key in enumerate(entry.keys)
+                  if (s := _score(text, words, key)) is not None]  # fmt: skip
         if scores:
             item = entry.suggestion
             scored.append((min(scores), KIND_ORDER[item.kind], len(item.text), item.text, item))
