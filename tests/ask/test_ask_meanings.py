@@ -104,8 +104,19 @@ def test_how_many_of_a_dimension_counts_its_members_not_a_breakdown(
     want = rows_of("SELECT count(DISTINCT owner_id) FROM hubspot.deals "
                    "WHERE NOT archived AND NOT coalesce(is_closed, false)")  # fmt: skip
     answer = ask(settings, "how many owners have open deals", AS_OF, use_cache=False)
-    assert len(answer.rows) == want[0][0]
+    assert answer.rows == want  # the unassigned deals are nobody's: not an owner
     assert answer.answer.startswith(f"{want[0][0]} × owner")
+
+
+def test_groups_kept_are_counted_in_full_beyond_the_rows_shown(
+    settings: Settings, rows_of: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "ask_row_limit", 2)
+    want = rows_of("SELECT count(*) FROM (SELECT company_id FROM hubspot.deals WHERE NOT "
+                   "archived GROUP BY 1 HAVING count(*) > 1) k")  # fmt: skip
+    assert want[0][0] > 2
+    answer = ask(settings, "companies with more than 1 deal", AS_OF, use_cache=False)
+    assert len(answer.rows) == 2 and answer.answer.startswith(f"{want[0][0]} × company")
 
 
 @pytest.mark.parametrize(
