@@ -178,6 +178,22 @@ def test_a_broken_semantic_file_is_a_config_error(
     assert result.exit_code == 2 and "unknown model 'nowhere'" in result.stderr
 
 
+def test_an_edited_semantic_file_is_not_answered_from_the_old_layers_cache(
+    sophia, company_env: dict[str, str], tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    before = json.loads(sophia("ask", "calls", "--json").stdout)["rows"]
+    extra = tmp_path / "semantic.yaml"
+    extra.write_text(  # "calls" now counts external calls only
+        "metrics:\n  calls:\n    model: calls\n    label: calls\n    expr: count(*)\n"
+        "    where: lower(g.scope) = 'external'\n    time: g.started_at\n    synonyms: [calls]\n"
+    )
+    monkeypatch.setenv("SOPHIA_SEMANTIC_FILE", str(extra))
+    after = json.loads(sophia("ask", "calls", "--json").stdout)["rows"]
+    want = json.loads(sophia("query", "SELECT count(*) FROM gong.calls WHERE scope = 'External'",
+                             "--json").stdout)["rows"]  # fmt: skip
+    assert after == want and after != before
+
+
 def test_an_unknown_key_in_the_semantic_file_is_a_config_error_not_ignored(
     sophia, company_env: dict[str, str], tmp_path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -6,12 +6,14 @@ cache (structured query + data version), run read-only, phrase the answer.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
 
+from sophia_cli import __version__
 from sophia_cli.core.bi import cache, parse_llm, timephrases
 from sophia_cli.core.bi.answer import FRESHNESS_SQL, Answer, interpretation, sentence
 from sophia_cli.core.bi.compile import CompileOptions, compile_query
@@ -65,6 +67,22 @@ def _llm_fingerprint(settings: Settings) -> str:
     keys = ("openai_api_key", "anthropic_api_key", "litellm_api_key", "aimlapi_api_key")
     present = "".join("1" if settings.secret_value(name) else "0" for name in keys)
     return f"{settings.sophia_squads_file}|{settings.litellm_api_base}|{present}"
+
+
+_LAYER_DIGESTS: dict[int, tuple[SemanticLayer, str]] = {}
+
+
+def layer_digest(layer: SemanticLayer) -> str:
+    """What the layer says, hashed once per loaded layer: an answer cached under one layer is
+    never served under another (an edited SOPHIA_SEMANTIC_FILE, a new release's layer)."""
+    memo = _LAYER_DIGESTS.get(id(layer))
+    if memo is not None and memo[0] is layer:
+        return memo[1]
+    digest = hashlib.sha256(layer.model_dump_json().encode()).hexdigest()[:16]
+    if len(_LAYER_DIGESTS) >= MAX_VALUE_INDEXES:
+        _LAYER_DIGESTS.clear()
+    _LAYER_DIGESTS[id(layer)] = (layer, digest)  # the reference keeps the id from reuse
+    return digest
 
 
 # Names for matching, per (database, layer, data version): a sync makes a new version, so an
@@ -218,7 +236,8 @@ def ask(
         version = str(version_rows[0][0])
         asked = cache.cache_key(
             settings, "question", " ".join(question.lower().split()), as_of.isoformat(), version,
-            _llm_fingerprint(settings), str(allow_llm_sql), str(cal),
+            _llm_fingerprint(settings), str(allow_llm_sql), str(cal), layer_digest(layer),
+            __version__,
         )  # fmt: skip
         if use_cache and (hit := cache.get(settings, asked)) is not None:
             clock.lap("cache")
@@ -248,7 +267,14 @@ def ask(
         compiled = compile_query(layer, parsed, options)
         clock.lap("compile")
         key = cache.cache_key(
-            settings, parsed.cache_digest(), as_of.isoformat(), version, compiled.sql, parser
+            settings,
+            parsed.cache_digest(),
+            as_of.isoformat(),
+            version,
+            compiled.sql,
+            parser,
+            layer_digest(layer),
+            __version__,
         )
         if use_cache and (hit := cache.get(settings, key)) is not None:
             cache.put(settings, asked, hit)
