@@ -112,6 +112,7 @@
     $("q").value = question;
     closeSuggestions();
     history.replaceState(null, "", "/?q=" + encodeURIComponent(question));
+    document.title = `${question} — sophia`;
     say("Asking…");
     $("ask-button").disabled = true;
     const started = performance.now();
@@ -550,7 +551,10 @@
       return;
     }
     state.me = me;
-    $("who").textContent = `Signed in as ${me.subject} (${me.scopes.join(", ")})`;
+    const until = me.expires_at
+      ? ` until ${new Date(me.expires_at * 1000).toLocaleString([], { dateStyle: "short", timeStyle: "short" })}`
+      : "";
+    $("who").textContent = `Signed in as ${me.subject} (${me.scopes.join(", ")})${until}`;
     $("who").hidden = false;
     $("signout").hidden = false;
     await Promise.all([asked, loadDashboard()]);
