@@ -557,7 +557,9 @@
     $("who").textContent = `Signed in as ${me.subject} (${me.scopes.join(", ")})${until}`;
     $("who").hidden = false;
     $("signout").hidden = false;
-    await Promise.all([asked, loadDashboard()]);
+    // The question first: the cards would otherwise compete with it for the worker.
+    await asked;
+    await loadDashboard();
     setInterval(watchDataVersion, POLL_S * 1000);
     if (me.scopes.includes("admin")) await loadAdmin();
     document.body.dataset.ready = "true";
