@@ -110,6 +110,7 @@
     if (!question) return;
     state.question = question;
     $("q").value = question;
+    clearTimeout(state.suggestTimer); // typing that led here must not reopen the list
     closeSuggestions();
     history.replaceState(null, "", "/?q=" + encodeURIComponent(question));
     document.title = `${question} — sophia`;
@@ -321,6 +322,7 @@
     }
     const list = $("suggestions");
     list.replaceChildren();
+    list.dataset.for = typed; // what these suggestions answer (the box may change again)
     state.suggestions = found.suggestions || [];
     state.suggestions.forEach((suggestion, i) => {
       const item = document.createElement("li");
