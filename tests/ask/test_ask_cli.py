@@ -178,6 +178,20 @@ def test_a_broken_semantic_file_is_a_config_error(
     assert result.exit_code == 2 and "unknown model 'nowhere'" in result.stderr
 
 
+def test_an_unknown_key_in_the_semantic_file_is_a_config_error_not_ignored(
+    sophia, company_env: dict[str, str], tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    extra = tmp_path / "semantic.yaml"
+    # An unquoted comma in a flow mapping splits the expression and leaves a stray key "1)".
+    extra.write_text(
+        "models:\n  calls:\n    source: gong\n    table: gong.calls\n    alias: g\n"
+        "    list_columns:\n      minutes: {expr: round(g.duration_seconds / 60.0, 1), label: m}\n"
+    )
+    monkeypatch.setenv("SOPHIA_SEMANTIC_FILE", str(extra))
+    result = sophia("ask", "calls")
+    assert result.exit_code == 2 and "1)" in result.stderr
+
+
 def test_csv_writes_every_row_with_headers_in_words(sophia, company_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     import csv
     import io

@@ -75,9 +75,20 @@ def test_show_me_the_records_lists_them(settings: Settings, rows_of: Any, questi
     assert sorted(row[0] for row in answer.rows) == [row[0] for row in rows_of(WON_LAST_QUARTER)]
 
 
+def test_show_me_all_calls_lists_each_call_with_its_minutes(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of("SELECT title, round(duration_seconds / 60.0, 1) FROM gong.calls "
+                   "WHERE started_at >= '2026-04-01' AND started_at < '2026-07-01' "
+                   "ORDER BY 1")  # fmt: skip
+    answer = ask(settings, "show me all calls last quarter", AS_OF, use_cache=False)
+    assert want  # the fixture company made calls then
+    assert sorted([row[0], row[3]] for row in answer.rows) == want
+
+
 @pytest.mark.parametrize(
     "question",
-    ["show me the number of deals we won last quarter",
+    ["show me the number of deals we won last quarter", "give me deals won count last quarter",
      "show me how many deals we won last quarter"],
 )  # fmt: skip
 def test_show_me_a_number_of_records_counts_them(
@@ -93,8 +104,19 @@ def test_how_many_of_a_dimension_counts_its_members_not_a_breakdown(
     want = rows_of("SELECT count(DISTINCT owner_id) FROM hubspot.deals "
                    "WHERE NOT archived AND NOT coalesce(is_closed, false)")  # fmt: skip
     answer = ask(settings, "how many owners have open deals", AS_OF, use_cache=False)
-    assert len(answer.rows) == want[0][0]
+    assert answer.rows == want  # the unassigned deals are nobody's: not an owner
     assert answer.answer.startswith(f"{want[0][0]} × owner")
+
+
+def test_groups_kept_are_counted_in_full_beyond_the_rows_shown(
+    settings: Settings, rows_of: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "ask_row_limit", 2)
+    want = rows_of("SELECT count(*) FROM (SELECT company_id FROM hubspot.deals WHERE NOT "
+                   "archived GROUP BY 1 HAVING count(*) > 1) k")  # fmt: skip
+    assert want[0][0] > 2
+    answer = ask(settings, "companies with more than 1 deal", AS_OF, use_cache=False)
+    assert len(answer.rows) == 2 and answer.answer.startswith(f"{want[0][0]} × company")
 
 
 @pytest.mark.parametrize(

@@ -147,11 +147,18 @@ def _shared(layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]])
     )
 
 
-def _kept(layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]]) -> str:
-    """ "companies with more than 10 deals": how many groups qualify, and the first."""
+def _kept(
+    layer: SemanticLayer, query: StructuredQuery, rows: list[list[Any]], total: int | None
+) -> str:
+    """ "companies with more than 10 deals": how many groups qualify (all of them, not only
+    the rows shown), and the first."""
     metric = layer.metrics[query.metrics[0]]
     dims = " / ".join(layer.dimensions[d].label for d in query.dimensions)
-    head = f"{len(rows):,} × {dims}{_scope(layer, query)} {_when(layer, query)}"
+    if query.count_groups:
+        count = int(rows[0][0]) if rows else 0
+        return f"{count:,} × {dims}{_scope(layer, query)} {_when(layer, query)}."
+    count = total if total is not None else len(rows)
+    head = f"{count:,} × {dims}{_scope(layer, query)} {_when(layer, query)}"
     if not rows:
         return f"No {dims}{_scope(layer, query)} {_when(layer, query)}."
     width = len(query.dimensions)
@@ -187,7 +194,7 @@ def sentence(
     if query.share:
         return _shared(layer, query, rows)
     if query.metric_filters and query.dimensions:
-        return _kept(layer, query, rows)
+        return _kept(layer, query, rows, row_count)
     metric = layer.metrics[query.metrics[0]]
     label = metric.label[0].upper() + metric.label[1:]
     head = f"{label}{_scope(layer, query)} {_when(layer, query)}"

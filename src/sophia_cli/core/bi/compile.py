@@ -245,12 +245,23 @@ def compile_query(
     if query.compare_to is not None or query.share:
         return _compile_pair(layer, query, options)
     one = _select(layer, query, options, query.time_range)
+    if query.metric_filters and query.dimensions:
+        # The groups kept, counted in full: the rows shown are capped at the row limit.
+        counted = _finish(f"SELECT count(*) AS groups FROM ({one.sql}) AS kept", one.params,
+                          options)  # fmt: skip
+        if query.count_groups:
+            column = f"{query.dimensions[0]}_count"
+            return CompiledQuery(counted.replace("AS groups", f"AS {column}", 1), one.params,
+                                 [column], [], [column])  # fmt: skip
     sql_text = (
         one.sql + "\nORDER BY " + _order(query, one.dimension_columns, _display_order(layer, query))
     )
     sql_text = _finish(sql_text + _limit(query, options), one.params, options)
     columns = one.dimension_columns + list(query.metrics)
-    return CompiledQuery(sql_text, one.params, columns, one.dimension_columns, list(query.metrics))
+    return CompiledQuery(
+        sql_text, one.params, columns, one.dimension_columns, list(query.metrics),
+        count_sql=counted if query.metric_filters and query.dimensions else None,
+    )  # fmt: skip
 
 
 def _compile_pair(

@@ -151,10 +151,11 @@ class NameRules(Lexicon):
             if not fitting:
                 _, dim, value = sorted(match.candidates)[0]
                 label = self.layer.metrics[metric].label
+                kind = self.layer.dimensions[dim].label
+                article = "an" if kind[:1].lower() in "aeiou" else "a"
                 raise not_understood(
                     self.layer, question,
-                    f"{value!r} is a {self.layer.dimensions[dim].label}, which {label} "
-                    f"cannot be filtered by",
+                    f"{value!r} is {article} {kind}, which {label} cannot be filtered by",
                 )  # fmt: skip
             dim, value = fitting[0]
             key = (dim, shapes.excluded_before(words, match.start))

@@ -111,10 +111,12 @@ class RulesParser(NameRules, ShapeRules):
         filters = self._filters(words, matches, model, metrics[0], question)
         missing = self._missing(words, model)
         dims += self._loose_dimensions(words, model)
+        count_groups = False
         if not kept and (counted_dim := self._counted_dimension(words)):
             # "how many owners have open deals": owners with any, not open deals by owner
             kept = [MetricFilter(metric=metrics[0], op=">", value=0)]
             dims = [counted_dim, *(d for d in dims if d != counted_dim)]
+            count_groups = len(dims) == 1
         if "who" in words.raw and order_desc is not None and not dims:
             dims = [d for d, spec in self.layer.models[model].dimensions.items() if spec.person][:1]
         unassigned = self._unassigned(words)
@@ -164,6 +166,7 @@ class RulesParser(NameRules, ShapeRules):
             limit=limit, time_by=time_by, keep_unassigned=keep_unassigned, missing=missing,
             adjectives=adjectives,
             measure_filters=measured, metric_filters=kept, share=share, list_rows=listing,
+            count_groups=count_groups and grain is None and order_desc is None,
             list_order=ranked_rows,
             compare_to=comparison.previous if comparison else None,
             words={**({"time": time_words} if time_words else {}),

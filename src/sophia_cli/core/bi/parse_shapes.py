@@ -78,7 +78,7 @@ class ShapeRules(Lexicon):
                 j += 1  # one word of the layer first: "open deals", "won deals"
             plural = j < len(words.raw) and stem(words.raw[j]) in nouns
             plural = plural and words.raw[j].endswith("s")
-            number_next = j + 1 < len(words.raw) and words.raw[j + 1] in NUMBER_NOUNS
+            number_next = any(w in NUMBER_NOUNS for w in words.raw[j + 1 : j + 3])
             return plural and not number_next
 
         if {"many", "much"} & set(words.raw):

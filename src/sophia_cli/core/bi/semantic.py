@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sophia_cli.core.errors import ConfigError
 from sophia_cli.core.settings import Settings
@@ -22,7 +22,14 @@ Format = Literal["number", "currency", "percent", "days", "minutes"]
 GRAINS = ("day", "week", "month", "quarter", "year")
 
 
-class Dimension(BaseModel):
+class _Entry(BaseModel):
+    """An entry of the layer: an unknown key is an error, not ignored. A comma in an
+    unquoted YAML flow mapping (`{expr: round(x, 1)}`) splits it into a stray key `1)`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Dimension(_Entry):
     """A name people use for a way to slice a metric, and other names for its values."""
 
     label: str
@@ -31,7 +38,7 @@ class Dimension(BaseModel):
     values: dict[str, list[str]] = Field(default_factory=dict)
 
 
-class TimeColumn(BaseModel):
+class TimeColumn(_Entry):
     """A date a model's rows can be bucketed by, and the verbs that pick it ("created")."""
 
     column: str
@@ -39,7 +46,7 @@ class TimeColumn(BaseModel):
     words: list[str] = Field(default_factory=list)
 
 
-class ModelDimension(BaseModel):
+class ModelDimension(_Entry):
     """How one model computes a dimension."""
 
     expr: str
@@ -56,7 +63,7 @@ class ModelDimension(BaseModel):
     key_domain: str | None = None
 
 
-class Measure(BaseModel):
+class Measure(_Entry):
     """A number on each row that questions filter by ("deals over 50k")."""
 
     expr: str
@@ -65,7 +72,7 @@ class Measure(BaseModel):
     format: Format = "number"
 
 
-class ListColumn(BaseModel):
+class ListColumn(_Entry):
     """One column of a list answer ("list the deals we lost")."""
 
     expr: str
@@ -73,7 +80,7 @@ class ListColumn(BaseModel):
     joins: list[str] = Field(default_factory=list)
 
 
-class Adjective(BaseModel):
+class Adjective(_Entry):
     """A word that narrows a model's rows ("archived", "private"): a condition in SQL."""
 
     where: str
@@ -83,7 +90,7 @@ class Adjective(BaseModel):
     words: list[str] = Field(default_factory=list)
 
 
-class Model(BaseModel):
+class Model(_Entry):
     """One fact table with its joins and dimensions."""
 
     source: str
@@ -103,7 +110,7 @@ class Model(BaseModel):
     activity: str | None = None
 
 
-class Ratio(BaseModel):
+class Ratio(_Entry):
     """A metric divided by a metric of another model, each computed in its own source and
     joined on a dimension's `key` ("calls per won deal" by owner, through owners' emails)."""
 
@@ -111,7 +118,7 @@ class Ratio(BaseModel):
     denominator: str
 
 
-class Metric(BaseModel):
+class Metric(_Entry):
     """An aggregate over one model, dated by one time column; or a ratio of two metrics,
     whose model, expression and time are the numerator's (filled in when loaded)."""
 
@@ -130,7 +137,7 @@ class Metric(BaseModel):
     words: list[str] = Field(default_factory=list)
 
 
-class SemanticLayer(BaseModel):
+class SemanticLayer(_Entry):
     """Everything a question can be answered with."""
 
     dimensions: dict[str, Dimension]

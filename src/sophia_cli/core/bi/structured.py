@@ -88,6 +88,8 @@ class StructuredQuery(BaseModel):
     list_order: str | None = None
     # A date of the model other than the metric's own ("won revenue from deals created …").
     time_by: str | None = None
+    # "how many owners have open deals": the number of groups kept, not the groups.
+    count_groups: bool = False
     # Rankings leave rows without a dimension value (no owner, no assignee) out unless asked.
     keep_unassigned: bool = False
     # The question's words per part of the query; says how it was read, changes no rows.
