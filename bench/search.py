@@ -41,7 +41,9 @@ def indexing(settings: object) -> None:
     report = reindex(settings)  # type: ignore[arg-type]
     units = sum(s.units for s in report.sources)
     with postgres.connect_url(postgres.resolve_url(settings)) as conn:  # type: ignore[arg-type]
-        texts = [u.embedding_text() for s in SEARCHABLE for u in read_units(conn, s)]
+        texts = [
+            t for s in SEARCHABLE for u in read_units(conn, s) for t in u.embedding_texts() if t
+        ]
     emb = embedder(settings)  # type: ignore[arg-type]
     started = time.perf_counter()
     emb.embed(texts)

@@ -37,3 +37,19 @@ def test_an_unknown_embedder_is_one_clear_error(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SEARCH_EMBEDDING", "word2vec")
     with pytest.raises(InputError, match="SEARCH_EMBEDDING='word2vec'"):
         embed.embedder(load_settings())
+
+
+def test_a_units_vector_follows_its_own_words_not_its_neighbours() -> None:
+    from sophia_cli.core.search.index import unit_vectors
+    from sophia_cli.core.search.units import Unit
+
+    said = "Honestly the price is the sticking point for us"
+    around = "Thanks for joining today … Let me share my screen and walk through the agenda " * 5
+    turn = Unit(id="gong:c:1", kind="transcript", author="s", author_name="Tom",
+                affiliation="external", place="c", place_name="Acme", ts=0, url="",
+                text=said, context=around, source="gong")  # fmt: skip
+    emb = embed.wordllama_embedder()
+    (vector,) = unit_vectors(emb, [turn])
+    own, neighbours = emb.embed([said, around])
+    cos = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731 (unit length)
+    assert cos(vector, own) > 0.95 > cos(vector, neighbours)

@@ -9,7 +9,7 @@ import pytest
 from search_world import PARENT, PRICE_OBJECTION
 
 from sophia_cli.core.errors import InputError
-from sophia_cli.core.search.search import SearchFilters, search
+from sophia_cli.core.search.search import SearchFilters, audience_topic, search
 from sophia_cli.core.settings import Settings
 
 REPLY = "slack:C1:1782036000.000000"
@@ -63,6 +63,48 @@ def test_a_customer_as_a_topic_is_not_a_filter(world: Settings) -> None:
     assert not search(world, "customer discount").filters.external_only
 
 
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("what did customers say about pricing", "pricing"),
+        ("what are clients telling us about SSO", "SSO"),
+        ("prospects asking for a discount", "discount"),
+        ("have our buyers been complaining about onboarding", "onboarding"),
+        ("did the customer mention a competitor", "competitor"),
+        ("when will the prospect sign the contract", "sign contract"),
+        ("customer objections to the price", "price"),
+        ("pushback from prospects on security", "security"),
+        ("feedback from clients on the renewal terms", "renewal terms"),
+        ("customer complaints", "complaints"),
+    ],
+)
+def test_customer_voice_in_many_phrasings_keeps_the_topic_words(text: str, topic: str) -> None:
+    assert audience_topic(text) == (True, topic)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["customers stuck in a login loop", "where is customer data stored", "customer success plan",
+     "prospect list for Q3", "customers"],
+)  # fmt: skip
+def test_customers_as_the_subject_matter_are_no_audience(text: str) -> None:
+    assert audience_topic(text) == (False, text)
+
+
+def test_customers_said_nothing_on_the_topic_says_so_and_shows_everyone(world: Settings) -> None:
+    results = search(world, "what did customers say about lunch")
+    assert results.note and "no customer or prospect" in results.note
+    assert not results.filters.external_only
+    assert results.hits[0].id == "slack:C2:1777723200.000000"  # a colleague's message
+
+
+def test_an_explicit_external_option_is_never_widened(world: Settings) -> None:
+    found = search(world, "what did customers say about lunch",
+                   filters=SearchFilters(external_only=True))  # fmt: skip
+    assert found.filters.external_only and found.note is None
+    assert {hit.affiliation for hit in found.hits} <= {"external"}
+
+
 def test_cli_channel_and_external_options(world: Settings, sophia) -> None:  # type: ignore[no-untyped-def]
     result = sophia("search", "renewal", "--channel", "deals", "--json")
     assert result.exit_code == 0, result.stderr
@@ -86,3 +128,12 @@ def test_cli_refuses_channel_with_call(world: Settings, sophia) -> None:  # type
 def test_bad_input_is_refused(world: Settings, text: str, filters: dict[str, object]) -> None:
     with pytest.raises(InputError):
         search(world, text, filters=SearchFilters(**filters))  # type: ignore[arg-type]
+
+
+def test_words_asking_for_something_said_put_tasks_behind_conversations(world: Settings) -> None:
+    def asana_score(text: str) -> float:
+        hits = search(world, text, mode="bm25").hits
+        return next(hit.score for hit in hits if hit.id == "asana:t1")
+
+    # "feedback" matches no unit, so BM25 scores the task alike; the prior halves it.
+    assert asana_score("pricing feedback") == pytest.approx(asana_score("pricing") / 2, abs=1e-3)

@@ -12,9 +12,9 @@ from sophia_cli.core.search.search import search
 from sophia_cli.core.settings import Settings, load_settings
 
 
-def test_hybrid_is_the_default_and_fuses_with_rrf(world: Settings) -> None:
+def test_hybrid_is_the_default_and_fuses_weighted_scores(world: Settings) -> None:
     results = search(world, "pricing objection")
-    assert (results.mode, results.fusion) == ("hybrid", "rrf k=60 bm25=0.6 dense=0.4")
+    assert (results.mode, results.fusion) == ("hybrid", "weighted bm25=0.5 dense=0.5")
     assert PRICE_OBJECTION in [hit.id for hit in results.hits[:2]]
     scores = [hit.score for hit in results.hits]
     assert scores == sorted(scores, reverse=True)
@@ -40,11 +40,13 @@ def test_dense_finds_a_paraphrase_that_shares_no_word(world: Settings) -> None:
     assert dense.hits[0].place == "Acme renewal"  # the call where the price was discussed
 
 
-def test_weighted_fusion_is_configurable(world: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SEARCH_FUSION", "weighted")
+def test_rank_fusion_and_the_weight_are_configurable(
+    world: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEARCH_FUSION", "rrf")
     monkeypatch.setenv("SEARCH_DENSE_WEIGHT", "0.3")
     results = search(load_settings(), "pricing objection")
-    assert results.fusion == "weighted bm25=0.7 dense=0.3"
+    assert results.fusion == "rrf k=60 bm25=0.7 dense=0.3"
     assert results.hits[0].id == PRICE_OBJECTION
 
 

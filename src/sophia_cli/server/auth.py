@@ -52,14 +52,16 @@ def authorize(claims: TokenClaims, scope: Scope) -> None:
 
 
 def identify(
-    request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope
+    request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope | None
 ) -> TokenClaims:
-    """The verified claims of a token that carries `scope`; 401/403 otherwise (counted)."""
+    """The verified claims of a token that carries `scope` (any valid token when None);
+    401/403 otherwise (counted)."""
     state = server_state(request)
     try:
         claims = authenticate(request, credentials)
         request.state.subject = claims.sub
-        authorize(claims, scope)
+        if scope is not None:
+            authorize(claims, scope)
     except SophiaError as exc:
         state.metrics.auth_failures.labels(exc.code).inc()
         raise
@@ -67,7 +69,7 @@ def identify(
 
 
 async def admit(
-    request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope
+    request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope | None
 ) -> TokenClaims:
     """Identify the caller and count the request against the shared rate limit."""
     claims = identify(request, credentials, scope)
@@ -75,10 +77,11 @@ async def admit(
     return claims
 
 
-def guard(scope: Scope) -> Callable[..., AsyncIterator[TokenClaims]]:
-    """A dependency that identifies the caller, holds one of its token's concurrency slots in
-    this worker until the response is done, and counts the request against the rate limit
-    (a request refused for concurrency is not counted)."""
+def guard(scope: Scope | None) -> Callable[..., AsyncIterator[TokenClaims]]:
+    """A dependency that identifies the caller (any valid token when `scope` is None),
+    holds one of its token's concurrency slots in this worker until the response is done,
+    and counts the request against the rate limit (a request refused for concurrency is
+    not counted)."""
 
     async def dependency(request: Request, credentials: Credentials) -> AsyncIterator[TokenClaims]:
         claims = identify(request, credentials, scope)

@@ -80,7 +80,7 @@ TEXT_FIELDS = {  # VARCHAR fields of a search unit and their byte limits
 }  # fmt: skip
 _SIGNATURE = "sophia.embedder"
 _SCHEMA = "sophia.schema"
-TEXT_SCHEMA = "3"  # bump when fields or the analysis change: the collection is rebuilt
+TEXT_SCHEMA = "4"  # bump when fields or the analysis change: the collection is rebuilt
 
 
 def ensure_text_collection(milvus: Any, signature: str, dim: int) -> bool:

@@ -34,6 +34,7 @@ class ReadPool:
 
     pool: ConnectionPool
     reader_role: bool | None = None  # whether SET ROLE sophia_reader works here
+    reader_role_at: float = 0.0  # when reader_role was read (monotonic seconds)
     # The guard's table list and when it was read (monotonic seconds): tables change with
     # migrations, not per request.
     known_tables: tuple[float, set[tuple[str, str]]] | None = None

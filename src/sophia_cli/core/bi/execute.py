@@ -42,6 +42,10 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 """
 KNOWN_TABLES_TTL_S = 30.0
+# A "no" is read again this often: a process that asked before `db init` (or before
+# `db upgrade` created the role) starts reading as sophia_reader soon after, not at restart.
+# A "yes" is kept until a statement fails; then it is read again too.
+READER_ROLE_RECHECK_S = 5.0
 # Settings the parser depends on are forced for the transaction, whatever the server,
 # database or role say: the guard parsed the SQL with these (a legacy
 # standard_conforming_strings = off would read 'a\' as an unfinished string). Names
@@ -142,12 +146,24 @@ class Reader:
         self._pool.pool.putconn(self.conn)
 
     def uses_reader_role(self) -> bool:
-        """Whether statements run as sophia_reader (`db upgrade` creates it when it may)."""
-        if self._pool.reader_role is None:
-            with self.conn.transaction():
-                row = self.conn.execute(_CAN_USE_READER).fetchone()
-            self._pool.reader_role = bool(row and row[0])
+        """Whether statements run as sophia_reader (`db upgrade` creates it when it may).
+
+        One catalog query per process while the answer is yes; a no is re-read every
+        READER_ROLE_RECHECK_S, so setting the warehouse up takes effect without a restart.
+        """
+        known, now = self._pool.reader_role, time.monotonic()
+        if known is True:
+            return True
+        if known is False and now - self._pool.reader_role_at < READER_ROLE_RECHECK_S:
+            return False
+        with self.conn.transaction():
+            row = self.conn.execute(_CAN_USE_READER).fetchone()
+        self._pool.reader_role, self._pool.reader_role_at = bool(row and row[0]), now
         return self._pool.reader_role
+
+    def _forget_reader_role(self) -> None:
+        """After a failed statement: the role may have been dropped or its grants revoked."""
+        self._pool.reader_role = None
 
     def fetch(
         self, sql: str, params: dict[str, Any] | None = None, *, cap: int | None = None
@@ -169,6 +185,7 @@ class Reader:
                 raise psycopg.Rollback(tx)  # nothing to keep, even when nothing was written
         except psycopg.Error as exc:
             if _is_refusal(exc):
+                self._forget_reader_role()
                 raise _refusal(exc) from exc
             raise postgres.unreachable(postgres.resolve_url(self.settings), exc) from exc
         truncated = cap is not None and len(raw) > cap

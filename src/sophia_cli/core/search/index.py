@@ -9,6 +9,7 @@ change, or on demand with `sophia db reindex`).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Any
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from sophia_cli.core.errors import ServiceUnavailableError, SophiaError
 from sophia_cli.core.search.embed import Embedder, embedder
-from sophia_cli.core.search.units import Unit, read_units
+from sophia_cli.core.search.units import CONTEXT_WEIGHT, Unit, read_units
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
 from sophia_cli.store import milvus
@@ -84,6 +85,26 @@ def _quoted(ids: list[str]) -> str:
     )
 
 
+def _unit_length(vector: list[float]) -> list[float]:
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
+def unit_vectors(emb: Embedder, units: list[Unit]) -> list[list[float]]:
+    """Each unit's dense vector: its own words, plus CONTEXT_WEIGHT of its conversation."""
+    texts = [unit.embedding_texts() for unit in units]
+    own = emb.embed([text for text, _ in texts])
+    with_context = [i for i, (_, context) in enumerate(texts) if context.strip()]
+    around = emb.embed([texts[i][1] for i in with_context]) if with_context else []
+    vectors = [_unit_length(vector) for vector in own]
+    for i, context in zip(with_context, around, strict=True):
+        ctx = _unit_length(context)
+        vectors[i] = _unit_length(
+            [a + CONTEXT_WEIGHT * b for a, b in zip(vectors[i], ctx, strict=True)]
+        )
+    return vectors
+
+
 def index_units(client: Any, emb: Embedder, source: str, units: list[Unit]) -> SourceIndexed:
     """Make `source`'s units in the collection exactly `units` (embedding only what changed)."""
     signature = emb.signature
@@ -92,7 +113,7 @@ def index_units(client: Any, emb: Embedder, source: str, units: list[Unit]) -> S
     changed = [u for u in units if present.get(u.id) != u.fingerprint(signature)]
     for at in range(0, len(changed), _BATCH):
         batch = changed[at : at + _BATCH]
-        vectors = emb.embed([unit.embedding_text() for unit in batch])
+        vectors = unit_vectors(emb, batch)
         client.upsert(
             milvus.TEXT_COLLECTION,
             [_row(u, v, signature) for u, v in zip(batch, vectors, strict=True)],

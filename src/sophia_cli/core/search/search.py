@@ -11,6 +11,7 @@ unit's fields, so they apply before ranking.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,13 +31,69 @@ RRF_K = 60
 _FIELDS = ["id", "source", "kind", "author", "author_name", "affiliation", "place",
            "place_name", "ts", "url", "text", "context"]  # fmt: skip
 
-# "what did customers say", "from prospects": people outside the company, i.e. external speakers.
-_AUDIENCE = re.compile(
-    r"\b(?:(?:from|by|of) (?:our )?(?:customers?|prospects?|clients?|buyers?)\b"
-    r"|(?:customers?|prospects?|clients?|buyers?)(?= (?:say|said|saying|says|think|thought|"
-    r"feel|felt|mention|mentioned|tell|told|ask|asked|complain|complained|want|wanted)\b))",
-    re.IGNORECASE,
+# Customer voice: "what did customers say about X", "prospects asking for a discount",
+# "customer complaints about onboarding", "feedback from clients" mean people outside the
+# company, i.e. external speakers. Three shapes, written as grammar rather than as the
+# phrasings of any one question set: the audience followed (past a few auxiliaries or adverbs)
+# by a verb of saying, wanting or judging; an auxiliary question about the audience's doing
+# ("will the customer sign", "do prospects need"); a noun of voice next to the audience
+# ("customer objections", "pushback from buyers"). The audience as a topic ("customer
+# discount", "customers stuck in a login loop") is no filter.
+_WHO = r"(?:customers?|prospects?|clients?|buyers?)"
+_VOICE_VERB = (
+    r"(?:say|says|said|saying|tell|tells|told|telling|ask|asks|asked|asking|complain\w*|"
+    r"mention\w*|rais(?:e|es|ed|ing)|bring(?:s|ing)? up|brought up|push(?:es|ed|ing)? back|"
+    r"object(?:s|ed|ing)?|want\w*|need(?:s|ed|ing)?|request\w*|think\w*|thought|feel\w*|felt|"
+    r"believ\w*|worr(?:y|ies|ied|ying)|lik(?:e|es|ed|ing)|lov(?:e|es|ed|ing)|hat(?:e|es|ed|ing)|"
+    r"prefer\w*|expect\w*|compar\w*|evaluat\w*|consider\w*|question\w*|describ\w*|report\w*|"
+    r"shar(?:e|es|ed|ing)|suggest\w*|propos\w*|demand\w*|insist\w*|car(?:e|es|ed|ing)|"
+    r"struggl\w*|threaten\w*|hesitat\w*|decid\w*|choos\w*|chose|pick\w*|agree\w*|disagree\w*|"
+    r"reject\w*|refus\w*|accept\w*|negotiat\w*|balk\w*|wonder\w*|prais\w*|criticis\w*|"
+    r"criticiz\w*|point(?:s|ed|ing)? out|highlight\w*|respond\w*|repl(?:y|ies|ied|ying)|"
+    r"react\w*|challeng\w*|doubt\w*|explain\w*|cit(?:e|es|ed|ing)|flag\w*|mean|meant)"
 )
+_AUX = (
+    r"(?:do|does|did|are|is|was|were|have|has|had|been|will|would|can|could|should|may|might|"
+    r"keep|keeps|kept|not|also|still|often|always|never|just|really|actually|usually|all|most|"
+    r"\w+ly)"
+)
+_VOICE_NOUN = (
+    r"(?:feedback|complaints?|objections?|concerns?|questions?|pushback|push-back|requests?|"
+    r"comments?|worries|pain points?|reactions?|opinions?|views|thoughts|asks|sentiment|voice|"
+    r"quotes?|frustrations?|praise|criticism|wishes|wants|needs)"
+)
+_DET = r"(?:(?:the|our|a|an|some|any|many|most|several|few|existing|new|potential|their)\s+)*"
+_AUDIENCE_SHAPES = (
+    rf"{_DET}{_WHO}(?:'s|')?(?:\s+{_AUX})*\s+{_VOICE_VERB}\b",
+    rf"\b(?:do|does|did|are|were|will|would|can|could|should|have|has)\s+{_DET}{_WHO}\s+\w+",
+    rf"{_DET}{_WHO}(?:'s|')?\s+{_VOICE_NOUN}\b",
+    rf"{_VOICE_NOUN}\s+(?:\w+\s+)?(?:from|by|of|among)\s+{_DET}{_WHO}\b",
+    rf"(?:from|by|among|according to)\s+{_DET}{_WHO}\b",
+)
+_AUDIENCE = re.compile(r"\b(?:" + "|".join(_AUDIENCE_SHAPES) + r")", re.IGNORECASE)
+# Words of the request rather than of its topic, dropped from the text once the audience is a
+# filter (the topic words stay): "what did customers say about pricing" searches "pricing".
+_FILLER = (
+    r"what|which|how|why|when|where|who|about|regarding|re|around|concerning|over|on|of|for|"
+    r"from|by|among|according|to|with|in|at|that|this|it|the|our|us|we|they|them|their|a|an|"
+    r"any|some|do|does|did|are|is|was|were|be|being|been|have|has|had|will|would|can|could|"
+    r"should|keep|keeps|kept|also|still|often|really|most|many|lately|recently"
+)
+_WORDS = {
+    "who": re.compile(rf"\b{_WHO}(?:'s|')?(?!\w)", re.IGNORECASE),
+    "voice": re.compile(rf"\b(?:{_VOICE_VERB}|{_VOICE_NOUN})\b", re.IGNORECASE),
+    "filler": re.compile(rf"\b(?:{_FILLER})\b", re.IGNORECASE),
+}
+
+
+def audience_topic(text: str) -> tuple[bool, str]:
+    """(True, the topic words) when `text` asks what customers said; (False, text) otherwise."""
+    if not _AUDIENCE.search(text):
+        return False, text
+    kept = _WORDS["filler"].sub(" ", _WORDS["who"].sub(" ", text))
+    topic = " ".join(_WORDS["voice"].sub(" ", kept).split())
+    # "customer complaints", "what do buyers worry about": the voice word is the whole topic.
+    return True, topic or " ".join(kept.split()) or text
 
 
 class SearchHit(BaseModel):
@@ -111,6 +168,8 @@ class Query:
     text: str
     filters: SearchFilters
     time_phrase: str | None = None
+    voice: bool = False  # the words asked for customers' voice (external speakers)
+    said: bool = False  # the words ask for something said (an objection, feedback), not a task
 
 
 def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> str:
@@ -139,9 +198,12 @@ def understand(text: str, filters: SearchFilters, as_of: date | None = None) -> 
         phrase = time_range.phrase
         since, until = filters.since or time_range.start, filters.until or time_range.end
         filters = filters.model_copy(update={"since": since, "until": until})
-    if _AUDIENCE.search(flat):
+    voice, topic = audience_topic(flat)
+    if voice:
         filters = filters.model_copy(update={"external_only": True})
-    return Query(text=flat or text, filters=filters, time_phrase=phrase)
+        flat = topic
+    said = voice or bool(_SAID.search(text))
+    return Query(text=flat or text, filters=filters, time_phrase=phrase, voice=voice, said=said)
 
 
 def _quote(value: str) -> str:
@@ -213,33 +275,50 @@ def _ranked(found: Any) -> Ranked:
             for raw in (found[0] if found else [])}  # fmt: skip
 
 
-def _bm25(client: Any, text: str, flt: str, depth: int) -> Ranked:
+def _bm25(client: Any, text: str, flt: str, depth: int, *, vectors: bool = False) -> Ranked:
     found = client.search(
         milvus.TEXT_COLLECTION, data=[text], anns_field="sparse", limit=depth, filter=flt,
-        output_fields=_FIELDS, search_params={"metric_type": "BM25"},
+        output_fields=_FIELDS + ["dense"] * vectors, search_params={"metric_type": "BM25"},
     )  # fmt: skip
     # BM25 is never negative; Milvus Lite reports it negated, as a distance.
     return {i: (entity, abs(score)) for i, (entity, score) in _ranked(found).items()}
 
 
-def _dense(client: Any, settings: Settings, text: str, flt: str, depth: int) -> Ranked:
-    from sophia_cli.core.search.embed import embedder
+class QueryVectors:
+    """Query texts as dense vectors: the index's embedder checked once, each text embedded once
+    per search (a hybrid search asks for the same text's vector several times)."""
 
-    emb = embedder(settings)
-    built = milvus.collection_signature(client)
-    if built != emb.signature:
-        raise InputError(
-            f"the search index holds vectors of {built or 'no embedder'}, "
-            f"and SEARCH_EMBEDDING now gives {emb.signature}",
-            hint="Run `sophia db reindex` to rebuild the vectors, or use --mode bm25.",
-        )
+    def __init__(self, client: Any, settings: Settings) -> None:
+        self._client, self._settings = client, settings
+        self._embed: Any = None
+        self._memo: dict[str, list[float]] = {}
+        self.floor = settings.search_dense_floor
+
+    def __call__(self, text: str) -> list[float]:
+        if self._embed is None:
+            from sophia_cli.core.search.embed import embedder
+
+            emb = embedder(self._settings)
+            built = milvus.collection_signature(self._client)
+            if built != emb.signature:
+                raise InputError(
+                    f"the search index holds vectors of {built or 'no embedder'}, "
+                    f"and SEARCH_EMBEDDING now gives {emb.signature}",
+                    hint="Run `sophia db reindex` to rebuild the vectors, or use --mode bm25.",
+                )
+            self._embed = emb.embed
+        if text not in self._memo:
+            self._memo[text] = self._embed([text])[0]
+        return self._memo[text]
+
+
+def _dense(client: Any, vectors: QueryVectors, text: str, flt: str, depth: int) -> Ranked:
     found = client.search(
-        milvus.TEXT_COLLECTION, data=emb.embed([text]), anns_field="dense", limit=depth,
+        milvus.TEXT_COLLECTION, data=[vectors(text)], anns_field="dense", limit=depth,
         filter=flt, output_fields=_FIELDS, search_params={"metric_type": "COSINE"},
     )  # fmt: skip
     # Below the floor a text shares no meaning with the query: it is not a hit at all.
-    floor = settings.search_dense_floor
-    return {i: (e, score) for i, (e, score) in _ranked(found).items() if score >= floor}
+    return {i: (e, score) for i, (e, score) in _ranked(found).items() if score >= vectors.floor}
 
 
 def _fusion(settings: Settings) -> tuple[str, float]:
@@ -272,28 +351,134 @@ def fuse(bm25: Ranked, dense: Ranked, how: str, dense_weight: float) -> list[tup
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
+# Objections, complaints, feedback are said by people; a task is an artefact that may share the
+# words ("pricing objection" vs the task "Fix pricing page copy", whose name and notes repeat
+# "pricing"). When the words ask for something said, tasks keep this share of their score.
+ARTEFACT_PRIOR = 0.5
+_SAID = re.compile(rf"\b(?:{_VOICE_NOUN}|said|says|mentioned|complained|raised)\b", re.IGNORECASE)
+
+
+def _prior(entity: dict[str, Any], query: Query) -> float:
+    return ARTEFACT_PRIOR if query.said and entity.get("source") == "asana" else 1.0
+
+
+def _split(flt: str, query: Query) -> list[str]:
+    """The filters to rank under: tasks apart when a prior applies, so they cannot fill the
+    whole candidate depth (fifty tasks naming "pricing" three times each) before it is applied."""
+    if not query.said or query.filters.source:
+        return [flt]
+    return [" and ".join(c for c in (flt, f'source {op} "asana"') if c) for op in ("!=", "==")]
+
+
+def _bm25_all(
+    client: Any, text: str, flts: list[str], depth: int, *, vectors: bool = False
+) -> Ranked:
+    return {
+        k: v for flt in flts for k, v in _bm25(client, text, flt, depth, vectors=vectors).items()
+    }
+
+
+def _dense_all(
+    client: Any, vectors: QueryVectors, text: str, flts: list[str], depth: int
+) -> Ranked:
+    return {k: v for flt in flts for k, v in _dense(client, vectors, text, flt, depth).items()}
+
+
+def _among(flt: str, keys: list[str]) -> str:
+    quoted = ", ".join('"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys)
+    return " and ".join(c for c in (flt, f"id in [{quoted}]") if c)
+
+
+def _complete(
+    client: Any, vectors: QueryVectors, query: Query, flt: str, bm25: Ranked, dense: Ranked
+) -> None:
+    """Score every candidate under both rankings (weighted fusion adds the two scores).
+
+    Each ranking returns its best `depth` units only, and the demo's hundreds of copies of one
+    sentence fill that depth: a unit in the dense top 50 but 51st for BM25 would count as
+    sharing no word with the query. BM25 is asked again over the dense candidates; the BM25
+    candidates came with their vectors, so their cosine is computed here.
+    """
+    if missing := [key for key in dense if key not in bm25]:
+        bm25.update(_bm25(client, query.text, _among(flt, missing), len(missing)))
+    wanted = vectors(query.text)
+    for key, (entity, _) in bm25.items():
+        if key not in dense and (cos := _cosine(wanted, entity.get("dense"))) >= vectors.floor:
+            dense[key] = (entity, cos)
+
+
+def _cosine(a: list[float], b: Any) -> float:
+    if not b:
+        return -1.0
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a) * sum(float(y) * float(y) for y in b))
+    return dot / norm if norm else -1.0
+
+
 def _run(
-    client: Any, settings: Settings, query: Query, mode: Mode, limit: int
+    client: Any, settings: Settings, vectors: QueryVectors, query: Query, mode: Mode, limit: int
 ) -> tuple[list[SearchHit], str | None]:
     """The hits for `query` under `mode`, and the fusion used (hybrid only)."""
-    flt = expression(query.filters)
-    if mode == "bm25":
-        ranked = _bm25(client, query.text, flt, limit)
-        return [_hit(e, query.text, {"bm25": s}, s) for e, s in ranked.values()], None
-    if mode == "dense":
-        ranked = _dense(client, settings, query.text, flt, limit)
-        return [_hit(e, query.text, {"dense": s}, s) for e, s in ranked.values()], None
-    fusion, dense_weight = _fusion(settings)
+    flts = _split(expression(query.filters), query)
     depth = max(limit * 5, 50)
-    bm25 = _bm25(client, query.text, flt, depth)
-    dense = _dense(client, settings, query.text, flt, depth)
+    if mode != "hybrid":
+        ranked = (_bm25_all(client, query.text, flts, depth) if mode == "bm25"
+                  else _dense_all(client, vectors, query.text, flts, depth))  # fmt: skip
+        scored = sorted(((e, s * _prior(e, query), s) for e, s in ranked.values()),
+                        key=lambda item: -item[1])  # fmt: skip
+        return [_hit(e, query.text, {mode: raw}, s) for e, s, raw in scored[:limit]], None
+    fusion, dense_weight = _fusion(settings)
+    weighted = settings.search_fusion == "weighted"
+    bm25 = _bm25_all(client, query.text, flts, depth, vectors=weighted)
+    dense = _dense_all(client, vectors, query.text, flts, depth)
+    if weighted:
+        _complete(client, vectors, query, expression(query.filters), bm25, dense)
+    fused = [(key, score * _prior((bm25.get(key) or dense[key])[0], query))
+             for key, score in fuse(bm25, dense, settings.search_fusion, dense_weight)]  # fmt: skip
     hits = []
-    for key, score in fuse(bm25, dense, settings.search_fusion, dense_weight)[:limit]:
+    for key, score in sorted(fused, key=lambda item: (-item[1], item[0]))[:limit]:
         entity = (bm25.get(key) or dense[key])[0]
         scores = {name: ranking[key][1] for name, ranking in (("bm25", bm25), ("dense", dense))
                   if key in ranking}  # fmt: skip
         hits.append(_hit(entity, query.text, scores, score))
     return hits, fusion
+
+
+# A customer-voice search keeps external speakers only while they said something about the
+# topic about as closely as anyone did: an external turn shares a topic word, or its meaning is
+# at least VOICE_DENSE_RATIO of the best match over every speaker. Below that, customers said
+# nothing on it, and the search says so and shows everyone's hits instead of the external turns
+# that merely come least far. (Topic words only: "the", "and" would make every turn a match.)
+VOICE_DENSE_RATIO = 0.45
+_STOP = frozenset(
+    "a an and the of to in on for with at by from is are was were be it this that what who how "
+    "when where which do did does we our us they their i you your has have had will would can "
+    "could should about not no or but as so if".split()
+)
+
+
+def _best(client: Any, vectors: QueryVectors, query: Query, mode: Mode,
+          filters: SearchFilters) -> tuple[float, float]:  # fmt: skip
+    """The best BM25 score over the topic's content words, and the best cosine, under `filters`."""
+    flt = expression(filters)
+    content = " ".join(w for w in re.findall(r"\w+", query.text.lower()) if w not in _STOP)
+    bm25 = dense = 0.0
+    if content and mode != "dense":
+        bm25 = max((s for _, s in _bm25(client, content, flt, 1).values()), default=0.0)
+    if mode != "bm25":
+        dense = max((s for _, s in _dense(client, vectors, query.text, flt, 1).values()),
+                    default=0.0)  # fmt: skip
+    return bm25, dense
+
+
+def _customers_spoke(client: Any, vectors: QueryVectors, query: Query, mode: Mode) -> bool:
+    """Whether external speakers said something on the topic (see VOICE_DENSE_RATIO)."""
+    bm25, dense = _best(client, vectors, query, mode, query.filters)
+    if bm25 > 0:
+        return True
+    everyone = query.filters.model_copy(update={"external_only": False})
+    _, dense_all = _best(client, vectors, query, mode, everyone)
+    return dense > 0 and dense >= VOICE_DENSE_RATIO * dense_all
 
 
 def search(
@@ -309,19 +494,35 @@ def search(
     filters = filters or SearchFilters()
     _check(text, mode, filters, limit)
     query = understand(text, filters, as_of)
-    results = SearchResults(query=query.text, mode=mode, filters=query.filters,
-                            time_phrase=query.time_phrase)  # fmt: skip
     client = milvus.client(settings)
+    note = None
     try:
         if not client.has_collection(milvus.TEXT_COLLECTION):
-            results.note = "nothing is indexed yet: run `sophia sync` first"
-            return results
+            return SearchResults(
+                query=query.text,
+                mode=mode,
+                filters=query.filters,
+                time_phrase=query.time_phrase,
+                note="nothing is indexed yet: run `sophia sync` first",
+            )
         client.load_collection(milvus.TEXT_COLLECTION)
-        results.hits, results.fusion = _run(client, settings, query, mode, limit)
+        vectors = QueryVectors(client, settings)
+        if (
+            query.voice
+            and not filters.external_only
+            and not _customers_spoke(client, vectors, query, mode)
+        ):
+            note = (f"no customer or prospect (external speaker) said anything about "
+                    f"'{query.text}': these hits are from every speaker")  # fmt: skip
+            everyone = query.filters.model_copy(update={"external_only": False})
+            query = Query(text=query.text, filters=everyone, time_phrase=query.time_phrase,
+                          said=True)  # fmt: skip
+        hits, fusion = _run(client, settings, vectors, query, mode, limit)
     except (ServiceUnavailableError, InputError):
         raise
     except Exception as exc:  # pymilvus raises many unrelated types
         raise ServiceUnavailableError(f"Milvus search failed: {exc}") from exc
     finally:
         client.close()
-    return results
+    return SearchResults(query=query.text, mode=mode, fusion=fusion, filters=query.filters,
+                         time_phrase=query.time_phrase, hits=hits, note=note)  # fmt: skip

@@ -16,6 +16,12 @@ from typing import Any
 from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
 
 CONTEXT_CHARS = 1200
+# How much of a unit's conversation its dense vector carries. WordLlama averages token vectors,
+# so a ten-word Gong turn embedded with 800 characters of neighbouring turns points where the
+# neighbours point: on the blind set dense recall@10 was 0.60 with the context in the text and
+# 0.81 with the unit's own words (0.81 with this small share, which keeps a bare "+1" reply
+# near its thread). The context is still shown with every hit.
+CONTEXT_WEIGHT = 0.1
 
 _SLACK = """
 SELECT 'slack:' || m.channel_id || ':' || m.ts,
@@ -113,9 +119,9 @@ class Unit:
     context: str
     source: str = ""
 
-    def embedding_text(self) -> str:
-        """What the dense vector reads: the text, then a little of its conversation."""
-        return f"{self.text}\n{self.context[:CONTEXT_CHARS]}" if self.context else self.text
+    def embedding_texts(self) -> tuple[str, str]:
+        """What the dense vector reads: the unit's own words, and (weighted low) its context."""
+        return self.text, self.context[:CONTEXT_CHARS]
 
     def fingerprint(self, signature: str) -> str:
         """Changes whenever anything indexed about the unit (or the embedder) changes."""

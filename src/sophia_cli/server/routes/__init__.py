@@ -10,15 +10,28 @@ from fastapi import APIRouter
 
 def ROUTERS() -> list[APIRouter]:  # noqa: N802 - reads as the constant it stands for
     """Every router the app includes, in the order they appear in /docs."""
-    from sophia_cli.server.routes import admin, ask, chat, env, ops, search, squad, sync
+    from sophia_cli.server.routes import (
+        admin,
+        ask,
+        bi,
+        chat,
+        env,
+        ops,
+        page,
+        search,
+        squad,
+        sync,
+    )
 
     return [
         ops.router,
         ask.router,
+        bi.router,
         search.router,
         chat.router,
         squad.router,
         sync.router,
         env.router,
         admin.router,
+        page.router,
     ]
