@@ -150,11 +150,11 @@ def _cli(
         print(f"  {label}`sophia --version`   {version:8.1f} ms")
         print(
             f"  {label}ask, cold (--no-cache)        {cold:8.1f} ms  "
-            f"({cold / version:.2f}x --version, {cold / baseline:.2f}x this --version)"
+            f"({cold / version:.2f}x its --version, {cold / baseline:.2f}x the current one)"
         )
         print(
             f"  {label}ask, cached                   {hit:8.1f} ms  "
-            f"({hit / version:.2f}x --version, {hit / cold:.2f}x cold)"
+            f"({hit / version:.2f}x its --version, {hit / cold:.2f}x cold)"
         )
         print(f"  {label}cold max {max(colds[label]):.1f} ms, "
               f"cached max {max(hits[label]):.1f} ms")  # fmt: skip

@@ -38,8 +38,10 @@ sys.stderr.write("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules) +
 """
 
 # Another checkout's code under this interpreter: its src first on the path, then its CLI.
+# A home of its own: an older doctor may start embedded servers the newer one would find.
 _BEFORE = """
-import sys
+import os, sys
+os.environ["SOPHIA_HOME"] += "-before"
 sys.path.insert(0, {src!r})
 sys.argv[0] = "sophia"
 from sophia_cli.cli.main import main
