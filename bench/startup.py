@@ -125,6 +125,8 @@ def main() -> None:
     print(f"sophia db --help / sophia --help: wall {db_wall / help_wall:.2f}x, "
           f"cpu {db_cpu / help_cpu:.2f}x")  # fmt: skip
     subprocess.run(sophia + ["db", "stop"], env=env, capture_output=True, check=False)
+    if options.before_src:  # an older doctor may have started servers in its own home
+        subprocess.run([*before, "db", "stop"], env=env, capture_output=True, check=False)
 
 
 if __name__ == "__main__":
