@@ -258,3 +258,13 @@ def test_debug_output_never_carries_a_value_read_from_aws(
     result = sophia("--debug", "env", "check")
     assert result.exit_code in (0, 1)
     assert TOKEN not in result.stdout + result.stderr + caplog.text
+
+
+def test_doctor_reports_an_unresolvable_reference_instead_of_refusing_to_run(
+    sophia: Sophia, aws: str, project: Path
+) -> None:
+    _write_master(project, "SLACK_BOT_TOKEN=aws-sm://nope\n")
+    result = sophia("doctor", "--category", "config", "--json")
+    assert result.exit_code == 1, result.stderr
+    env_files = next(c for c in result.json()["checks"] if c["name"] == "env files")
+    assert env_files["status"] == "fail" and "secret-unresolved" in env_files["detail"]

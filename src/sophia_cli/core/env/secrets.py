@@ -115,7 +115,16 @@ def set_secrets(
 
 def get_secret(store: SecretStore, name: str, *, now: datetime | None = None) -> str:
     """The value of `name`; NotFoundError when absent or expired."""
-    value = read_values(store, [validate_name(name)], now=now).get(name)
+    validate_name(name)
+    if isinstance(store, ListingStore):
+        # Read it directly: a listing may lag a write by seconds (AWS lists eventually).
+        info = _read_index(store).get(name)
+        expired = (
+            info is not None and info.expires_at is not None and info.expires_at <= (now or _now())
+        )
+        value = None if expired else store.get(name)
+    else:
+        value = read_values(store, [name], now=now).get(name)
     if value is None:
         raise NotFoundError(
             f"no secret named {name} in {store.label}", hint="See `sophia secrets list`."
