@@ -137,3 +137,11 @@ def test_words_asking_for_something_said_put_tasks_behind_conversations(world: S
 
     # "feedback" matches no unit, so BM25 scores the task alike; the prior halves it.
     assert asana_score("pricing feedback") == pytest.approx(asana_score("pricing") / 2, abs=1e-3)
+
+
+def test_a_caller_that_read_customer_voice_itself_gets_the_same_handling(world: Settings) -> None:
+    said = search(world, "price", voice=True)  # ask's parser found "what did customers say"
+    assert said.filters.external_only and said.note is None
+    assert said.hits[0].id == PRICE_OBJECTION
+    unsaid = search(world, "lunch", voice=True)
+    assert not unsaid.filters.external_only and unsaid.note

@@ -489,11 +489,21 @@ def search(
     filters: SearchFilters | None = None,
     limit: int = 10,
     as_of: date | None = None,
+    voice: bool = False,
 ) -> SearchResults:
-    """The best `limit` units for `text` under `filters`, ranked by `mode`."""
+    """The best `limit` units for `text` under `filters`, ranked by `mode`.
+
+    `voice` says the caller read "what customers said" in words of its own (ask's parser):
+    external speakers only, widened with a note when they said nothing on it, like the same
+    words in `text`; an explicit `filters.external_only` is never widened.
+    """
     filters = filters or SearchFilters()
     _check(text, mode, filters, limit)
     query = understand(text, filters, as_of)
+    if voice and not query.voice:
+        external = query.filters.model_copy(update={"external_only": True})
+        query = Query(text=query.text, filters=external, time_phrase=query.time_phrase,
+                      voice=True, said=True)  # fmt: skip
     client = milvus.client(settings)
     note = None
     try:
