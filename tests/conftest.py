@@ -34,8 +34,48 @@ _ISOLATED_VARS = (
 )
 
 
+# Every embedded Milvus server started during the session, by this process or by a `sophia`
+# subprocess of a test, exits by itself when this process ends (even when it is killed).
+os.environ[embedded_milvus.EXIT_WITH_VARIABLE] = str(os.getpid())
+
+
+def _milvus_servers_of_this_session() -> dict[int, str]:
+    """pid → command line of every embedded Milvus server still tied to this session."""
+    found: dict[int, str] = {}
+    marker = ["sophia_cli.store.milvus_server", "--exit-with", str(os.getpid())]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if marker[0] in args and "--exit-with" in args:
+            if args[args.index("--exit-with") + 1] == marker[2]:
+                found[int(entry.name)] = " ".join(args).strip()
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_milvus_left_behind() -> Iterator[None]:
+    """Fails the session when a fixture or test left an embedded Milvus server running.
+
+    Set up before `session_home`, so it is torn down after the session's own servers stopped.
+    """
+    import signal
+    import time
+
+    yield
+    deadline = time.monotonic() + 5
+    while (left := _milvus_servers_of_this_session()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"embedded Milvus servers left running after the tests: {left}"
+
+
 @pytest.fixture(scope="session")
-def session_home() -> Iterator[Path]:
+def session_home(no_milvus_left_behind: None) -> Iterator[Path]:
     """A SOPHIA_HOME shared by the session's embedded servers (short path for sockets)."""
     home = Path(tempfile.mkdtemp(prefix="sophia-t-"))
     yield home
@@ -156,5 +196,50 @@ def sophia(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         code = run(list(args))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+# Runs one command in a fresh interpreter and reports the modules it left loaded.
+_IMPORTS_PROBE = """
+import json, sys
+from sophia_cli.cli.main import run
+code = run(sys.argv[1:])
+sys.stderr.write("\\nMODULES=" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+@dataclass
+class Imported:
+    """What one `sophia` run in its own interpreter imported, and how it ended."""
+
+    exit_code: int
+    modules: set[str]
+    stderr: str
+
+    def heavy(self, *names: str) -> list[str]:
+        """Those of `names` (packages) the run imported, themselves or any submodule."""
+        return [n for n in names if any(m == n or m.startswith(n + ".") for m in self.modules)]
+
+
+@pytest.fixture
+def imports_of() -> Callable[..., Imported]:
+    """Run `sophia ARGS...` in a child interpreter (this test's environment) for its imports.
+
+    Start-up cost is measured in bench/startup.py and bench/ask.py; the tests guard the
+    cause instead of milliseconds: which libraries a command pulls in.
+    """
+    import subprocess
+    import sys
+
+    def invoke(*args: str) -> Imported:
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTS_PROBE, *args],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        head, _, report = done.stderr.rpartition("\nMODULES=")
+        assert report, f"sophia {' '.join(args)} did not finish: {done.stderr[-2000:]}"
+        found = json.loads(report)
+        return Imported(found["code"], set(found["modules"]), head)
 
     return invoke

@@ -6,7 +6,7 @@ from typing import Any
 
 from sophia_cli.store.databases import create_database, drop_database
 
-__all__ = ["clone_database", "drop_database", "same_rows"]
+__all__ = ["clone_database", "drop_database", "interp", "same_rows"]
 
 
 def clone_database(admin_url: str, template: str) -> str:
@@ -21,3 +21,9 @@ def same_rows(got: list[list[Any]], want: list[list[Any]]) -> bool:
         return [[round(c, 6) if isinstance(c, float) else c for c in row] for row in rows]
 
     return norm(got) == norm(want)
+
+
+def interp(answer: Any) -> dict[str, Any]:
+    """The interpretation as scripts read it: the JSON of `ask --json` and `POST /v1/ask`."""
+    found: dict[str, Any] = answer.model_dump(mode="json")["interpretation"]
+    return found

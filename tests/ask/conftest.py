@@ -118,19 +118,22 @@ def milvus_file() -> Iterator[str]:
     from sophia_cli.store import embedded_milvus
 
     home = Path(tempfile.mkdtemp(prefix="sophia-m-"))
-    uri = embedded_milvus.ensure_running(home)
-    client = milvus.client(load_settings(milvus_uri=uri))
-    embedder = wordllama_embedder()
-    milvus.ensure_text_collection(client, embedder.signature, embedder.dim)
-    for source in ("slack", "gong", "asana"):
-        units = [Unit(id=i, kind=k, author=a, author_name=a, affiliation=f, place="", place_name="",
-                      ts=t, url=f"https://x.test/{i}", text=x, context="", source=s)
-                 for i, s, k, a, f, t, x in DOCS if s == source]  # fmt: skip
-        index_units(client, embedder, source, units)
-    client.close()
-    yield uri
-    embedded_milvus.stop(home)
-    shutil.rmtree(home, ignore_errors=True)
+    try:
+        uri = embedded_milvus.ensure_running(home)
+        client = milvus.client(load_settings(milvus_uri=uri))
+        embedder = wordllama_embedder()
+        milvus.ensure_text_collection(client, embedder.signature, embedder.dim)
+        for source in ("slack", "gong", "asana"):
+            units = [Unit(id=i, kind=k, author=a, author_name=a, affiliation=f, place="",
+                          place_name="", ts=t, url=f"https://x.test/{i}", text=x, context="",
+                          source=s)
+                     for i, s, k, a, f, t, x in DOCS if s == source]  # fmt: skip
+            index_units(client, embedder, source, units)
+        client.close()
+        yield uri
+    finally:  # also when indexing fails: no server outlives the module
+        embedded_milvus.stop(home)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

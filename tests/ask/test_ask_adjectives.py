@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from ask_fixture_data import AS_OF, load
-from ask_helpers import clone_database, drop_database
+from ask_helpers import clone_database, drop_database, interp
 
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.errors import NotUnderstoodError
@@ -44,7 +44,7 @@ def test_tasks_in_archived_projects_count_only_those_projects_tasks(
     expected = _count(company_url, "SELECT count(*) FROM asana.tasks t "
                       "WHERE NOT t.deleted AND t.project_gid = 'p3'")  # fmt: skip
     assert expected > 0 and answer.rows[0][0] == expected
-    assert answer.interpretation["conditions"] == ["archived projects"]
+    assert interp(answer)["conditions"] == ["archived projects"]
     assert "for archived projects" in answer.answer
 
 

@@ -40,12 +40,14 @@ def demo_settings(
         database_url=url, redis_url=redis_url, redis_key_prefix="sophia-test-askdemo:",
         sophia_home=home,
     )  # fmt: skip
-    with start_sandbox(seed=7, scale=0.1, rate_limits="off") as sandbox:
-        report = run_demo(settings, sandbox.env, sandbox.base_url, seed=7, scale=0.1)
-    assert report.sync.ok
-    yield settings
-    drop_database(pg_admin_url, url)
-    embedded_milvus.stop(home)
+    try:
+        with start_sandbox(seed=7, scale=0.1, rate_limits="off") as sandbox:
+            report = run_demo(settings, sandbox.env, sandbox.base_url, seed=7, scale=0.1)
+        assert report.sync.ok
+        yield settings
+    finally:  # the demo started the home's vector store: stop it even when the demo failed
+        embedded_milvus.stop(home)
+        drop_database(pg_admin_url, url)
 
 
 def _rows(settings: Settings, sql: str) -> list[list[Any]]:

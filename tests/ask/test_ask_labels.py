@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from ask_fixture_data import AS_OF, load
-from ask_helpers import clone_database, drop_database
+from ask_helpers import clone_database, drop_database, interp
 
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.settings import Settings
@@ -40,7 +40,7 @@ def test_without_label_rows_stages_show_their_id_and_the_answer_says_so(
 ) -> None:
     answer = ask(settings, "open deals by stage", AS_OF, use_cache=False)
     assert {row[0] for row in answer.rows} == {"Negotiation", "Proposal", "Qualified"}
-    assert any("hubspot.pipeline_stages is empty" in n for n in answer.interpretation["notes"])
+    assert any("hubspot.pipeline_stages is empty" in n for n in interp(answer)["notes"])
 
 
 def test_with_label_rows_stages_and_pipelines_show_their_labels(
@@ -51,9 +51,9 @@ def test_with_label_rows_stages_and_pipelines_show_their_labels(
     stages = ask(settings, "open deals by stage", AS_OF, use_cache=False)
     assert {row[0] for row in stages.rows} == {"Stage Negotiation", "Stage Proposal",
                                                "Stage Qualified"}  # fmt: skip
-    assert stages.interpretation["notes"] == []
+    assert interp(stages)["notes"] == []
     pipelines = ask(settings, "deals in the Enterprise Sales pipeline", AS_OF, use_cache=False)
-    assert pipelines.interpretation["filters"] == [
+    assert interp(pipelines)["filters"] == [
         {"dimension": "pipeline", "values": ["Enterprise Sales"], "exclude": False}
     ]
     assert pipelines.rows[0][0] > 0

@@ -7,7 +7,7 @@ import json
 import pytest
 from ask_fake_openai import FakeOpenAI
 from ask_fixture_data import AS_OF
-from ask_helpers import same_rows
+from ask_helpers import interp, same_rows
 
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.settings import Settings
@@ -57,7 +57,7 @@ def test_invalid_output_twice_falls_back_to_the_rules_parser(
     assert answer.source == "rules"
     assert len(fake_llm.requests) == 2
     assert same_rows(answer.rows, rows_of(WANT_SQL))  # type: ignore[operator]
-    assert any("invalid twice" in note for note in answer.interpretation["notes"])
+    assert any("invalid twice" in note for note in interp(answer)["notes"])
 
 
 def test_filter_values_from_the_model_must_exist_in_the_data(
@@ -68,7 +68,7 @@ def test_filter_values_from_the_model_must_exist_in_the_data(
     fake_llm.script(reply)
     answer = ask(llm_settings, "how many deals did Acme sign", AS_OF)
     assert answer.source == "llm"
-    assert answer.interpretation["filters"] == [
+    assert interp(answer)["filters"] == [
         {"dimension": "company", "values": ["Acme Corp"], "exclude": False}
     ]
     want = rows_of(
@@ -95,7 +95,7 @@ def test_allow_llm_sql_runs_guarded_model_sql_for_questions_outside_the_layer(
     sql = "SELECT domain, count(*) FROM hubspot.companies GROUP BY 1"
     fake_llm.script('{"not_covered": true}', json.dumps({"sql": sql}))
     answer = ask(llm_settings, "companies per email domain", AS_OF, allow_llm_sql=True)
-    assert answer.source == "llm" and answer.interpretation["parser"] == "llm-sql"
+    assert answer.source == "llm" and interp(answer)["parser"] == "llm-sql"
     assert answer.rows == rows_of(sql)  # type: ignore[operator]
 
 
@@ -133,7 +133,7 @@ def test_the_model_fills_the_richer_query_comparisons_included(
     fake_llm.script(reply)
     answer = ask(llm_settings, "how is revenue outside Acme doing against last quarter", AS_OF)
     assert answer.source == "llm"
-    assert answer.interpretation["compare_to"]["dates"] == "2026-04-01 to 2026-06-30"
+    assert interp(answer)["compare_to"]["dates"] == "2026-04-01 to 2026-06-30"
     want = rows_of(  # type: ignore[operator]
         "SELECT coalesce(sum(amount), 0) FROM hubspot.deals d LEFT JOIN hubspot.companies c "
         "ON c.id = d.company_id WHERE NOT d.archived AND is_won AND c.name IS DISTINCT FROM "

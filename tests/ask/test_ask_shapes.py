@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from ask_fixture_data import AS_OF
-from ask_helpers import same_rows
+from ask_helpers import interp, same_rows
 
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.errors import NotUnderstoodError
@@ -46,7 +46,7 @@ def test_same_quarter_last_year_shifts_the_period_by_a_year(
 ) -> None:
     answer = ask(settings, "won revenue last quarter vs same quarter last year", AS_OF,
                  use_cache=False)  # fmt: skip
-    assert answer.interpretation["compare_to"]["start"] == "2025-04-01"
+    assert interp(answer)["compare_to"]["start"] == "2025-04-01"
     assert answer.rows[0][1] == won(rows_of, "2025-04-01", "2025-07-01")
 
 
@@ -54,8 +54,8 @@ def test_yoy_without_a_period_compares_the_year_to_date_with_the_same_days_a_yea
     settings: Settings, rows_of: Any
 ) -> None:
     answer = ask(settings, "won revenue yoy", AS_OF, use_cache=False)
-    assert answer.interpretation["time_range"]["dates"] == "2026-01-01 to 2026-07-15"
-    assert answer.interpretation["compare_to"]["dates"] == "2025-01-01 to 2025-07-15"
+    assert interp(answer)["time_range"]["dates"] == "2026-01-01 to 2026-07-15"
+    assert interp(answer)["compare_to"]["dates"] == "2025-01-01 to 2025-07-15"
     assert answer.rows[0][:2] == [won(rows_of, "2026-01-01", "2026-07-16"),
                                   won(rows_of, "2025-01-01", "2025-07-16")]  # fmt: skip
 
@@ -89,7 +89,7 @@ def test_excluding_a_company_keeps_every_other_deal(settings: Settings, rows_of:
                    "AND c.name IS DISTINCT FROM 'Acme Corp'")  # fmt: skip
     answer = ask(settings, "won revenue excluding Acme Corp", AS_OF, use_cache=False)
     assert same_rows(answer.rows, want)
-    assert answer.interpretation["filters"][0]["exclude"] is True
+    assert interp(answer)["filters"][0]["exclude"] is True
 
 
 def test_not_in_a_pipeline_excludes_it(settings: Settings, rows_of: Any) -> None:
@@ -122,7 +122,7 @@ def test_a_list_returns_the_rows_capped_with_their_count(settings: Settings, row
 
 def test_which_deals_closed_lists_them(settings: Settings) -> None:
     answer = ask(settings, "which deals closed this year", AS_OF, use_cache=False)
-    assert answer.interpretation["list"] is True and answer.rows
+    assert interp(answer)["list"] is True and answer.rows
 
 
 def test_a_threshold_on_a_total_without_groups_is_refused(settings: Settings) -> None:
@@ -139,7 +139,7 @@ def test_vs_last_quarter_alone_compares_this_quarter_with_it(
     settings: Settings, rows_of: Any
 ) -> None:
     answer = ask(settings, "won revenue vs last quarter", AS_OF, use_cache=False)
-    assert answer.interpretation["time_range"]["dates"] == "2026-07-01 to 2026-09-30"
+    assert interp(answer)["time_range"]["dates"] == "2026-07-01 to 2026-09-30"
     assert answer.rows[0][1] == won(rows_of, "2026-04-01", "2026-07-01")
 
 

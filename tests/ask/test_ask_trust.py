@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from ask_fixture_data import AS_OF, load
-from ask_helpers import clone_database, drop_database, same_rows
+from ask_helpers import clone_database, drop_database, interp, same_rows
 
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.errors import NotUnderstoodError
@@ -94,7 +94,7 @@ def test_who_closed_the_most_deals_ranks_owners_by_closed_deals(
 def test_how_much_we_won_from_a_company_is_an_amount(settings: Settings) -> None:
     answer = ask(settings, "how much have we won from Zoe Analytics", AS_OF, use_cache=False)
     assert answer.rows == [[30000.0]]
-    assert answer.interpretation["metrics"][0]["name"] == "won_revenue"
+    assert interp(answer)["metrics"][0]["name"] == "won_revenue"
 
 
 def test_how_many_deals_we_won_is_a_count(settings: Settings) -> None:
@@ -146,7 +146,7 @@ def test_accents_and_case_are_ignored_on_both_sides(settings: Settings) -> None:
 
 def test_an_exact_industry_beats_a_fuzzy_company_name(settings: Settings) -> None:
     answer = ask(settings, "companies in financial services", AS_OF, use_cache=False)
-    assert answer.interpretation["filters"] == [
+    assert interp(answer)["filters"] == [
         {"dimension": "industry", "values": ["FINANCIAL_SERVICES"], "exclude": False}
     ]
     assert answer.rows == [[1]]
@@ -154,7 +154,7 @@ def test_an_exact_industry_beats_a_fuzzy_company_name(settings: Settings) -> Non
 
 def test_value_synonyms_name_stored_values(settings: Settings) -> None:
     answer = ask(settings, "companies in hospitals", AS_OF, use_cache=False)
-    assert answer.interpretation["filters"] == [
+    assert interp(answer)["filters"] == [
         {"dimension": "industry", "values": ["HOSPITAL_HEALTH_CARE"], "exclude": False}
     ]
 
@@ -170,7 +170,7 @@ def test_a_name_between_two_names_matches_neither(settings: Settings) -> None:
 
 def test_json_lists_the_words_used_for_each_part(settings: Settings) -> None:
     answer = ask(settings, "top 3 owners by won revenue last quarter", AS_OF, use_cache=False)
-    words = answer.interpretation["words"]
+    words = interp(answer)["words"]
     assert words["metric"] == ["won", "revenue"]
     assert words["time"] == ["last", "quarter"]
     assert words["ranking"] == ["top", "3"]
@@ -199,13 +199,13 @@ def test_the_noun_after_a_name_is_part_of_the_name_not_a_breakdown(
                    "ON c.id = d.company_id WHERE NOT d.archived AND is_won "
                    "AND c.industry = 'Software'")  # fmt: skip
     answer = ask(settings, "won revenue from software companies", AS_OF, use_cache=False)
-    assert answer.interpretation["dimensions"] == []
+    assert interp(answer)["dimensions"] == []
     assert same_rows(answer.rows, want)
 
 
 def test_a_time_phrase_inside_a_name_stays_part_of_the_name(settings: Settings) -> None:
     answer = ask(settings, "open tasks in Q3 Launch", AS_OF, use_cache=False)
-    assert answer.interpretation["time_range"] is None
+    assert interp(answer)["time_range"] is None
     assert answer.rows == [[2]]
 
 
@@ -219,7 +219,7 @@ def test_expected_to_close_dates_open_deals_by_close_date_and_lists_them(
 ) -> None:
     answer = ask(settings, "which open deals are expected to close this week", AS_OF,
                  use_cache=False)  # fmt: skip
-    assert answer.interpretation["list"] is True
+    assert interp(answer)["list"] is True
     assert [row[0] for row in answer.rows] == ["Sent"]
 
 
@@ -236,6 +236,6 @@ def test_an_adjective_refines_a_count_and_keeps_its_date(settings: Settings, row
     want = rows_of(f"SELECT count(*) {DEALS} AND NOT is_closed "
                    "AND created_at >= '2026-06-01' AND created_at < '2026-07-01'")  # fmt: skip
     answer = ask(settings, "deals created last month that are still open", AS_OF, use_cache=False)
-    assert answer.interpretation["metrics"][0]["name"] == "deals_open"
-    assert answer.interpretation["dated_by"] == "creation date"
+    assert interp(answer)["metrics"][0]["name"] == "deals_open"
+    assert interp(answer)["dated_by"] == "creation date"
     assert same_rows(answer.rows, want)

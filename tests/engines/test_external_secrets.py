@@ -1,7 +1,8 @@
 """`deploy render --secrets external`: an ExternalSecret fills, from AWS Secrets Manager, the
 very Secret every pod references, with each variable the pods read.
 
-Rendered and checked here; the External Secrets Operator and AWS were not run (on paper).
+Rendered and checked here; the External Secrets Operator was not run (on paper). The names it
+reads are checked against what `sophia secrets set` writes into moto's Secrets Manager.
 """
 
 from __future__ import annotations
@@ -65,9 +66,30 @@ def test_production_secrets_are_listed_so_a_missing_one_fails_loudly() -> None:
 
 
 def test_optional_secrets_are_picked_up_by_prefix_only_when_they_exist() -> None:
-    spec = external_secret(DeployOptions(), prefix="team/sophia/")["spec"]
-    present = ["team/sophia/SENTRY_DSN", "team/other/OPENAI_API_KEY", "team/sophia/lowercase"]
+    spec = external_secret(DeployOptions())["spec"]
+    present = ["sophia/SENTRY_DSN", "team/other/OPENAI_API_KEY", "sophia/lowercase", "sophia/"]
     assert _filled(spec, present) == {"SENTRY_DSN"}
+
+
+def test_it_reads_the_very_secrets_the_aws_backend_writes_and_references_name(
+    aws: str,
+) -> None:
+    import boto3
+
+    from sophia_cli.core.env.aws_refs import parse_reference, reference_to
+    from sophia_cli.core.env.secrets import open_secret_store, set_secrets
+    from sophia_cli.core.settings import load_settings
+
+    # What `sophia secrets set` stores with SOPHIA_SECRETS_BACKEND=aws (one write each).
+    store = open_secret_store(load_settings(sophia_secrets_backend="aws"))
+    secrets = [s.env_name for s in setting_specs() if s.secret]
+    set_secrets(store, {name: f"value-of-{name}-0123456789" for name in secrets})
+    client = boto3.client("secretsmanager", endpoint_url=aws, region_name="eu-central-1")
+    written = [item["Name"] for item in client.list_secrets(MaxResults=100)["SecretList"]]
+    spec = external_secret(DeployOptions())["spec"]
+    assert {item["remoteRef"]["key"] for item in spec["data"]} <= set(written)
+    assert _filled(spec, written) == set(secrets)
+    assert {parse_reference(reference_to(name)).secret_id for name in secrets} == set(written)
 
 
 def test_render_secrets_external_adds_the_external_secret(

@@ -17,6 +17,7 @@ from redis.exceptions import RedisClusterException
 
 from sophia_cli.core.bi import cache as answers
 from sophia_cli.core.bi.answer import Answer
+from sophia_cli.core.bi.interpretation import ModelSqlInterpretation
 from sophia_cli.core.settings import Settings, load_settings
 from sophia_cli.core.squad import budget, cooldown
 from sophia_cli.core.squad import cache as squad_cache
@@ -123,8 +124,8 @@ def test_the_squad_and_answer_caches_work_on_the_cluster(on_cluster: Settings) -
     squad_cache.store(on_cluster, request, stored)
     assert squad_cache.lookup(on_cluster, request) == stored
     answer = Answer(
-        answer="42", interpretation={}, sql="SELECT 42", columns=["v"], rows=[[42]],
-        source="rules", as_of=date(2026, 11, 29),
+        answer="42", interpretation=ModelSqlInterpretation(), sql="SELECT 42", columns=["v"],
+        rows=[[42]], source="llm", as_of=date(2026, 11, 29),
     )  # fmt: skip
     key = answers.cache_key(on_cluster, "q", "v1")
     answers.put(on_cluster, key, answer)
@@ -149,8 +150,29 @@ def test_the_rate_limit_window_is_shared_through_the_cluster(on_cluster: Setting
     assert asyncio.run(hits()) == [True, True, True, False, False]
 
 
+def _ids_on_every_node(settings: Settings, per_node: int) -> list[str]:
+    """Job ids whose keys land `per_node` times on each master (chosen, not left to chance).
+
+    Each save and load opens its own cluster client (slot discovery included), so forty
+    random ids cost seconds to prove what two per node prove.
+    """
+    client = redis_store.client(settings)
+    assert isinstance(client, redis.RedisCluster)
+    chosen: dict[str, list[str]] = {}
+    try:
+        while len(chosen) < 3 or any(len(ids) < per_node for ids in chosen.values()):
+            job_id = uuid.uuid4().hex
+            key = redis_store.key(settings, "jobs", "sync", job_id)
+            node = client.get_node_from_key(key).name
+            if len(chosen.setdefault(node, [])) < per_node:
+                chosen[node].append(job_id)
+    finally:
+        client.close()
+    return [job_id for ids in chosen.values() for job_id in ids]
+
+
 def test_sync_job_records_spread_over_every_node(cluster: Cluster, on_cluster: Settings) -> None:
-    ids = [uuid.uuid4().hex for _ in range(40)]
+    ids = _ids_on_every_node(on_cluster, per_node=2)
     for job_id in ids:
         jobs.save_job(on_cluster, "sync", job_id, {"status": "running", "id": job_id})
     assert all(jobs.load_job(on_cluster, "sync", job_id) == {"status": "running", "id": job_id}
@@ -160,7 +182,7 @@ def test_sync_job_records_spread_over_every_node(cluster: Cluster, on_cluster: S
         len(list(_node(cluster, i).scan_iter(match=prefix + "*", count=1000)))
         for i in range(len(cluster.ports))
     ]
-    assert sum(per_node) == 40 and all(count > 0 for count in per_node), per_node
+    assert sum(per_node) == len(ids) and all(count > 0 for count in per_node), per_node
 
 
 def test_db_status_reports_the_cluster_reachable(

@@ -130,3 +130,38 @@ def test_milvus_uri_still_points_elsewhere_without_starting_anything(
     monkeypatch.setenv("MILVUS_URI", uri)
     assert milvus.resolve_uri(load_settings()) == uri
     assert not embedded_milvus.state(isolated_env).running
+
+
+def _exits_within(pid: int, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not embedded_milvus._alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_server_exits_by_itself_when_its_home_is_deleted(tmp_path: Path) -> None:
+    import shutil
+
+    home = tmp_path / "gone-home"
+    embedded_milvus.ensure_running(home)
+    pid = embedded_milvus.state(home).pid
+    assert pid is not None
+    shutil.rmtree(home)
+    assert _exits_within(pid, 10), "the orphaned server kept running"
+
+
+def test_the_server_exits_when_the_process_it_was_told_to_follow_ends(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    supervisor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    monkeypatch.setenv(embedded_milvus.EXIT_WITH_VARIABLE, str(supervisor.pid))
+    embedded_milvus.ensure_running(isolated_env)
+    pid = embedded_milvus.state(isolated_env).pid
+    assert pid is not None and embedded_milvus.state(isolated_env).running
+    supervisor.kill()
+    supervisor.wait()
+    assert _exits_within(pid, 10), "the server outlived the process it follows"

@@ -109,8 +109,8 @@ def test_help_does_not_import_heavy_libraries() -> None:
         "import sys\n"
         "from sophia_cli.cli.main import run\n"
         "try:\n    run(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('litellm', 'pymilvus', 'fastapi', 'pandas', 'sqlglot', 'uvicorn')"
-        " if m in sys.modules]\n"
+        "heavy = [m for m in ('litellm', 'pymilvus', 'fastapi', 'pandas', 'sqlglot', 'uvicorn',"
+        " 'boto3') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
     result = subprocess.run(

@@ -24,9 +24,11 @@ from sophia_cli.store.databases import create_database, drop_database  # noqa: E
 def milvus_server() -> Iterator[str]:
     """An embedded Milvus Lite server of the module's own; its URI."""
     home = Path(tempfile.mkdtemp(prefix="sophia-m-"))
-    yield embedded_milvus.ensure_running(home)
-    embedded_milvus.stop(home)
-    shutil.rmtree(home, ignore_errors=True)
+    try:
+        yield embedded_milvus.ensure_running(home)
+    finally:
+        embedded_milvus.stop(home)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

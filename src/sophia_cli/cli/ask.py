@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +12,9 @@ from sophia_cli.cli import output
 from sophia_cli.cli.output import FormatOption, JsonOption, escape
 from sophia_cli.cli.state import listing_json, settings, wants_json
 from sophia_cli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from sophia_cli.core.bi.interpretation import Interpretation
 
 TABLE_ROWS = 25
 
@@ -42,12 +45,13 @@ def _rows_table(columns: list[str], rows: list[list[Any]]) -> list[list[Any]]:
     return shown
 
 
-def _chart(interp: dict[str, Any], columns: list[str], rows: list[list[Any]]) -> str | None:
-    """A terminal chart for a time series or a one-dimension ranking."""
+def _chart(interp: Interpretation, columns: list[str], rows: list[list[Any]]) -> str | None:
+    """A terminal chart when the core says the rows are a series or a one-dimension ranking."""
     from sophia_cli.cli.chart import bars
 
-    width = len(interp.get("dimensions") or []) + (1 if interp.get("grain") else 0)
-    if width != 1 or len(rows) < 2 or len(columns) <= width:
+    if interp.kind != "semantic" or interp.shape() not in ("series", "ranking"):
+        return None
+    if len(rows) < 2 or len(columns) < 2:
         return None
     numeric = [row[1] if isinstance(row[1], int | float) else 0.0 for row in rows]
     labels = ["(none)" if row[0] is None else str(row[0]) for row in rows]
@@ -167,48 +171,49 @@ def ask_command(
     piped = output.table(None, [], []).format_for(console) is not output.Format.TABLE
     people = output.stderr() if piped and has_table else console
     people.print(f"[bold]{escape(answer.answer)}[/]", soft_wrap=True)
-    understood = _understood(answer.interpretation, answer.source)
+    interp = answer.interpretation
+    understood = _understood(interp, answer.source)
     people.print(f"[dim]{escape(understood)}[/]", soft_wrap=True)
-    for note in answer.interpretation.get("notes") or []:
+    notes = [interp.note] if interp.kind == "search" and interp.note else []
+    for note in interp.notes if interp.kind != "search" else notes:
         people.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
     shown = answer.rows
     if has_table:
         shown = _rows_table(answer.columns, answer.rows)
-    drawn = _chart(answer.interpretation, answer.columns, shown) if chart else None
+    drawn = _chart(interp, answer.columns, shown) if chart else None
     if drawn and not piped:
         sys.stdout.write(drawn + "\n")
-    fresh = answer.interpretation.get("freshness") or {}
+    fresh = interp.freshness if interp.kind == "semantic" else {}
     for source, when in fresh.items():
         people.print(f"[dim]{source}: last synced {when or 'never'}[/]")
     if show_sql and answer.sql:
         people.print(escape(answer.sql), highlight=False)
 
 
-def _understood(interp: dict[str, Any], source: str) -> str:
-    if "search" in interp:
-        return f"understood as: search for {interp['search']!r} ({interp.get('mode')}, {source})"
-    parts = ["metric " + ", ".join(m["label"] for m in interp.get("metrics", []))]
-    if interp.get("dimensions"):
-        parts.append("by " + ", ".join(interp["dimensions"]))
-    if interp.get("grain"):
-        parts.append(f"per {interp['grain']}")
-    parts += interp.get("conditions") or [
-        f"{f['dimension']} = {' or '.join(f['values'])}" for f in interp.get("filters", [])
-    ]
-    if interp.get("time_range"):
-        parts.append(f"{interp['time_range']['phrase']}: {interp['time_range']['dates']}")
-    if interp.get("compare_to"):
-        then = interp["compare_to"]
-        parts.append(f"compared with {then['phrase']}: {then['dates']}")
-    if interp.get("share"):
+def _understood(interp: Interpretation, source: str) -> str:
+    """The interpretation in one line: what was asked, in the parts it was read as."""
+    if interp.kind == "search":
+        return f"understood as: search for {interp.search!r} ({interp.mode}, {source})"
+    if interp.kind == "model_sql":
+        return f"understood as: SQL written by the model, checked by the guard only ({source})"
+    parts = ["metric " + ", ".join(m.label for m in interp.metrics)]
+    if interp.dimensions:
+        parts.append("by " + ", ".join(interp.dimensions))
+    if interp.grain:
+        parts.append(f"per {interp.grain}")
+    parts += interp.conditions
+    if interp.time_range:
+        parts.append(f"{interp.time_range.phrase}: {interp.time_range.dates}")
+    if interp.compare_to:
+        parts.append(f"compared with {interp.compare_to.phrase}: {interp.compare_to.dates}")
+    if interp.share:
         parts.append("as a share of the whole")
-    if interp.get("list"):
+    if interp.shape() == "list":
         parts.append("listing the rows")
-    if (interp.get("time_range") or interp.get("grain")) and interp.get("dated_by"):
-        parts.append(f"dated by {interp['dated_by']}")
-    if interp.get("order"):
-        way = "top" if interp["order"]["desc"] else "bottom"
-        parts.append(f"{way} {interp.get('limit') or ''}".strip())
+    if (interp.time_range or interp.grain) and interp.dated_by:
+        parts.append(f"dated by {interp.dated_by}")
+    if interp.order:
+        parts.append(f"{'top' if interp.order.desc else 'bottom'} {interp.limit or ''}".strip())
     return f"understood as: {'; '.join(parts)} ({source})"
 
 

@@ -1,23 +1,28 @@
-"""`sophia secrets`: keep secrets in the OS keyring (service `sophia`), never in plain files."""
+"""`sophia secrets`: keep secrets in the OS keyring (service `sophia`) or AWS Secrets Manager
+(SOPHIA_SECRETS_BACKEND=aws), never in plain files."""
 
 from __future__ import annotations
 
 import re
 import sys
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sophia_cli.cli import output
 from sophia_cli.cli.output import FormatOption, JsonOption, escape
-from sophia_cli.cli.state import listing_json, settings, wants_json
+from sophia_cli.cli.state import listing_json, state, wants_json
 from sophia_cli.core.errors import InputError
+
+if TYPE_CHECKING:
+    from sophia_cli.core.env.secrets import SecretStore
 
 app = typer.Typer(
     help=(
-        "Store, read, list, delete and rotate secrets in the OS keyring (service `sophia`). "
-        "Settings read a secret from the keyring when no env layer sets it."
+        "Store, read, list, delete and rotate secrets in the OS keyring (service `sophia`), "
+        "or in AWS Secrets Manager with SOPHIA_SECRETS_BACKEND=aws. Settings read a secret "
+        "from there when no env layer sets it."
     ),
     no_args_is_help=True,
 )
@@ -26,10 +31,22 @@ NameArgument = Annotated[str, typer.Argument(help="The variable name, e.g. JWT_S
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 
 
-def _keyring(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from sophia_cli.store.keyring import open_keyring
+def _keyring(ctx: typer.Context) -> SecretStore:
+    from sophia_cli.core.env.secrets import open_secret_store
 
-    return open_keyring(settings(ctx))
+    # A setting whose reference cannot be read yet must not stop the command that stores it.
+    return open_secret_store(state(ctx).settings(require_references=False))
+
+
+def _stored_line(store: SecretStore, name: str) -> str:
+    if store.label == "the keyring":
+        return f"stored {name} in the keyring ({escape(store.description)})"
+    from sophia_cli.core.env.aws_refs import reference_to, secret_id
+
+    return (
+        f"stored {name} in {store.label} as {secret_id(name)} ({escape(store.description)}); "
+        f"settings read it when unset, or as {name}={reference_to(name)}"
+    )
 
 
 def _read_value(name: str) -> str:
@@ -69,7 +86,7 @@ def set_command(ctx: typer.Context, name: NameArgument, json_output: JsonOption 
     if wants_json(ctx, json_output):
         output.emit_json(info)
     else:
-        output.say(f"stored {name} in the keyring ({escape(keyring.description)})")
+        output.say(_stored_line(keyring, name))
 
 
 @app.command("get")
@@ -126,7 +143,7 @@ def delete_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Remove a secret from the keyring.
+    """Remove a secret (AWS: scheduled for deletion, restorable for 7 days).
 
     Example: sophia secrets delete OPENROUTER_API_KEY --yes
     """
@@ -134,12 +151,17 @@ def delete_command(
 
     validate_name(name)
     if not yes and sys.stdin.isatty():
-        typer.confirm(f"Delete {name} from the keyring?", abort=True)
-    delete_secret(_keyring(ctx), name)
+        typer.confirm(f"Delete {name}?", abort=True)
+    store = _keyring(ctx)
+    delete_secret(store, name)
     if wants_json(ctx, json_output):
         output.emit_json({"name": name, "deleted": True})
     else:
-        output.say(f"deleted {name}")
+        from sophia_cli.store.aws_secrets import RECOVERY_DAYS
+
+        aws = store.label != "the keyring"
+        recoverable = f" (restorable for {RECOVERY_DAYS} days)" if aws else ""
+        output.say(f"deleted {name}{recoverable}")
 
 
 @app.command("rotate")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -62,11 +63,26 @@ def serve(
             max=65535,
         ),
     ] = None,
+    link: Annotated[
+        bool | None,
+        typer.Option(
+            "--link/--no-link",
+            help="Print a sign-in link to the BI page with an admin token at start "
+            "(default: yes, except in production).",
+        ),
+    ] = None,
+    link_ttl: Annotated[
+        str | None, typer.Option("--link-ttl", help="Lifetime of the link's token (default 12h).")
+    ] = None,
 ) -> None:
     """Serve the same functions over HTTP on port 8000; SIGTERM drains in-flight requests.
 
     Routes need a bearer token (`sophia token issue`); /health, /ready and /metrics are open
     (/metrics is admin-scoped in production unless SOPHIA_METRICS_PORT is set).
+
+    At start it prints `Open http://127.0.0.1:8000/#token=…`: the BI page, signed in as an
+    admin for SOPHIA_LINK_TTL_HOURS (12); the token is in the URL fragment, which browsers
+    never send to the server. Production prints it only with --link.
 
     Example: sophia serve --host 0.0.0.0 --port 8000 --workers 2 --legacy-port 8003
     """
@@ -82,6 +98,7 @@ def serve(
     chosen = [p for p in (api_port, legacy_port, metrics_port) if p is not None]
     if len(set(chosen)) != len(chosen):
         raise UsageError(f"ports must differ: {', '.join(map(str, chosen))}")
+    sign_in = _sign_in_line(config_settings, host, api_port, link, link_ttl)
     sockets = [_bind(host, p) for p in chosen]
     metrics_dir = _export_for_workers(ctx, api_port, legacy_port, workers)
     _start_embedded_milvus(config_settings)
@@ -96,6 +113,9 @@ def serve(
     where = ", ".join(f"http://{host}:{p}" for p in chosen)
     output.say(f"sophia serve on {where} ({workers} worker{'s' if workers > 1 else ''})")
     output.say(_layers_line(ctx))
+    if sign_in is not None:
+        sys.stderr.write(sign_in + "\n")  # unwrapped: a link must copy as one line
+        sys.stderr.flush()
     try:
         if workers > 1:
             Multiprocess(config, sockets=sockets).run()
@@ -106,6 +126,23 @@ def serve(
             import shutil
 
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _sign_in_line(
+    config: Settings, host: str, port: int, wanted: bool | None, ttl: str | None
+) -> str | None:
+    """The line with the operator's sign-in link, printed once on stderr; None in
+    production unless asked (there stderr goes to a log collector, and a link is a
+    credential)."""
+    from sophia_cli.core.auth import links
+    from sophia_cli.core.auth.tokens import parse_ttl, secret_problem
+
+    if not (wanted if wanted is not None else not config.is_production):
+        return None
+    if (problem := secret_problem(config)) is not None:
+        return f"no sign-in link: {problem}"
+    seconds = parse_ttl(ttl, "--link-ttl") if ttl is not None else None
+    return f"Open {links.operator_link(config, host, port, seconds)}"
 
 
 def _start_embedded_milvus(config: Settings) -> None:

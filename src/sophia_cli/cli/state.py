@@ -13,6 +13,7 @@ from sophia_cli.cli.output import Format
 from sophia_cli.core.errors import UsageError
 
 if TYPE_CHECKING:
+    from sophia_cli.core.env.layers import Layers
     from sophia_cli.core.settings import Settings
 
 
@@ -25,6 +26,7 @@ class AppState:
     env_file: Path | None = None
     directory: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
+    _unresolved: Layers | None = field(default=None, repr=False)
 
     def project_dir(self) -> Path:
         """The folder whose env files are read: `--dir`, else found from the working one."""
@@ -39,11 +41,13 @@ class AppState:
 
         return find_project_dir(Path.cwd())
 
-    def settings(self) -> Settings:
+    def settings(self, *, require_references: bool = True) -> Settings:
         """Settings loaded once per command through the layers of the project folder.
 
         Process environment > `--env-file` > .env.master > .env.<env> > .env.example, then
-        the keyring for secrets still unset (see `sophia env check`).
+        the keyring for secrets still unset (see `sophia env check`). A secret reference
+        that cannot be read fails here, unless the command is the one that can fix it
+        (`sophia secrets`: `require_references=False`).
         """
         if self._settings is None:
             if self.env_file is not None and not self.env_file.is_file():
@@ -53,17 +57,22 @@ class AppState:
                 )
             import logging
 
-            from sophia_cli.core.env.layers import load_layered_settings
+            from sophia_cli.core.env.layers import load_layered
 
             # The pool's own retries would print one warning per attempt; the failure they
             # end in reaches the user once, as our error line.
             logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
 
-            self._settings = load_layered_settings(self.project_dir(), extra_file=self.env_file)
+            self._settings, layers = load_layered(self.project_dir(), extra_file=self.env_file)
+            self._unresolved = layers if layers.unresolved else None
             if self._settings.sentry_dsn is not None:
                 from sophia_cli.core import errortracking
 
                 errortracking.init(self._settings, "cli")
+        if require_references and self._unresolved is not None:
+            from sophia_cli.core.env.layers import raise_unresolved
+
+            raise_unresolved(self._unresolved)
         return self._settings
 
 

@@ -94,6 +94,16 @@ class Settings(BaseSettings):
         ),
         example="system",
     )
+    sophia_secrets_backend: Literal["keyring", "aws"] = setting(
+        "keyring",
+        section=Section.CORE,
+        description=(
+            "Where `sophia secrets` keeps secrets and where unset secrets are read from: "
+            "keyring (SOPHIA_KEYRING_BACKEND) or aws (AWS Secrets Manager, names sophia/NAME; "
+            "region and credentials from the usual AWS settings)."
+        ),
+        example="keyring",
+    )
     sophia_keyring_password: SecretStr | None = setting(
         None,
         section=Section.CORE,
@@ -286,6 +296,25 @@ class Settings(BaseSettings):
             "cannot take every thread; 0 = no limit."
         ),
         example="8",
+        ge=0,
+    )
+    sophia_public_url: str | None = setting(
+        None,
+        section=Section.SERVER,
+        description=(
+            "Base URL of the BI page in sign-in links (`sophia serve`, `sophia token issue "
+            "--link`); unset: http://127.0.0.1:<SOPHIA_PORT>."
+        ),
+        example="https://bi.example.com",
+    )
+    sophia_link_ttl_hours: float = setting(
+        12.0,
+        section=Section.SERVER,
+        description=(
+            "Lifetime of the admin token in the sign-in link `sophia serve` prints at start "
+            "(not in production unless `--link`)."
+        ),
+        example="12",
         ge=0,
     )
     mcp_context_urls: str = setting(

@@ -124,4 +124,5 @@ def churn_tasks(ds: Dataset, adversities: Adversities, now: datetime, page: int)
         task = tasks[gid]
         task["name"] = task["name"].split(" [churn")[0] + f" [churn {page}]"
         task["modified_at"] = iso_ms(now)
+        ds.asana.events.record("changed", task, task["modified_at"], "name")
     return picked

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from sophia_cli.core.errors import UsageError
 from sophia_cli.sandbox import names
+from sophia_cli.sandbox.asana_events import EventLog
 from sophia_cli.sandbox.clock import anchor_for
 
 Record = dict[str, Any]
@@ -56,6 +57,9 @@ class AsanaData:
     projects: dict[str, Record]
     tasks: dict[str, Record]
     next_gid: int
+    # What changed since the sandbox started, as Asana's event streams serve it (no
+    # generated value depends on it: it starts empty and only changes record into it).
+    events: EventLog = field(default_factory=EventLog)
 
 
 @dataclass

@@ -152,9 +152,12 @@ def _asana(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -> 
         task = asana.tasks[gid]
         if not task["completed"]:
             task.update(completed=True, completed_at=stamp)
+            field_name = "completed"
         else:
             task["name"] = task["name"].split(" [rev")[0] + f" [rev {ds.mutations}]"
+            field_name = "name"
         task["modified_at"] = stamp
+        asana.events.record("changed", task, stamp, field_name)
         changes["asana.tasks"]["updated"].append(gid)
     for gid in picked[n_up:]:
         if gid not in asana.tasks:
@@ -162,6 +165,7 @@ def _asana(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -> 
         # Asana deletes vanish from every listing, and a task's subtasks go with it.
         doomed = [gid, *(g for g, t in asana.tasks.items() if t.get("_parent") == gid)]
         for gone in doomed:
+            asana.events.record("deleted", asana.tasks[gone], stamp)
             parent = asana.tasks[gone].get("_parent")
             if parent in asana.tasks:
                 asana.tasks[parent]["num_subtasks"] -= 1
@@ -187,6 +191,7 @@ def _asana(ds: Dataset, rng: random.Random, now: datetime, changes: Changes) -> 
             (now + timedelta(days=7)).date().isoformat(),
             None,
         )
+        asana.events.record("added", asana.tasks[gid], stamp)
         changes["asana.tasks"]["added"].append(gid)
     project = asana.projects[rng.choice(projects)]
     project["modified_at"] = stamp
@@ -365,3 +370,50 @@ def change_thread(ds: Dataset, now: datetime, kind: str) -> dict[str, Any]:
         "reply_ts": first["ts"],
         "latest_reply": slack.messages[channel][thread_ts].get("latest_reply"),
     }
+
+
+ASANA_CHANGES = ("delete_task", "edit_subtask", "delete_subtask")
+
+
+def change_asana(ds: Dataset, now: datetime, kind: str) -> dict[str, Any]:
+    """Delete a task that has subtasks, or edit or delete a subtask, and nothing else.
+
+    None of these moves a project task's `modified_at`: a deletion leaves every listing and
+    a subtask is in no project's listing, so only the event streams (or a sweep) tell.
+    """
+    if kind not in ASANA_CHANGES:
+        raise ValueError(f"kind must be one of {', '.join(ASANA_CHANGES)}")
+    asana, stamp = ds.asana, iso_ms(now)
+    subtasks = sorted(g for g, t in asana.tasks.items() if t.get("_parent"))
+    if not subtasks:
+        raise ValueError("no subtask to change")
+    ds.mutations += 1
+    pick = asana.tasks[subtasks[ds.mutations % len(subtasks)]]
+    if kind == "edit_subtask":
+        pick["name"] = pick["name"].split(" [edited")[0] + f" [edited {ds.mutations}]"
+        pick["modified_at"] = stamp
+        asana.events.record("changed", pick, stamp, "name")
+        return {"kind": kind, "gid": pick["gid"], "parent_gid": pick["_parent"]}
+    parent_gid = pick["_parent"]
+    if kind == "delete_task":  # the top-level task above the picked subtask, with all below
+        while asana.tasks[parent_gid].get("_parent"):
+            parent_gid = asana.tasks[parent_gid]["_parent"]
+        doomed = _with_descendants(asana.tasks, parent_gid)
+    else:
+        doomed = _with_descendants(asana.tasks, pick["gid"])
+        asana.tasks[parent_gid]["num_subtasks"] -= 1
+    for gid in doomed:
+        asana.events.record("deleted", asana.tasks[gid], stamp)
+    for gid in doomed:
+        del asana.tasks[gid]
+    ds.deleted.setdefault("asana.tasks", []).extend(doomed)
+    return {"kind": kind, "deleted": doomed, "parent_gid": parent_gid}
+
+
+def _with_descendants(tasks: dict[str, Any], gid: str) -> list[str]:
+    """`gid` and every task below it."""
+    found, frontier = [gid], [gid]
+    while frontier:
+        frontier = sorted(g for g, t in tasks.items() if t.get("_parent") in frontier)
+        found.extend(frontier)
+    return found

@@ -62,14 +62,18 @@ class Sandbox:
         slack_regime: SlackRegime = "internal",
         slack_minute_s: float = SLACK_MINUTE_S,
         adversities: Adversities | None = None,
+        asana_events_page: int = 100,
     ) -> None:
         if gong_page_size < 1:
             raise ValueError("gong_page_size must be at least 1")
+        if not 1 <= asana_events_page <= 100:
+            raise ValueError("asana_events_page must be between 1 and 100")
         self.lock = threading.RLock()
         self.today = today or datetime.now(UTC).date()
         self.data: Dataset = build_dataset(
             seed=seed, scale=scale, today=self.today, scenario=scenario
         )
+        self.data.asana.events.page = asana_events_page
         self.tokens = Tokens.for_seed(seed)
         self.clock = SandboxClock()
         # Slack's clock may be compressed: one Slack minute lasts `slack_minute_s` here, and
@@ -185,6 +189,17 @@ class Sandbox:
 
         with self.lock:
             return change_thread(self.data, self.clock.now(), kind)
+
+    def change_asana(self, kind: str) -> dict[str, Any]:
+        """Delete a task, or edit or delete a subtask (see mutate.change_asana)."""
+        from sophia_cli.sandbox.mutate import change_asana
+
+        with self.lock:
+            return change_asana(self.data, self.clock.now(), kind)
+
+    def expire_asana_tokens(self) -> int:
+        """Make every Asana sync token issued so far too old (the next read is a 412)."""
+        return self.data.asana.events.expire_all()
 
     def health(self) -> dict[str, Any]:
         """What this sandbox is."""

@@ -151,12 +151,13 @@ def _preload_llm_library(settings: Settings) -> None:
 def settings_for_worker() -> Settings:
     """Settings loaded exactly as the CLI loads them: the layered files of the directory
     `sophia serve` ran in (or its --env-file), the process environment, then the keyring."""
-    from sophia_cli.core.env.layers import layer_summary, load_layered
+    from sophia_cli.core.env.layers import layer_summary, load_layered, raise_unresolved
 
     env_file = os.environ.get(ENV_FILE_VARIABLE)
     directory = served_directory()
     settings, layers = load_layered(directory, extra_file=Path(env_file) if env_file else None)
     log.info("worker %d: %s", os.getpid(), layer_summary(layers))
+    raise_unresolved(layers)  # a worker never serves with a secret it could not read
     return settings
 
 

@@ -5,7 +5,9 @@ Milvus Lite in file mode belongs to the one process that opened the file: a cron
 `DataDirLockedError`. So, like the embedded PostgreSQL and Valkey, the embedded Milvus is a
 server (`milvus_lite server`) started on demand under a file lock (two processes starting it
 at once get one server), left running for later commands, and stopped by `sophia db stop`.
-It listens on a free loopback port recorded beside its data.
+It listens on a free loopback port recorded beside its data. The server exits by itself when
+its folder is deleted, or when the process in SOPHIA_MILVUS_EXIT_WITH_PID ends (see
+`milvus_server`).
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from sophia_cli.core.errors import ServiceUnavailableError
 
 _START_TIMEOUT_S = 60.0  # the first start of a cold machine imports a large native library
 _START_ATTEMPTS = 3  # a free port can be taken between choosing it and the server binding it
+# A supervisor (the test session) whose end also ends every server started under it.
+EXIT_WITH_VARIABLE = "SOPHIA_MILVUS_EXIT_WITH_PID"
 # Started servers are kept referenced: they outlive this process on purpose.
 _started: list[subprocess.Popen[bytes]] = []
 
@@ -98,6 +100,8 @@ def state(home: Path) -> EmbeddedMilvusState:
 def ensure_running(home: Path) -> str:
     """Start the embedded server if needed and return its URI."""
     folder(home).mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock  # ~30 ms of imports, only when a server may start
+
     with FileLock(str(folder(home) / "start.lock"), timeout=_START_TIMEOUT_S * 2):
         current = state(home)
         if current.uri is not None:
@@ -122,10 +126,16 @@ def _start(home: Path) -> int | None:
     """Start one server; its port once it listens, None when it exited at start."""
     port = _free_port()
     log = folder(home) / "server.log"
+    command = [
+        *(sys.executable, "-m", "sophia_cli.store.milvus_server"),
+        *("--data-dir", str(data_path(home)), "--host", "127.0.0.1", "--port", str(port)),
+    ]
+    exit_with = os.environ.get(EXIT_WITH_VARIABLE, "").strip()
+    if exit_with.isdigit():
+        command += ["--exit-with", exit_with]
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data_path(home)),
-             "--host", "127.0.0.1", "--port", str(port)],
+            command,
             stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
             start_new_session=True,  # not stopped by the terminal's Ctrl-C meant for sophia
         )  # fmt: skip

@@ -45,6 +45,8 @@ class Keyring:
     every encrypted read derives a key with Argon2 (a fraction of a second each, by design).
     """
 
+    label = "the keyring"
+
     def __init__(
         self, backend: Any, description: str, path: Path | None = None, marker: Path | None = None
     ) -> None:

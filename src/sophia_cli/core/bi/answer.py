@@ -7,6 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from sophia_cli.core.bi.interpretation import (
+    Interpretation,
+    MetricName,
+    Period,
+    SemanticInterpretation,
+)
 from sophia_cli.core.bi.semantic import Metric, SemanticLayer
 from sophia_cli.core.bi.structured import StructuredQuery
 
@@ -20,7 +26,7 @@ class Answer(BaseModel):
     """Exactly what `sophia ask --json` prints and what the HTTP route returns."""
 
     answer: str
-    interpretation: dict[str, Any]
+    interpretation: Interpretation
     sql: str
     columns: list[str]
     rows: list[list[Any]]
@@ -224,46 +230,18 @@ def interpretation(
     freshness: dict[str, str | None],
     truncated: bool,
     notes: list[str],
-) -> dict[str, Any]:
+) -> SemanticInterpretation:
     """How the question was understood, for people and for scripts."""
-    time_range = None
-    if query.time_range is not None:
-        time_range = {
-            "phrase": query.time_range.phrase,
-            "start": query.time_range.start.isoformat() if query.time_range.start else None,
-            "end": query.time_range.end.isoformat() if query.time_range.end else None,
-            "dates": query.time_range.describe(),
-        }
     _, dated_by = layer.time_of(query.metrics[0], query.time_by)
-    return {
-        "metrics": [{"name": m, "label": layer.metrics[m].label} for m in query.metrics],
-        "dated_by": dated_by,
-        "keep_unassigned": query.keep_unassigned,
-        "words": query.words,
-        "dimensions": query.dimensions,
-        "filters": [f.model_dump() for f in query.filters],
-        "time_range": time_range,
-        "compare_to": (
-            {
-                "phrase": query.compare_to.phrase,
-                "dates": query.compare_to.describe(),
-                "start": query.compare_to.start.isoformat() if query.compare_to.start else None,
-                "end": query.compare_to.end.isoformat() if query.compare_to.end else None,
-            }
-            if query.compare_to is not None
-            else None
-        ),
-        "share": query.share,
-        "conditions": conditions(layer, query),
-        "list": query.list_rows,
-        "missing": query.missing,
-        "measure_filters": [m.model_dump() for m in query.measure_filters],
-        "metric_filters": [m.model_dump() for m in query.metric_filters],
-        "grain": query.grain,
-        "order": query.order.model_dump() if query.order else None,
-        "limit": query.limit,
-        "parser": parser,
-        "freshness": freshness,
-        "truncated": truncated,
-        "notes": notes,
-    }
+    return SemanticInterpretation(
+        metrics=[MetricName(name=m, label=layer.metrics[m].label) for m in query.metrics],
+        dated_by=dated_by, keep_unassigned=query.keep_unassigned, words=query.words,
+        dimensions=query.dimensions, filters=query.filters,
+        time_range=Period.of(query.time_range) if query.time_range is not None else None,
+        compare_to=Period.of(query.compare_to) if query.compare_to is not None else None,
+        share=query.share, conditions=conditions(layer, query), listing=query.list_rows,
+        missing=query.missing, measure_filters=query.measure_filters,
+        metric_filters=query.metric_filters, grain=query.grain, order=query.order,
+        limit=query.limit, parser=parser, freshness=freshness, truncated=truncated,
+        notes=notes,
+    )  # fmt: skip

@@ -10,6 +10,7 @@ from datetime import date
 
 from sophia_cli.core.bi import parse_llm
 from sophia_cli.core.bi.answer import Answer
+from sophia_cli.core.bi.interpretation import SearchInterpretation
 from sophia_cli.core.bi.parse_rules import SearchIntent
 from sophia_cli.core.errors import SophiaError
 from sophia_cli.core.search.search import SearchFilters, SearchResults, search
@@ -60,10 +61,12 @@ def answer_search(settings: Settings, intent: SearchIntent, as_of: date, parser:
     ]
     return Answer(
         answer=summary,
-        interpretation={"search": intent.topic, "since": since.isoformat() if since else None,
-                        "until": until.isoformat() if until else None,
-                        "external_only": results.filters.external_only, "mode": results.mode,
-                        "parser": parser, "note": results.note},
+        interpretation=SearchInterpretation(
+            search=intent.topic, since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            external_only=results.filters.external_only, mode=results.mode, parser=parser,
+            note=results.note,
+        ),
         sql="", columns=["source", "author", "time", "snippet", "url"], rows=rows,
         source="llm" if summary and parse_llm.llm_available(settings) and results.hits else "rules",
         as_of=as_of,

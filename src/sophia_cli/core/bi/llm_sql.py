@@ -11,6 +11,7 @@ from datetime import date
 from sophia_cli.core.bi import guard, parse_llm
 from sophia_cli.core.bi.answer import Answer
 from sophia_cli.core.bi.execute import Reader
+from sophia_cli.core.bi.interpretation import ModelSqlInterpretation
 from sophia_cli.core.errors import NotUnderstoodError, SophiaError
 from sophia_cli.core.settings import Settings
 
@@ -50,7 +51,8 @@ def answer_with_sql(settings: Settings, reader: Reader, question: str, as_of: da
     columns, rows, cut = reader.fetch_capped(checked, cap, settings.ask_max_result_bytes)
     return Answer(
         answer=f"{len(rows)} row(s) from SQL written by the model (outside the semantic layer).",
-        interpretation={"parser": "llm-sql", "truncated": cut is not None,
-                        "notes": ["model-written SQL, checked by the guard only"]},
+        interpretation=ModelSqlInterpretation(
+            truncated=cut is not None, notes=["model-written SQL, checked by the guard only"]
+        ),
         sql=checked, columns=columns, rows=rows, source="llm", as_of=as_of,
     )  # fmt: skip

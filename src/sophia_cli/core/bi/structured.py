@@ -14,6 +14,21 @@ Grain = Literal["day", "week", "month", "quarter", "year"]
 
 
 Op = Literal[">", ">=", "<", "<="]
+# What an answer's rows are: one number (or one row), a series over time, a ranking or
+# breakdown by one dimension, a breakdown by more, or the records themselves.
+Shape = Literal["single", "series", "ranking", "breakdown", "list"]
+
+
+def shape(dimensions: list[str], grain: str | None, *, listing: bool) -> Shape:
+    """The shape of the rows a query with these parts returns (a chart draws series and
+    rankings: one column of labels, one of numbers)."""
+    if listing:
+        return "list"
+    if grain is not None and not dimensions:
+        return "series"
+    if grain is None and len(dimensions) == 1:
+        return "ranking"
+    return "single" if grain is None and not dimensions else "breakdown"
 
 
 class Filter(BaseModel):
@@ -77,12 +92,6 @@ class StructuredQuery(BaseModel):
     keep_unassigned: bool = False
     # The question's words per part of the query; says how it was read, changes no rows.
     words: dict[str, list[str]] = Field(default_factory=dict)
-
-    def is_series(self) -> bool:
-        return self.grain is not None
-
-    def is_ranking(self) -> bool:
-        return bool(self.dimensions) and self.grain is None
 
     def cache_digest(self) -> str:
         """A stable digest of everything that changes the rows."""

@@ -10,17 +10,18 @@ prefix when they exist.
 
 from __future__ import annotations
 
+import re
+
 from sophia_cli.core.deploy.pods import DeployOptions, Manifest, meta
+from sophia_cli.core.env.aws_refs import PREFIX, VARIABLE_SECRET_PATTERN, secret_id
 from sophia_cli.core.setting_specs import setting_specs
 
 DEFAULT_STORE = "aws-secrets-manager"
-DEFAULT_PREFIX = "sophia/"
 
 
-def external_secret(
-    options: DeployOptions, store: str = DEFAULT_STORE, prefix: str = DEFAULT_PREFIX
-) -> Manifest:
+def external_secret(options: DeployOptions, store: str = DEFAULT_STORE) -> Manifest:
     """An ExternalSecret (external-secrets.io/v1) writing the pods' Secret."""
+    strip_prefix = {"source": f"^{re.escape(PREFIX)}(.*)$", "target": "$1"}
     required = [s.env_name for s in setting_specs() if s.secret and s.required_in_production]
     return {
         "apiVersion": "external-secrets.io/v1",
@@ -31,12 +32,12 @@ def external_secret(
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
             "target": {"name": options.secret_name, "creationPolicy": "Owner"},
             "data": [
-                {"secretKey": name, "remoteRef": {"key": f"{prefix}{name}"}} for name in required
+                {"secretKey": name, "remoteRef": {"key": secret_id(name)}} for name in required
             ],
             "dataFrom": [
                 {
-                    "find": {"name": {"regexp": f"^{prefix}[A-Z][A-Z0-9_]*$"}},
-                    "rewrite": [{"regexp": {"source": f"^{prefix}(.*)$", "target": "$1"}}],
+                    "find": {"name": {"regexp": VARIABLE_SECRET_PATTERN}},
+                    "rewrite": [{"regexp": strip_prefix}],
                 }
             ],
         },

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from sophia_cli.core.env import hygiene, structure, values
-from sophia_cli.core.env.findings import Finding, Severity, info
+from sophia_cli.core.env.findings import Finding, Severity, error, info
 from sophia_cli.core.env.layers import Layers, is_set, load_layers
 from sophia_cli.core.env.mask import display_value, name_looks_secret
 from sophia_cli.core.errors import ExitCode, InputError
@@ -72,6 +72,7 @@ def check_environment(
     ]
     if layers.keyring_error:
         findings.append(info("keyring-unavailable", f"keyring not read: {layers.keyring_error}"))
+    findings.extend(_unresolved(layers))
     findings = [_relative(f, directory) for f in findings]
     findings.sort(key=_severity_rank)
     return EnvReport(
@@ -113,6 +114,8 @@ def _variables(layers: Layers) -> list[VariableReport]:
             value, layer = layers.environment.value, "selected (--env)"
         if not secret and name not in specs and value:
             secret = _value_looks_secret(name, value)
+        if winner is not None and " → " in winner.layer:
+            secret = True  # read from a secret store: never printed, whatever the variable
         reports.append(
             VariableReport(
                 name=name,
@@ -124,6 +127,14 @@ def _variables(layers: Layers) -> list[VariableReport]:
             )
         )
     return reports
+
+
+def _unresolved(layers: Layers) -> list[Finding]:
+    # The error names the secret and why it is unreadable; the value itself is never known.
+    return [
+        error("secret-unresolved", f"{name}: {exc.message}", variable=name, hint=exc.hint)
+        for name, exc in layers.unresolved.items()
+    ]
 
 
 def _value_looks_secret(name: str, value: str) -> bool:

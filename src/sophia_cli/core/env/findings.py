@@ -59,4 +59,5 @@ CHECK_CODES: dict[str, str] = {
     "not-gitignored": "An env file with real values is not ignored by git.",
     "tracked-by-git": "An env file with real values is committed to git.",
     "keyring-unavailable": "The keyring layer could not be read.",
+    "secret-unresolved": "A secret reference (aws-sm://) or the secrets backend could not be read.",
 }

@@ -2,7 +2,10 @@
 
 Lowest to highest precedence: `.env.example`, `.env.<environment>`, `.env.master`, an
 explicit `--env-file`, the process environment. Secrets still unset after that are read from
-the keyring, and a file value `keyring://sophia/NAME` is always read from the keyring.
+the keyring (or AWS Secrets Manager with SOPHIA_SECRETS_BACKEND=aws), a value
+`keyring://sophia/NAME` is always read from the keyring, and a value `aws-sm://NAME[#key]`
+from AWS Secrets Manager. A reference that cannot be read is kept as an error: settings for a
+command refuse to load with it (never a silent fallback to a default), `env check` lists it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ EXAMPLE_FILE = ".env.example"
 MASTER_FILE = ".env.master"
 PROCESS = "process environment"
 KEYRING = "keyring"
+AWS_SM = "aws-sm"
 KEYRING_REFERENCE = re.compile(r"^keyring://sophia/([A-Z_][A-Z0-9_]*)$")
 _DEPRECATED_FAMILY = "OPENROUTER_"
 
@@ -62,6 +66,9 @@ class Layers:
     assignments: dict[str, list[Assignment]]
     keyring_error: str | None = None
     keyring_used: list[str] = field(default_factory=list)
+    aws_used: list[str] = field(default_factory=list)
+    # Variables whose secret reference (or secrets backend) could not be read, and why.
+    unresolved: dict[str, SophiaError] = field(default_factory=dict)
 
     def effective(self) -> dict[str, Assignment]:
         """The winning assignment of every variable."""
@@ -135,6 +142,7 @@ def load_layers(
     _add_process(layers, environ)
     if use_keyring:
         _add_keyring(layers)
+        _add_aws(layers)
     return layers
 
 
@@ -145,8 +153,13 @@ def load_layered_settings(
     *,
     extra_file: Path | None = None,
 ) -> Settings:
-    """Settings from the layers of `directory` (process env > files > keyring)."""
-    return load_layered(directory, env, environ, extra_file=extra_file)[0]
+    """Settings from the layers of `directory` (process env > files > keyring).
+
+    Raises the first unreadable secret reference's error (see `load_layered`).
+    """
+    settings, layers = load_layered(directory, env, environ, extra_file=extra_file)
+    raise_unresolved(layers)
+    return settings
 
 
 def load_layered(
@@ -161,6 +174,12 @@ def load_layered(
     return settings_from_values(_with_deprecated(layers.values()), layers.environment), layers
 
 
+def raise_unresolved(layers: Layers) -> None:
+    """Refuse settings with a secret reference that could not be read, naming the variable."""
+    for name, exc in layers.unresolved.items():
+        raise type(exc)(f"{name}: {exc.message}", hint=exc.hint) from exc
+
+
 def layer_summary(layers: Layers) -> str:
     """Which layers supplied values, lowest precedence first, e.g. for `sophia serve`."""
     labels = [a.layer for found in layers.assignments.values() for a in found if is_set(a.value)]
@@ -171,11 +190,19 @@ def layer_summary(layers: Layers) -> str:
     from_keyring = sorted(
         {
             *layers.keyring_used,
-            *(n for n, found in layers.assignments.items() if found and " → " in found[-1].layer),
+            *(n for n, f in layers.assignments.items() if f and f[-1].layer.endswith(KEYRING)),
         }
     )
     if from_keyring:
         parts.append(f"{KEYRING} ({', '.join(from_keyring)})")
+    from_aws = sorted(
+        {
+            *layers.aws_used,
+            *(n for n, f in layers.assignments.items() if f and f[-1].layer.endswith(AWS_SM)),
+        }
+    )
+    if from_aws:
+        parts.append(f"{AWS_SM} ({', '.join(from_aws)})")
     if layers.keyring_error:
         parts.append(f"{KEYRING} not read: {layers.keyring_error}")
     shown = ", ".join(parts) if parts else "defaults only"
@@ -225,13 +252,7 @@ def _add_keyring(layers: Layers) -> None:
         for name, a in effective.items()
         if a.value and (match := KEYRING_REFERENCE.match(a.value.strip()))
     }
-    unset = [
-        s.env_name
-        for s in setting_specs()
-        if s.secret
-        and s.env_name != "SOPHIA_KEYRING_PASSWORD"
-        and not is_set(effective[s.env_name].value if s.env_name in effective else None)
-    ]
+    unset = _unset_secrets(layers) if _backend(layers) == "keyring" else []
     if not references and not unset:
         return
     try:
@@ -251,11 +272,77 @@ def _add_keyring(layers: Layers) -> None:
             layers.keyring_used.append(name)
 
 
+def _backend(layers: Layers) -> str:
+    chosen = layers.values().get("SOPHIA_SECRETS_BACKEND", "keyring")
+    return chosen.strip().lower()
+
+
+def _unset_secrets(layers: Layers) -> list[str]:
+    effective = layers.effective()
+    return [
+        s.env_name
+        for s in setting_specs()
+        if s.secret
+        and s.env_name != "SOPHIA_KEYRING_PASSWORD"
+        and not is_set(effective[s.env_name].value if s.env_name in effective else None)
+    ]
+
+
+def _add_aws(layers: Layers) -> None:
+    from sophia_cli.core.env.aws_refs import is_reference
+
+    references = {
+        name: a.value.strip()
+        for name, a in layers.effective().items()
+        if a.value and is_reference(a.value)
+    }
+    unset = _unset_secrets(layers) if _backend(layers) == "aws" else []
+    if not references and not unset:
+        return
+    for name, written in references.items():
+        winner = layers.assignments[name][-1]
+        value = _read_reference(layers, name, written)
+        # The reference stays the winning layer; its value is what Secrets Manager holds.
+        layers.assignments[name][-1] = Assignment(
+            f"{winner.layer} → {AWS_SM}", value, winner.file, winner.line
+        )
+    if unset:
+        try:
+            from sophia_cli.core.env.secrets import read_values
+            from sophia_cli.store.aws_secrets import AwsSecretStore
+
+            stored = read_values(AwsSecretStore(), unset)
+        except SophiaError as exc:
+            layers.unresolved["SOPHIA_SECRETS_BACKEND"] = exc
+            return
+        for name in unset:
+            if name in stored:
+                layers.assignments.setdefault(name, []).append(Assignment(AWS_SM, stored[name]))
+                layers.aws_used.append(name)
+
+
+def _read_reference(layers: Layers, name: str, written: str) -> str | None:
+    from sophia_cli.core.env.aws_refs import parse_reference
+
+    try:
+        reference = parse_reference(written)
+        from sophia_cli.store.aws_secrets import resolve
+
+        return resolve(reference)
+    except SophiaError as exc:
+        layers.unresolved[name] = exc
+        return None
+
+
 def _read_keyring(layers: Layers, names: list[str], *, referenced: bool) -> dict[str, str]:
     from sophia_cli.core.env.secrets import read_values
     from sophia_cli.store.keyring import keyring_in_use, open_keyring
 
-    values = {k: v for k, v in layers.values().items() if not KEYRING_REFERENCE.match(v)}
+    values = {
+        k: v
+        for k, v in layers.values().items()
+        if not KEYRING_REFERENCE.match(v) and not v.strip().startswith("aws-sm://")
+    }
     settings = settings_from_values(values, layers.environment)
     if not referenced and not keyring_in_use(settings):
         return {}  # nothing was ever stored: skip the cost of finding a backend

@@ -1,7 +1,9 @@
-"""Secrets in the keyring: set, get, list, delete and rotate with a grace period.
+"""Secrets in the keyring or AWS Secrets Manager: set, get, list, delete and rotate with a
+grace period.
 
 The keyring cannot list its entries, so an index entry (names and timestamps, no values)
-is kept next to the secrets. Rotation moves the current value to NAME_PREVIOUS with an
+is kept next to the secrets; AWS Secrets Manager lists its own (expiries are tags there).
+Rotation moves the current value to NAME_PREVIOUS with an
 expiry; until then both are readable (JWT_SECRET_PREVIOUS is what the server verifies with).
 """
 
@@ -10,17 +12,50 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
 from sophia_cli.core.errors import InputError, NotFoundError
-from sophia_cli.core.settings import PLACEHOLDER
-from sophia_cli.store.keyring import Keyring
+from sophia_cli.core.settings import PLACEHOLDER, Settings
+
+if TYPE_CHECKING:
+    from sophia_cli.store.aws_secrets import StoredEntry
 
 INDEX_NAME = "__sophia_index__"
 PREVIOUS_SUFFIX = "_PREVIOUS"
 DEFAULT_GRACE = timedelta(hours=24)
 _NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+class SecretStore(Protocol):
+    """Where `sophia secrets` keeps values: the keyring or AWS Secrets Manager."""
+
+    label: str  # "the keyring", "AWS Secrets Manager"
+    description: str  # which one exactly (backend, file, region and endpoint)
+
+    def get(self, name: str) -> str | None: ...
+    def set(self, name: str, value: str) -> None: ...
+    def delete(self, name: str) -> bool: ...
+
+
+@runtime_checkable
+class ListingStore(SecretStore, Protocol):
+    """A store that lists its own entries, so no index entry is kept in it."""
+
+    def entries(self) -> list[StoredEntry]: ...
+    def set_expiry(self, name: str, expires_at: datetime) -> None: ...
+
+
+def open_secret_store(settings: Settings) -> SecretStore:
+    """The store SOPHIA_SECRETS_BACKEND selects (the keyring by default)."""
+    if settings.sophia_secrets_backend == "aws":
+        from sophia_cli.store.aws_secrets import AwsSecretStore
+
+        return AwsSecretStore()
+    from sophia_cli.store.keyring import open_keyring
+
+    return open_keyring(settings)
 
 
 class SecretInfo(BaseModel):
@@ -51,62 +86,71 @@ def validate_name(name: str) -> str:
 
 
 def set_secret(
-    keyring: Keyring, name: str, value: str, *, now: datetime | None = None
+    store: SecretStore, name: str, value: str, *, now: datetime | None = None
 ) -> SecretInfo:
     """Store a secret under `name`, replacing any previous value."""
     validate_name(name)
     if not value.strip() or value.strip() == PLACEHOLDER:
         raise InputError(f"refusing to store an empty or placeholder value for {name}")
-    keyring.set(name, value)
-    return _record(keyring, SecretInfo(name=name, updated_at=now or _now()))
+    store.set(name, value)
+    return _record(store, SecretInfo(name=name, updated_at=now or _now()))
 
 
 def set_secrets(
-    keyring: Keyring, values: dict[str, str], *, now: datetime | None = None
+    store: SecretStore, values: dict[str, str], *, now: datetime | None = None
 ) -> list[SecretInfo]:
-    """Store several secrets with one index update (each keyring write can be slow)."""
+    """Store several secrets with one index update (each store write can be slow)."""
     moment = now or _now()
     for name, value in values.items():
         validate_name(name)
         if not value.strip() or value.strip() == PLACEHOLDER:
             raise InputError(f"refusing to store an empty or placeholder value for {name}")
-    index = _read_index(keyring)
+    index = _read_index(store)
     for name, value in values.items():
-        keyring.set(name, value)
+        store.set(name, value)
         index[name] = SecretInfo(name=name, updated_at=moment)
-    _write_index(keyring, index)
+    _write_index(store, index)
     return [index[name] for name in values]
 
 
-def get_secret(keyring: Keyring, name: str, *, now: datetime | None = None) -> str:
+def get_secret(store: SecretStore, name: str, *, now: datetime | None = None) -> str:
     """The value of `name`; NotFoundError when absent or expired."""
-    value = read_values(keyring, [validate_name(name)], now=now).get(name)
+    validate_name(name)
+    if isinstance(store, ListingStore):
+        # Read it directly: a listing may lag a write by seconds (AWS lists eventually).
+        info = _read_index(store).get(name)
+        expired = (
+            info is not None and info.expires_at is not None and info.expires_at <= (now or _now())
+        )
+        value = None if expired else store.get(name)
+    else:
+        value = read_values(store, [name], now=now).get(name)
     if value is None:
         raise NotFoundError(
-            f"no secret named {name} in the keyring", hint="See `sophia secrets list`."
+            f"no secret named {name} in {store.label}", hint="See `sophia secrets list`."
         )
     return value
 
 
-def list_secrets(keyring: Keyring, *, now: datetime | None = None) -> list[SecretInfo]:
+def list_secrets(store: SecretStore, *, now: datetime | None = None) -> list[SecretInfo]:
     """Every stored secret, by name; expired previous values are purged first."""
-    _purge_expired(keyring, now or _now())
-    return sorted(_read_index(keyring).values(), key=lambda info: info.name)
+    _purge_expired(store, now or _now())
+    return sorted(_read_index(store).values(), key=lambda info: info.name)
 
 
-def delete_secret(keyring: Keyring, name: str) -> None:
+def delete_secret(store: SecretStore, name: str) -> None:
     """Remove `name` from the keyring; NotFoundError when it was not stored."""
     validate_name(name)
-    index = _read_index(keyring)
-    removed = keyring.delete(name)
+    index = _read_index(store)
+    removed = store.delete(name)
     if name not in index and not removed:
-        raise NotFoundError(f"no secret named {name} in the keyring")
+        raise NotFoundError(f"no secret named {name} in {store.label}")
     index.pop(name, None)
-    _write_index(keyring, index)
+    _write_index(store, index)
 
 
 def rotate_secret(
-    keyring: Keyring,
+    store: SecretStore,
     name: str,
     new_value: str,
     *,
@@ -116,15 +160,15 @@ def rotate_secret(
     """Store `new_value` and keep the old one as NAME_PREVIOUS until the grace period ends."""
     validate_name(name)
     moment = now or _now()
-    old = keyring.get(name)
+    old = store.get(name)
     if old is not None and old == new_value:
         raise InputError(f"the new value of {name} is the same as the current one")
     previous = name + PREVIOUS_SUFFIX
     expires = moment + grace
     if old is not None:
-        keyring.set(previous, old)
-        _record(keyring, SecretInfo(name=previous, updated_at=moment, expires_at=expires))
-    set_secret(keyring, name, new_value, now=moment)
+        store.set(previous, old)
+        _record(store, SecretInfo(name=previous, updated_at=moment, expires_at=expires))
+    set_secret(store, name, new_value, now=moment)
     return Rotation(
         name=name,
         previous_name=previous,
@@ -134,10 +178,10 @@ def rotate_secret(
 
 
 def read_values(
-    keyring: Keyring, names: list[str], *, now: datetime | None = None
+    store: SecretStore, names: list[str], *, now: datetime | None = None
 ) -> dict[str, str]:
     """Values of those `names` that are stored and not expired (one index read)."""
-    index = _read_index(keyring)
+    index = _read_index(store)
     moment = now or _now()
     values: dict[str, str] = {}
     for name in names:
@@ -145,33 +189,42 @@ def read_values(
         if info is None:
             continue
         if info.expires_at is not None and info.expires_at <= moment:
-            _purge_expired(keyring, moment)
+            _purge_expired(store, moment)
             continue
-        value = keyring.get(name)
+        value = store.get(name)
         if value is not None:
             values[name] = value
     return values
 
 
-def _record(keyring: Keyring, info: SecretInfo) -> SecretInfo:
-    index = _read_index(keyring)
+def _record(store: SecretStore, info: SecretInfo) -> SecretInfo:
+    if isinstance(store, ListingStore):
+        if info.expires_at is not None:
+            store.set_expiry(info.name, info.expires_at)
+        return info
+    index = _read_index(store)
     index[info.name] = info
-    _write_index(keyring, index)
+    _write_index(store, index)
     return info
 
 
-def _purge_expired(keyring: Keyring, moment: datetime) -> None:
-    index = _read_index(keyring)
+def _purge_expired(store: SecretStore, moment: datetime) -> None:
+    index = _read_index(store)
     expired = [n for n, i in index.items() if i.expires_at is not None and i.expires_at <= moment]
     for name in expired:
-        keyring.delete(name)
+        store.delete(name)
         index.pop(name)
     if expired:
-        _write_index(keyring, index)
+        _write_index(store, index)
 
 
-def _read_index(keyring: Keyring) -> dict[str, SecretInfo]:
-    raw = keyring.get(INDEX_NAME)
+def _read_index(store: SecretStore) -> dict[str, SecretInfo]:
+    if isinstance(store, ListingStore):
+        return {
+            e.name: SecretInfo(name=e.name, updated_at=e.updated_at, expires_at=e.expires_at)
+            for e in store.entries()
+        }
+    raw = store.get(INDEX_NAME)
     if not raw:
         return {}
     try:
@@ -182,9 +235,11 @@ def _read_index(keyring: Keyring) -> dict[str, SecretInfo]:
         return {}
 
 
-def _write_index(keyring: Keyring, index: dict[str, SecretInfo]) -> None:
+def _write_index(store: SecretStore, index: dict[str, SecretInfo]) -> None:
+    if isinstance(store, ListingStore):
+        return  # it lists itself
     data = {name: info.model_dump(mode="json", exclude={"name"}) for name, info in index.items()}
-    keyring.set(INDEX_NAME, json.dumps(data, sort_keys=True))
+    store.set(INDEX_NAME, json.dumps(data, sort_keys=True))
 
 
 def _now() -> datetime:

@@ -187,6 +187,14 @@ class SandboxHandle:
         """Edit or delete a reply, or delete a thread's parent."""
         return self.sandbox.change_thread(kind)
 
+    def change_asana(self, kind: str) -> dict[str, Any]:
+        """Delete a task, or edit or delete a subtask, leaving every project listing as it was."""
+        return self.sandbox.change_asana(kind)
+
+    def expire_asana_tokens(self) -> int:
+        """Expire every Asana sync token issued so far."""
+        return self.sandbox.expire_asana_tokens()
+
     def add_fault(self, **fields: Any) -> Fault:
         """Queue a scripted fault."""
         fault = validate_fault(fields)
@@ -210,6 +218,7 @@ def start_sandbox(
     slack_regime: SlackRegime = "internal",
     slack_minute_s: float = SLACK_MINUTE_S,
     adversities: Adversities | None = None,
+    asana_events_page: int = 100,
 ) -> SandboxHandle:
     """Build the dataset and serve it in a background thread; use as a context manager."""
     sandbox = Sandbox(
@@ -222,5 +231,6 @@ def start_sandbox(
         slack_regime=slack_regime,
         slack_minute_s=slack_minute_s,
         adversities=adversities,
+        asana_events_page=asana_events_page,
     )
     return SandboxHandle(sandbox, port).start()

@@ -1,4 +1,4 @@
-"""Fake Asana REST API 1.0: workspaces, users, projects and tasks with offset paging.
+"""Fake Asana REST API 1.0: workspaces, users, projects, tasks with offset paging, events.
 
 Bodies are `{"data": …}` or `{"errors": [{message, help}]}`. `next_page` is present only when
 `limit` was sent; offsets are server-issued, opaque, and expire when the data changes.
@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sophia_cli.sandbox.adversity import churn_tasks
+from sophia_cli.sandbox.asana_events import TokenExpired
 from sophia_cli.sandbox.clock import parse_iso
 from sophia_cli.sandbox.dataset import Record
 from sophia_cli.sandbox.state import Sandbox
@@ -302,6 +303,23 @@ def get_task(sb: Sandbox, request: Request) -> Response:
     return JSONResponse({"data": serialize(task, opt_fields_of(request) | set(task))})
 
 
+def events(sb: Sandbox, request: Request) -> Response:
+    """GET /events?resource=&sync=: what changed since the token, or 412 with a fresh one."""
+    resource = request.query_params.get("resource")
+    if not resource:
+        raise AsanaError(400, "resource: Missing input")
+    if resource not in sb.data.asana.projects and resource not in sb.data.asana.tasks:
+        raise AsanaError(404, f"resource: Unknown object: {resource}")
+    try:
+        data, token, has_more = sb.data.asana.events.read(
+            resource, request.query_params.get("sync")
+        )
+    except TokenExpired as exc:
+        body = {"errors": [{"message": str(exc), "help": HELP}], "sync": exc.token}
+        return JSONResponse(body, status_code=412)
+    return JSONResponse({"data": data, "sync": token, "has_more": has_more})
+
+
 HANDLERS: tuple[tuple[str, Callable[[Sandbox, Request], Response]], ...] = (
     ("/workspaces", list_workspaces),
     ("/users/me", me),
@@ -316,6 +334,7 @@ HANDLERS: tuple[tuple[str, Callable[[Sandbox, Request], Response]], ...] = (
     ("/tasks", list_tasks),
     ("/tasks/{gid}", get_task),
     ("/tasks/{gid}/subtasks", subtasks),
+    ("/events", events),
 )
 
 

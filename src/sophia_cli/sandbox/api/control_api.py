@@ -71,6 +71,15 @@ def routes(sb: Sandbox) -> list[Route]:
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
 
+    async def asana_task(request: Request) -> Response:
+        try:
+            return JSONResponse(sb.change_asana(str((await _body(request)).get("kind", ""))))
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+
+    async def asana_expire_tokens(request: Request) -> Response:
+        return JSONResponse({"expired": sb.expire_asana_tokens()})
+
     async def requests_log(request: Request) -> Response:
         if request.method == "DELETE":
             sb.log.clear()
@@ -100,6 +109,8 @@ def routes(sb: Sandbox) -> list[Route]:
         Route("/mutate", mutate, methods=["POST"]),
         Route("/late_reply", late_reply, methods=["POST"]),
         Route("/slack_thread", slack_thread, methods=["POST"]),
+        Route("/asana_task", asana_task, methods=["POST"]),
+        Route("/asana_expire_tokens", asana_expire_tokens, methods=["POST"]),
         Route("/requests", requests_log, methods=["GET", "DELETE"]),
         Route("/limits", limits),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),

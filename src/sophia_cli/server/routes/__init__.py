@@ -10,7 +10,18 @@ from fastapi import APIRouter
 
 def ROUTERS() -> list[APIRouter]:  # noqa: N802 - reads as the constant it stands for
     """Every router the app includes, in the order they appear in /docs."""
-    from sophia_cli.server.routes import admin, ask, bi, chat, env, ops, search, squad, sync
+    from sophia_cli.server.routes import (
+        admin,
+        ask,
+        bi,
+        chat,
+        env,
+        ops,
+        page,
+        search,
+        squad,
+        sync,
+    )
 
     return [
         ops.router,
@@ -22,4 +33,5 @@ def ROUTERS() -> list[APIRouter]:  # noqa: N802 - reads as the constant it stand
         sync.router,
         env.router,
         admin.router,
+        page.router,
     ]

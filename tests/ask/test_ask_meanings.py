@@ -1,0 +1,114 @@
+"""Words with two meanings, and questions asking for records: read as meant, or refused.
+
+"customers" names the company dimension and a contact lifecycle stage; "leads" and
+"subscribers" are lifecycle stages, not every contact; "opportunities" may be deals or
+contacts at that stage. "show me / what are the <records>" asks for the records themselves.
+"how many owners have …" counts owners; a comparator without a number ("over an hour"), a
+number per record ("revenue per deal") and a date verb without a period ("from new
+customers") would each drop words, so they are refused. Each answer is checked against
+hand-written SQL over the fixture company.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ask_fixture_data import AS_OF
+from ask_helpers import same_rows
+
+from sophia_cli.core.bi.ask import ask
+from sophia_cli.core.errors import NotUnderstoodError
+from sophia_cli.core.settings import Settings
+
+CONTACTS = "SELECT count(*) FROM hubspot.contacts WHERE NOT archived"
+WON_LAST_QUARTER = (
+    "SELECT d.name FROM hubspot.deals d WHERE NOT d.archived AND d.is_won "
+    "AND d.close_date >= '2026-04-01' AND d.close_date < '2026-07-01' ORDER BY d.name"
+)
+
+
+def test_contacts_that_are_customers_are_those_at_the_customer_stage(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of(f"{CONTACTS} AND lifecycle_stage = 'customer'")
+    answer = ask(settings, "how many contacts are customers", AS_OF, use_cache=False)
+    assert same_rows(answer.rows, want)
+    assert "lifecycle stage customer" in answer.answer
+
+
+def test_leads_are_contacts_at_the_lead_stage_not_every_contact(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of(f"{CONTACTS} AND lifecycle_stage = 'lead'")
+    assert want != rows_of(CONTACTS)
+    answer = ask(settings, "how many leads do we have", AS_OF, use_cache=False)
+    assert same_rows(answer.rows, want)
+
+
+def test_a_word_naming_deals_and_a_contact_stage_alone_is_refused(settings: Settings) -> None:
+    with pytest.raises(NotUnderstoodError, match="may mean deals created or contacts"):
+        ask(settings, "how many opportunities", AS_OF, use_cache=False)
+
+
+def test_open_opportunities_are_deals_the_other_words_decide(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of("SELECT count(*) FROM hubspot.deals WHERE NOT archived AND NOT is_closed")
+    assert same_rows(ask(settings, "how many open opportunities", AS_OF).rows, want)
+
+
+def test_customers_still_name_companies_where_the_model_has_no_lifecycle(
+    settings: Settings,
+) -> None:
+    answer = ask(settings, "won revenue by customer", AS_OF, use_cache=False)
+    assert answer.columns[0] == "company"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["show me the deals we won last quarter", "what are the deals we won last quarter",
+     "give me all won deals last quarter"],
+)  # fmt: skip
+def test_show_me_the_records_lists_them(settings: Settings, rows_of: Any, question: str) -> None:
+    answer = ask(settings, question, AS_OF, use_cache=False)
+    assert sorted(row[0] for row in answer.rows) == [row[0] for row in rows_of(WON_LAST_QUARTER)]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["show me the number of deals we won last quarter",
+     "show me how many deals we won last quarter"],
+)  # fmt: skip
+def test_show_me_a_number_of_records_counts_them(
+    settings: Settings, rows_of: Any, question: str
+) -> None:
+    answer = ask(settings, question, AS_OF, use_cache=False)
+    assert answer.rows == [[len(rows_of(WON_LAST_QUARTER))]]
+
+
+def test_how_many_of_a_dimension_counts_its_members_not_a_breakdown(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of("SELECT count(DISTINCT owner_id) FROM hubspot.deals "
+                   "WHERE NOT archived AND NOT coalesce(is_closed, false)")  # fmt: skip
+    answer = ask(settings, "how many owners have open deals", AS_OF, use_cache=False)
+    assert len(answer.rows) == want[0][0]
+    assert answer.answer.startswith(f"{want[0][0]} × owner")
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("how many calls over an hour", "needs a number"),
+        ("won revenue per deal last quarter", "per deal"),
+        ("how many deals did we win from new customers", "no period"),
+        ("how many tasks were created and completed last month", "two dates"),
+        ("deals won vs lost last month", "comparison"),  # not won this month vs last
+    ],
+)
+def test_words_that_would_be_dropped_make_it_refuse(
+    settings: Settings, question: str, reason: str
+) -> None:
+    with pytest.raises(NotUnderstoodError, match=reason):
+        ask(settings, question, AS_OF, use_cache=False)
