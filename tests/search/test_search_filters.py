@@ -76,6 +76,9 @@ def test_a_customer_as_a_topic_is_not_a_filter(world: Settings) -> None:
         ("pushback from prospects on security", "security"),
         ("feedback from clients on the renewal terms", "renewal terms"),
         ("customer complaints", "complaints"),
+        ("did any client push back on the quote", "quote"),  # the price quote is the topic
+        ("what's the customer feedback on the contract", "contract"),
+        ("what do customers dislike about the dashboards", "dashboards"),
     ],
 )
 def test_customer_voice_in_many_phrasings_keeps_the_topic_words(text: str, topic: str) -> None:

@@ -45,7 +45,7 @@ _VOICE_VERB = (
     r"mention\w*|rais(?:e|es|ed|ing)|bring(?:s|ing)? up|brought up|push(?:es|ed|ing)? back|"
     r"object(?:s|ed|ing)?|want\w*|need(?:s|ed|ing)?|request\w*|think\w*|thought|feel\w*|felt|"
     r"believ\w*|worr(?:y|ies|ied|ying)|lik(?:e|es|ed|ing)|lov(?:e|es|ed|ing)|hat(?:e|es|ed|ing)|"
-    r"prefer\w*|expect\w*|compar\w*|evaluat\w*|consider\w*|question\w*|describ\w*|report\w*|"
+    r"prefer\w*|dislik\w*|enjoy\w*|appreciat\w*|expect\w*|compar\w*|evaluat\w*|consider\w*|question\w*|describ\w*|report\w*|"
     r"shar(?:e|es|ed|ing)|suggest\w*|propos\w*|demand\w*|insist\w*|car(?:e|es|ed|ing)|"
     r"struggl\w*|threaten\w*|hesitat\w*|decid\w*|choos\w*|chose|pick\w*|agree\w*|disagree\w*|"
     r"reject\w*|refus\w*|accept\w*|negotiat\w*|balk\w*|wonder\w*|prais\w*|criticis\w*|"
@@ -60,7 +60,7 @@ _AUX = (
 _VOICE_NOUN = (
     r"(?:feedback|complaints?|objections?|concerns?|questions?|pushback|push-back|requests?|"
     r"comments?|worries|pain points?|reactions?|opinions?|views|thoughts|asks|sentiment|voice|"
-    r"quotes?|frustrations?|praise|criticism|wishes|wants|needs)"
+    r"frustrations?|praise|criticism|wishes|wants|needs)"
 )
 _DET = r"(?:(?:the|our|a|an|some|any|many|most|several|few|existing|new|potential|their)\s+)*"
 _AUDIENCE_SHAPES = (
@@ -77,7 +77,8 @@ _FILLER = (
     r"what|which|how|why|when|where|who|about|regarding|re|around|concerning|over|on|of|for|"
     r"from|by|among|according|to|with|in|at|that|this|it|the|our|us|we|they|them|their|a|an|"
     r"any|some|do|does|did|are|is|was|were|be|being|been|have|has|had|will|would|can|could|"
-    r"should|keep|keeps|kept|also|still|often|really|most|many|lately|recently"
+    r"should|keep|keeps|kept|also|still|often|really|most|many|lately|recently|top|main|"
+    r"biggest|common|latest"
 )
 _WORDS = {
     "who": re.compile(rf"\b{_WHO}(?:'s|')?(?!\w)", re.IGNORECASE),
@@ -91,6 +92,7 @@ def audience_topic(text: str) -> tuple[bool, str]:
     if not _AUDIENCE.search(text):
         return False, text
     kept = _WORDS["filler"].sub(" ", _WORDS["who"].sub(" ", text))
+    kept = re.sub(r"(?<!\w)['’]\w*", " ", kept)  # what's → what + 's: the 's is no topic
     topic = " ".join(_WORDS["voice"].sub(" ", kept).split())
     # "customer complaints", "what do buyers worry about": the voice word is the whole topic.
     return True, topic or " ".join(kept.split()) or text
