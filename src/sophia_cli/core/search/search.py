@@ -33,19 +33,20 @@ _FIELDS = ["id", "source", "kind", "author", "author_name", "affiliation", "plac
 
 # Customer voice: "what did customers say about X", "prospects asking for a discount",
 # "customer complaints about onboarding", "feedback from clients" mean people outside the
-# company, i.e. external speakers. Three shapes, written as grammar rather than as the
+# company, i.e. external speakers. The shapes are written as grammar rather than as the
 # phrasings of any one question set: the audience followed (past a few auxiliaries or adverbs)
 # by a verb of saying, wanting or judging; an auxiliary question about the audience's doing
 # ("will the customer sign", "do prospects need"); a noun of voice next to the audience
-# ("customer objections", "pushback from buyers"). The audience as a topic ("customer
-# discount", "customers stuck in a login loop") is no filter.
+# ("customer objections", "pushback from buyers"); "from/according to customers". The
+# audience as a topic ("customer discount", "customers stuck in a login loop") is no filter.
 _WHO = r"(?:customers?|prospects?|clients?|buyers?)"
 _VOICE_VERB = (
     r"(?:say|says|said|saying|tell|tells|told|telling|ask|asks|asked|asking|complain\w*|"
     r"mention\w*|rais(?:e|es|ed|ing)|bring(?:s|ing)? up|brought up|push(?:es|ed|ing)? back|"
     r"object(?:s|ed|ing)?|want\w*|need(?:s|ed|ing)?|request\w*|think\w*|thought|feel\w*|felt|"
     r"believ\w*|worr(?:y|ies|ied|ying)|lik(?:e|es|ed|ing)|lov(?:e|es|ed|ing)|hat(?:e|es|ed|ing)|"
-    r"prefer\w*|dislik\w*|enjoy\w*|appreciat\w*|expect\w*|compar\w*|evaluat\w*|consider\w*|question\w*|describ\w*|report\w*|"
+    r"prefer\w*|dislik\w*|enjoy\w*|appreciat\w*|expect\w*|compar\w*|evaluat\w*|consider\w*|"
+    r"question\w*|describ\w*|report\w*|"
     r"shar(?:e|es|ed|ing)|suggest\w*|propos\w*|demand\w*|insist\w*|car(?:e|es|ed|ing)|"
     r"struggl\w*|threaten\w*|hesitat\w*|decid\w*|choos\w*|chose|pick\w*|agree\w*|disagree\w*|"
     r"reject\w*|refus\w*|accept\w*|negotiat\w*|balk\w*|wonder\w*|prais\w*|criticis\w*|"
