@@ -1,7 +1,7 @@
 """Benchmark the BI page: time to the first answer in a real browser, on the demo warehouse.
 
-Run: BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
-     BENCH_REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/page.py [--repeat 3]
+Run: [BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres] \
+     [BENCH_REDIS_URL=redis://127.0.0.1:6379/0] .venv/bin/python bench/page.py [--repeat 3]
 
 For each question, a fresh browser context opens `/?q=QUESTION#token=…` (a shared link) and
 the clock runs from navigation start until the answer is on screen (the page records

@@ -1,9 +1,10 @@
 """The demo warehouse served by a real `sophia serve`, for bench/page.py and bench/screenshots.py.
 
 `demo_server()` creates a scratch database on the PostgreSQL at BENCH_DATABASE_URL (an admin
-URL; dropped afterwards), syncs the sandbox company into it (`sophia demo`'s path, seed 7),
-starts `sophia serve` on a free loopback port and yields the URL and a way to sign tokens.
-Redis comes from BENCH_REDIS_URL (a fresh key prefix per run).
+URL; dropped afterwards) or else on an embedded server in a temp SOPHIA_HOME, syncs the
+sandbox company into it (`sophia demo`'s path, seed 7), starts `sophia serve` on a free
+loopback port and yields the URL and a way to sign tokens. Redis comes from BENCH_REDIS_URL
+or else an embedded Valkey there (a fresh key prefix per run either way).
 """
 
 from __future__ import annotations
@@ -65,15 +66,13 @@ def demo_server(scale: float = 0.1, seed: int = 7) -> Iterator[DemoServer]:
     from sophia_cli.core.settings import load_settings
     from sophia_cli.core.sync.demo import run_demo
     from sophia_cli.sandbox.api.app import start_sandbox
-    from sophia_cli.store import embedded_milvus
+    from sophia_cli.store import embedded_milvus, embedded_postgres, embedded_redis
     from sophia_cli.store.databases import create_database, drop_database
 
-    admin = os.environ.get("BENCH_DATABASE_URL")
-    redis = os.environ.get("BENCH_REDIS_URL")
-    if not admin or not redis:
-        raise SystemExit("set BENCH_DATABASE_URL (an admin PostgreSQL URL) and BENCH_REDIS_URL")
-    url = create_database(admin, prefix="sophia_bench_page_")
     home = Path(tempfile.mkdtemp(prefix="sophia-bp-"))
+    admin = os.environ.get("BENCH_DATABASE_URL") or embedded_postgres.ensure_running(home)
+    redis = os.environ.get("BENCH_REDIS_URL") or embedded_redis.ensure_running(home)
+    url = create_database(admin, prefix="sophia_bench_page_")
     secret = secrets.token_hex(32)
     prefix = f"sophia-bench-page-{uuid.uuid4().hex[:8]}:"
     settings = load_settings(
@@ -111,3 +110,7 @@ def demo_server(scale: float = 0.1, seed: int = 7) -> Iterator[DemoServer]:
                 process.kill()
         drop_database(admin, url)
         embedded_milvus.stop(home)
+        if not os.environ.get("BENCH_DATABASE_URL"):
+            embedded_postgres.stop(home)
+        if not os.environ.get("BENCH_REDIS_URL"):
+            embedded_redis.stop(home)

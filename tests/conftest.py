@@ -198,3 +198,48 @@ def sophia(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return Result(code, captured.out, captured.err)
 
     return invoke
+
+
+# Runs one command in a fresh interpreter and reports the modules it left loaded.
+_IMPORTS_PROBE = """
+import json, sys
+from sophia_cli.cli.main import run
+code = run(sys.argv[1:])
+sys.stderr.write("\\nMODULES=" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+@dataclass
+class Imported:
+    """What one `sophia` run in its own interpreter imported, and how it ended."""
+
+    exit_code: int
+    modules: set[str]
+    stderr: str
+
+    def heavy(self, *names: str) -> list[str]:
+        """Those of `names` (packages) the run imported, themselves or any submodule."""
+        return [n for n in names if any(m == n or m.startswith(n + ".") for m in self.modules)]
+
+
+@pytest.fixture
+def imports_of() -> Callable[..., Imported]:
+    """Run `sophia ARGS...` in a child interpreter (this test's environment) for its imports.
+
+    Start-up cost is measured in bench/startup.py and bench/ask.py; the tests guard the
+    cause instead of milliseconds: which libraries a command pulls in.
+    """
+    import subprocess
+    import sys
+
+    def invoke(*args: str) -> Imported:
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTS_PROBE, *args],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        head, _, report = done.stderr.rpartition("\nMODULES=")
+        assert report, f"sophia {' '.join(args)} did not finish: {done.stderr[-2000:]}"
+        found = json.loads(report)
+        return Imported(found["code"], set(found["modules"]), head)
+
+    return invoke

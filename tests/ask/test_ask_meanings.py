@@ -3,7 +3,10 @@
 "customers" names the company dimension and a contact lifecycle stage; "leads" and
 "subscribers" are lifecycle stages, not every contact; "opportunities" may be deals or
 contacts at that stage. "show me / what are the <records>" asks for the records themselves.
-Each answer is checked against hand-written SQL over the fixture company.
+"how many owners have …" counts owners; a comparator without a number ("over an hour"), a
+number per record ("revenue per deal") and a date verb without a period ("from new
+customers") would each drop words, so they are refused. Each answer is checked against
+hand-written SQL over the fixture company.
 """
 
 from __future__ import annotations
@@ -82,3 +85,30 @@ def test_show_me_a_number_of_records_counts_them(
 ) -> None:
     answer = ask(settings, question, AS_OF, use_cache=False)
     assert answer.rows == [[len(rows_of(WON_LAST_QUARTER))]]
+
+
+def test_how_many_of_a_dimension_counts_its_members_not_a_breakdown(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of("SELECT count(DISTINCT owner_id) FROM hubspot.deals "
+                   "WHERE NOT archived AND NOT coalesce(is_closed, false)")  # fmt: skip
+    answer = ask(settings, "how many owners have open deals", AS_OF, use_cache=False)
+    assert len(answer.rows) == want[0][0]
+    assert answer.answer.startswith(f"{want[0][0]} × owner")
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("how many calls over an hour", "needs a number"),
+        ("won revenue per deal last quarter", "per deal"),
+        ("how many deals did we win from new customers", "no period"),
+        ("how many tasks were created and completed last month", "two dates"),
+        ("deals won vs lost last month", "comparison"),  # not won this month vs last
+    ],
+)
+def test_words_that_would_be_dropped_make_it_refuse(
+    settings: Settings, question: str, reason: str
+) -> None:
+    with pytest.raises(NotUnderstoodError, match=reason):
+        ask(settings, question, AS_OF, use_cache=False)

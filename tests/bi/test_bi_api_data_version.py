@@ -75,3 +75,55 @@ def test_every_declared_source_is_listed(api: Api, token: Callable[..., str]) ->
 
 def test_data_version_needs_the_ask_scope(api: Api, token: Callable[..., str]) -> None:
     assert api.get("/v1/data-version", token=token("squad")).status_code == 403
+
+
+@pytest.fixture
+def runs_api(
+    bi_env: dict[str, str],
+    warehouse_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    make_api: Callable[..., Api],
+) -> tuple[Api, Callable[..., None]]:
+    """A server over an empty warehouse, and `record(run, stream, status, minutes_ago)`
+    writing a hubspot sync run record as the sync engine does."""
+    import psycopg
+
+    monkeypatch.setenv("DATABASE_URL", warehouse_url)
+
+    def record(run: str, stream: str, status: str, minutes_ago: int) -> None:
+        with psycopg.connect(warehouse_url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO sophia.sync_runs (run_id, source, stream, started_at, finished_at,"
+                " status) VALUES (%s, 'hubspot', %s, now() - make_interval(mins => %s),"
+                " CASE WHEN %s = 'running' THEN NULL"
+                " ELSE now() - make_interval(mins => %s) + interval '1 minute' END, %s)",
+                (run, stream, minutes_ago, status, minutes_ago, status),
+            )
+
+    return make_api(load_settings()), record
+
+
+def _hubspot(api: Api, token: str) -> dict[str, object]:
+    sources = _version(api, token)["sources"]
+    return next(s for s in sources if s["source"] == "hubspot")  # type: ignore[attr-defined, no-any-return]
+
+
+def test_a_failed_stream_in_the_latest_run_makes_the_source_failed(
+    runs_api: tuple[Api, Callable[..., None]], token: Callable[..., str]
+) -> None:
+    api, record = runs_api
+    record("r1", "owners", "success", 60)
+    record("r1", "companies", "success", 60)
+    record("r2", "owners", "success", 5)
+    record("r2", "companies", "failed", 5)
+    hubspot = _hubspot(api, token("ask"))
+    assert hubspot["status"] == "failed"
+    assert hubspot["last_success"] is not None
+
+
+def test_a_run_no_process_holds_reads_as_abandoned(
+    runs_api: tuple[Api, Callable[..., None]], token: Callable[..., str]
+) -> None:
+    api, record = runs_api
+    record("r1", "owners", "running", 5)
+    assert _hubspot(api, token("ask"))["status"] == "abandoned"

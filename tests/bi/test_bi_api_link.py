@@ -67,9 +67,22 @@ def test_production_prints_no_link_unless_asked(serve: Callable[..., Server]) ->
     assert "Open http" not in log
 
 
-def test_production_prints_the_link_with_link(serve: Callable[..., Server]) -> None:
+def test_production_prints_the_link_with_link_for_the_lifetime_asked(
+    serve: Callable[..., Server], bi_settings: Settings
+) -> None:
     log = _stopped_log(serve("--link", "--link-ttl", "15m", env={"SOPHIA_ENV": "production"}))
-    assert LINK.search(log) is not None
+    found = LINK.search(log)
+    assert found is not None
+    claims = verify_token(bi_settings, found.group(3))
+    assert abs(claims.expires_at - time.time() - 15 * 60) < 120
+
+
+def test_a_bad_link_lifetime_is_one_clear_error_before_serving(
+    sophia: Callable[..., object], bi_env: dict[str, str]
+) -> None:
+    result = sophia("serve", "--port", str(free_port()), "--link-ttl", "soon")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert "--link-ttl 'soon' is not a duration" in result.stderr  # type: ignore[attr-defined]
 
 
 def test_no_link_prints_none_in_development(serve: Callable[..., Server]) -> None:

@@ -195,3 +195,32 @@ def test_guarded_sql_cannot_read_the_pins_table(
     )
     assert response.status_code == 422
     assert QUESTION not in response.text
+
+
+def test_concurrent_pins_never_pass_the_limit(
+    bi_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    make_api: Callable[..., Api],
+    token: Callable[..., str],
+) -> None:
+    import asyncio
+
+    from sophia_cli.core.settings import load_settings
+
+    monkeypatch.setenv("SOPHIA_TOKEN_CONCURRENCY", "0")  # let all of them in at once
+    api = make_api(load_settings())
+    ask = token("ask")
+    for n in range(45):
+        _pin(api, ask, f"deals by stage {n}")
+    headers = {"Authorization": f"Bearer {ask}"}
+
+    async def burst() -> list[int]:
+        calls = [
+            api.client.post("/v1/pins", headers=headers, json={"question": f"open tasks {n}"})
+            for n in range(15)
+        ]
+        return [response.status_code for response in await asyncio.gather(*calls)]
+
+    statuses = api.run(burst())
+    assert sorted(statuses) == [201] * 5 + [409] * 10
+    assert len(api.get("/v1/pins", token=ask).json()["pins"]) == 50

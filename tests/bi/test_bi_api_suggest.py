@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from serve_helpers import Api
 
 from sophia_cli.core.bi.catalog import catalog
 from sophia_cli.core.bi.semantic import layer_for
-from sophia_cli.core.settings import Settings
+from sophia_cli.core.settings import Settings, load_settings
 
 
 def _suggest(api: Api, token: str, **params: Any) -> list[dict[str, Any]]:
@@ -89,3 +90,40 @@ def test_a_name_matching_by_itself_comes_before_one_matching_by_a_synonym(
 ) -> None:
     found = _suggest(api, token("ask"), q="won")
     assert found[0]["text"] == "won revenue"
+
+
+def test_before_the_warehouse_is_set_up_the_layers_words_are_still_suggested(
+    bi_env: dict[str, str],
+    fresh_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    make_api: Callable[..., Api],
+    token: Callable[..., str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    found = _suggest(make_api(load_settings()), token("ask"), q="won rev")
+    assert found[0]["text"] == "won revenue"
+    assert all(s["kind"] != "value" for s in found)
+
+
+def test_names_written_by_a_new_sync_are_suggested(
+    bi_env: dict[str, str],
+    warehouse_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    make_api: Callable[..., Api],
+    token: Callable[..., str],
+) -> None:
+    import psycopg
+
+    monkeypatch.setenv("DATABASE_URL", warehouse_url)
+    api = make_api(load_settings())
+    assert _suggest(api, token("ask"), q="zephyr") == []
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO hubspot.companies (id, name) VALUES ('c9', 'Zephyr Labs')")
+        conn.execute("INSERT INTO hubspot.deals (id, name, company_id) VALUES ('d9', 'X', 'c9')")
+        conn.execute(
+            "INSERT INTO sophia.sync_runs (run_id, source, stream, finished_at, status) "
+            "VALUES ('r1', 'hubspot', 'companies', now(), 'success')"
+        )
+    assert {"text": "Zephyr Labs", "kind": "value", "detail": "company"} in _suggest(
+        api, token("ask"), q="zephyr"
+    )

@@ -36,3 +36,16 @@ def test_the_whole_page_weighs_under_one_megabyte(server: PageServer) -> None:
     paths = ["/", "/assets/app.js", "/assets/chart.js", "/assets/style.css", "/assets/favicon.svg"]
     total = sum(len(httpx.get(server.url + path).content) for path in paths)
     assert total < 1_000_000
+
+
+def test_an_unchanged_file_is_revalidated_with_an_empty_304(server: PageServer) -> None:
+    first = httpx.get(server.url + "/assets/app.js")
+    assert first.headers["cache-control"] == "no-cache"
+    again = httpx.get(
+        server.url + "/assets/app.js", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    stale = httpx.get(server.url + "/assets/app.js", headers={"If-None-Match": '"old"'})
+    assert stale.status_code == 200 and stale.content == first.content

@@ -52,3 +52,21 @@ def test_no_request_leaves_the_servers_origin(
     origins = {f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" for url in seen.requests}
     assert origins == {server.url}
     assert any(url.endswith("/v1/ask") for url in seen.requests)
+
+
+def test_the_browser_enforces_the_policy_an_injected_inline_script_does_not_run(
+    visit: Callable[..., Visit], server: PageServer
+) -> None:
+    seen = visit(server.link(server.token("ask")))
+    page = seen.page
+    blocked = page.evaluate(
+        """() => new Promise((resolve) => {
+            document.addEventListener("securitypolicyviolation",
+                (event) => resolve(event.effectiveDirective), { once: true });
+            const script = document.createElement("script");
+            script.textContent = "window.__ran = true";
+            document.body.appendChild(script);
+        })"""
+    )
+    assert blocked == "script-src-elem"
+    assert page.evaluate("window.__ran === undefined")

@@ -41,3 +41,17 @@ def test_an_invalid_token_sends_the_user_back_to_sign_in(
     page.wait_for_selector("#signin:not([hidden])")
     assert "expired or is not valid" in page.inner_text("#signin-reason")
     assert page.evaluate("sessionStorage.getItem('sophia.token')") is None
+
+
+def test_the_link_sophia_serve_prints_signs_the_operator_in_as_admin(
+    visit: Callable[..., Visit], server: PageServer
+) -> None:
+    printed = [line for line in server.log.read_text().splitlines() if "#token=" in line]
+    assert len(printed) == 1, server.log.read_text()[-1000:]
+    link = printed[0].removeprefix("Open ").strip()
+    assert link.startswith(server.url + "/#token=")
+    seen = visit(link)
+    page = seen.page
+    assert page.url == server.url + "/"
+    assert "(admin)" in page.inner_text("#who")
+    assert page.is_visible("#admin")

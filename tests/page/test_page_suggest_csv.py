@@ -47,3 +47,18 @@ def test_csv_downloads_every_row_of_the_answer_with_the_bearer_token(
     rows = list(csv.reader(io.StringIO(target.read_text())))
     assert len(rows) == shown + 1  # the header, then every row the table shows
     assert any(url.endswith("/v1/ask.csv") for url in seen.requests)
+
+
+def test_an_empty_box_suggests_example_questions_and_one_asks_itself(
+    visit: Callable[..., Visit], server: PageServer
+) -> None:
+    seen = visit(server.link(server.token("ask")))
+    page = seen.page
+    page.focus("#q")
+    page.wait_for_selector("#suggestions:not([hidden]) li")
+    example = page.locator("#suggestions li").first.locator("span").first.inner_text()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#result:not([hidden]), #refusal:not([hidden])")
+    assert page.input_value("#q") == example
+    assert page.is_visible("#result")  # an example the page offers is one it can answer

@@ -64,3 +64,11 @@ def test_dry_run_on_a_fresh_warehouse_counts_child_streams_like_a_real_run(sandb
     real = stream_counts(synced(sandbox, ["asana", "gong", "slack"]))
     for child in ("asana.tasks", "gong.transcripts", "slack.messages"):
         assert dry[child][0] > 0 and dry[child] == real[child], child
+
+
+def test_every_declared_paginator_kind_is_a_shared_paginator_or_a_named_exception():
+    from sophia_cli.core.sync.paging import KINDS
+
+    kinds = {stream.paginator for source in sources.SOURCES for stream in source.streams}
+    assert kinds - {"keyset", "none"} <= set(KINDS)
+    assert all(KINDS[kind].kind == kind for kind in KINDS)

@@ -30,6 +30,7 @@ from sophia_cli.cli import (
     token,
 )
 from sophia_cli.cli import help as help_text
+from sophia_cli.cli.coercion import defer_coercion
 from sophia_cli.cli.errors import explained, flush, render_error
 from sophia_cli.cli.state import AppState
 from sophia_cli.core.errors import ExitCode, SophiaError, UsageError
@@ -151,6 +152,7 @@ def run(args: Sequence[str]) -> int:
     debug = "--debug" in args
     command = help_text.tidy(typer.main.get_command(app))
     help_text.drop_flag_markers()
+    defer_coercion()
     try:
         result = command.main(args=args, prog_name="sophia", standalone_mode=False)
     except typer.Exit as exc:

@@ -141,7 +141,7 @@ def _sign_in_line(
         return None
     if (problem := secret_problem(config)) is not None:
         return f"no sign-in link: {problem}"
-    seconds = parse_ttl(ttl) if ttl is not None else None
+    seconds = parse_ttl(ttl, "--link-ttl") if ttl is not None else None
     return f"Open {links.operator_link(config, host, port, seconds)}"
 
 

@@ -21,8 +21,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from sophia_cli.core.errors import ServiceUnavailableError
 
 _START_TIMEOUT_S = 60.0  # the first start of a cold machine imports a large native library
@@ -102,6 +100,8 @@ def state(home: Path) -> EmbeddedMilvusState:
 def ensure_running(home: Path) -> str:
     """Start the embedded server if needed and return its URI."""
     folder(home).mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock  # ~30 ms of imports, only when a server may start
+
     with FileLock(str(folder(home) / "start.lock"), timeout=_START_TIMEOUT_S * 2):
         current = state(home)
         if current.uri is not None:

@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from sophia_cli.core.errors import ServiceUnavailableError
 
 _SOCKET_PATH_MAX = 100  # AF_UNIX paths are limited to 104-108 bytes depending on the OS
@@ -89,6 +87,8 @@ def state(home: Path) -> EmbeddedRedisState:
 def ensure_running(home: Path) -> str:
     """Start the embedded server if needed and return its redis URL."""
     data_dir(home).mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock  # ~30 ms of imports, only when a server may start
+
     with FileLock(str(data_dir(home) / "start.lock"), timeout=_START_TIMEOUT_S * 3):
         if _answers(home):
             return url(home)

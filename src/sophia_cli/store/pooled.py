@@ -11,9 +11,7 @@ import atexit
 import os
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import redis
+from typing import TYPE_CHECKING, Any
 
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
@@ -21,6 +19,7 @@ from sophia_cli.store import embedded_redis, postgres
 from sophia_cli.store import redis as redis_store
 
 if TYPE_CHECKING:
+    import redis
     from psycopg_pool import ConnectionPool
 
 _lock = threading.Lock()
@@ -63,7 +62,19 @@ def redis_unreachable(settings: Settings, exc: BaseException) -> ServiceUnavaila
     return redis_store.unreachable(url, exc)
 
 
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, OSError)
+# The exceptions of a Redis that cannot be reached; made on first use (see __getattr__).
+REDIS_DOWN: tuple[type[BaseException], ...]
+
+
+def __getattr__(name: str) -> Any:
+    # redis-py is imported here, not at the top: `sophia query` and the other PostgreSQL-only
+    # paths import this module for its pools and must not pay ~40 ms for a client they never
+    # use (redis-py's package always imports its asyncio half too).
+    if name == "REDIS_DOWN":
+        import redis
+
+        return (redis.ConnectionError, redis.TimeoutError, OSError)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pg_pool(settings: Settings) -> ConnectionPool:

@@ -1,17 +1,22 @@
-"""Redis connections: REDIS_URL when set, else the embedded Valkey server."""
+"""Redis connections: REDIS_URL when set, else the embedded Valkey server.
+
+redis-py is imported where a client is made, not at the top: modules that only need a key
+or a URL from here (and every PostgreSQL-only command) must not pay its ~40 ms import.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import redis
 
 from sophia_cli.core import urls
 from sophia_cli.core.errors import ServiceUnavailableError
 from sophia_cli.core.settings import Settings
 from sophia_cli.store import embedded_redis
+
+if TYPE_CHECKING:
+    import redis
 
 SOCKET_TIMEOUT_S = 5.0
 # Requests that only use Redis as a cache or a counter must not wait long for it.
@@ -29,6 +34,7 @@ def connection_options(timeout_s: float) -> dict[str, Any]:
     redis-py's default retry policy does), and a connection idle for a while is checked
     with PING before it is used again.
     """
+    import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
@@ -109,6 +115,8 @@ def client(settings: Settings, *, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.
 
 def client_for_url(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.Redis:
     """A client for an explicit URL."""
+    import redis
+
     hint = "Use redis://host:6379/0 or rediss:// for TLS; unset it to use embedded Valkey."
     if (reason := urls.problem(url)) is not None:
         raise ServiceUnavailableError(f"REDIS_URL is malformed: {reason}", hint=hint)

@@ -54,12 +54,12 @@ def key_id(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
 
 
-def parse_ttl(text: str) -> int:
-    """`90`, `30s`, `15m`, `1h`, `7d` to seconds."""
+def parse_ttl(text: str, option: str = "--ttl") -> int:
+    """`90`, `30s`, `15m`, `1h`, `7d` to seconds (`option` names it in the error)."""
     match = _TTL_PATTERN.match(text)
     if match is None or int(match.group(1)) <= 0:
         raise InputError(
-            f"--ttl {text!r} is not a duration",
+            f"{option} {text!r} is not a duration",
             hint="Use a positive number with an optional unit: 30s, 15m, 1h, 7d.",
         )
     return int(match.group(1)) * _TTL_UNITS[match.group(2)]

@@ -283,11 +283,18 @@ def ask(
     return answer
 
 
+# Warehouses (by connection string) seen with their schema: suggestions check it once, not
+# on every keystroke (a round trip each).
+_SCHEMA_SEEN: set[str] = set()
+
+
 def names_in_data(settings: Settings, layer: SemanticLayer) -> tuple[str, ValueIndex]:
     """The data version and the names in the data that questions match against (cached per
     version, like every question's), for suggestions as people type."""
     with Reader(settings) as reader:
-        _require_schema(reader)
+        if (where := str(reader.conn.info.dsn)) not in _SCHEMA_SEEN:
+            _require_schema(reader)
+            _SCHEMA_SEEN.add(where)
         _, version_rows, _ = reader.fetch(cache.DATA_VERSION_SQL)
         version = str(version_rows[0][0])
         return version, _values(settings, reader, layer, version)

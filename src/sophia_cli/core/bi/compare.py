@@ -143,8 +143,14 @@ def implied(
     """ "won revenue vs last quarter": the period named after "vs" is the earlier one, and
     the current one is implied ("this quarter"); None when the question does not read so."""
     before = text[: span[0]].split()
-    joined = [w for w in before[-2:] if w in MARKS | {"to", "with"}]
-    if not joined or not any(w in MARKS for w in joined):
+    # Only the words right before the period: "deals won vs lost last month" compares two
+    # metrics, and its "lost" must not be dropped as if it were part of "vs".
+    joined: list[str] = []
+    while len(joined) < 2 and len(before) > len(joined):
+        if before[-1 - len(joined)] not in MARKS | {"to", "with"}:
+            break
+        joined.insert(0, before[-1 - len(joined)])
+    if not any(w in MARKS for w in joined):
         return None
     unit = re.fullmatch(r"(?:last|previous|prior) (week|month|quarter|year)", found.phrase)
     if unit is None:

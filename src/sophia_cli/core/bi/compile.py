@@ -143,8 +143,10 @@ def _where(
     where = [model.where] if model.where else []
     if metric.where:
         where.append(metric.where)
-    if query.order is not None and not query.keep_unassigned and with_filters:
-        # "Who has the most open tasks" is about people: the unassigned bucket is not one.
+    counts_groups = query.order is not None or bool(query.metric_filters)
+    if counts_groups and not query.keep_unassigned and with_filters:
+        # "Who has the most open tasks" is about people: the unassigned bucket is not one;
+        # nor is it one of the "companies with more than 10 deals" being counted.
         where += [f"({model.dimensions[name].expr}) IS NOT NULL" for name in query.dimensions]
     time, _ = layer.time_of(query.metrics[0], query.time_by)
     if time_range and time_range.start:

@@ -168,10 +168,14 @@ def validate(
 
 def llm_available(settings: Settings) -> bool:
     """Whether the squad has a deployment it could call for chat."""
-    from sophia_cli.core.squad.models import CompletionRequest
-    from sophia_cli.core.squad.router import route
+    from sophia_cli.core.squad.keys import any_keyed
 
     try:
+        if not any_keyed(settings):
+            return False  # nothing to plan: the usual case without an LLM, and cheap
+        from sophia_cli.core.squad.models import CompletionRequest
+        from sophia_cli.core.squad.router import route
+
         record = route(settings, CompletionRequest(messages=[{"role": "user", "content": "."}]))
     except SophiaError:
         return False

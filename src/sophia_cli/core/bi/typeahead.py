@@ -17,6 +17,7 @@ from sophia_cli.core.bi.catalog import catalog
 from sophia_cli.core.bi.semantic import SemanticLayer, layer_for
 from sophia_cli.core.bi.suggest import candidate_questions
 from sophia_cli.core.bi.values import ValueIndex, normalise
+from sophia_cli.core.errors import MigrationError
 from sophia_cli.core.settings import Settings
 
 Kind = Literal["metric", "dimension", "example", "value"]
@@ -38,28 +39,41 @@ class Suggestions(BaseModel):
 
 
 @dataclass(frozen=True)
+class _Key:
+    """A normalised text an entry is found by, prepared once: " won revenue", its words."""
+
+    spaced: str
+    words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Key:
+        return cls(" " + text, tuple(text.split()))
+
+
+@dataclass(frozen=True)
 class _Entry:
     suggestion: Suggestion
-    keys: tuple[str, ...]  # normalised texts it is found by: its own first, then synonyms
+    keys: tuple[_Key, ...]  # its own text first, then its synonyms
 
 
-def _score(query: str, words: list[str], key: str) -> int | None:
+def _score(query: str, words: list[str], key: _Key) -> int | None:
     """Lower is better: starts with, a word starts with, contains, every word starts a word."""
-    if key.startswith(query):
+    spaced = " " + query
+    if key.spaced.startswith(spaced):
         return 0
-    if f" {query}" in f" {key}":
+    if spaced in key.spaced:
         return 1
-    if query in key:
+    if query in key.spaced:
         return 2
-    key_words = key.split()
-    if all(any(k.startswith(w) for k in key_words) for w in words):
+    # One word that starts no word of the key was already ruled out above.
+    if len(words) > 1 and all(any(k.startswith(w) for k in key.words) for w in words):
         return 3
     return None
 
 
 def _entry(text: str, kind: Kind, detail: str | None, *names: str) -> _Entry:
-    keys = tuple(dict.fromkeys(normalise(name) for name in (text, *names) if normalise(name)))
-    return _Entry(Suggestion(text=text, kind=kind, detail=detail), keys)
+    keys = dict.fromkeys(normalise(name) for name in (text, *names) if normalise(name))
+    return _Entry(Suggestion(text=text, kind=kind, detail=detail), tuple(map(_Key.of, keys)))
 
 
 def _layer_entries(layer: SemanticLayer) -> tuple[list[_Entry], list[Suggestion]]:
@@ -93,7 +107,8 @@ def _value_entries(layer: SemanticLayer, index: ValueIndex) -> list[_Entry]:
                 continue
             seen.add((dimension, value))
             label = layer.dimensions[dimension].label
-            entries.append(_Entry(Suggestion(text=value, kind="value", detail=label), (key,)))
+            suggestion = Suggestion(text=value, kind="value", detail=label)
+            entries.append(_Entry(suggestion, (_Key.of(key),)))
     return entries
 
 
@@ -146,5 +161,8 @@ def suggest(settings: Settings, query: str, limit: int = 10) -> Suggestions:
     if not text:
         return Suggestions(suggestions=examples[:limit])
     if len(text) >= MIN_VALUE_QUERY:
-        entries = entries + _cached_value_entries(settings, layer)
+        try:
+            entries = entries + _cached_value_entries(settings, layer)
+        except MigrationError:
+            pass  # before `db init` the layer's words are still worth suggesting
     return Suggestions(suggestions=rank(entries, text, limit))

@@ -11,6 +11,7 @@ unit's fields, so they apply before ranking.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -274,33 +275,50 @@ def _ranked(found: Any) -> Ranked:
             for raw in (found[0] if found else [])}  # fmt: skip
 
 
-def _bm25(client: Any, text: str, flt: str, depth: int) -> Ranked:
+def _bm25(client: Any, text: str, flt: str, depth: int, *, vectors: bool = False) -> Ranked:
     found = client.search(
         milvus.TEXT_COLLECTION, data=[text], anns_field="sparse", limit=depth, filter=flt,
-        output_fields=_FIELDS, search_params={"metric_type": "BM25"},
+        output_fields=_FIELDS + ["dense"] * vectors, search_params={"metric_type": "BM25"},
     )  # fmt: skip
     # BM25 is never negative; Milvus Lite reports it negated, as a distance.
     return {i: (entity, abs(score)) for i, (entity, score) in _ranked(found).items()}
 
 
-def _dense(client: Any, settings: Settings, text: str, flt: str, depth: int) -> Ranked:
-    from sophia_cli.core.search.embed import embedder
+class QueryVectors:
+    """Query texts as dense vectors: the index's embedder checked once, each text embedded once
+    per search (a hybrid search asks for the same text's vector several times)."""
 
-    emb = embedder(settings)
-    built = milvus.collection_signature(client)
-    if built != emb.signature:
-        raise InputError(
-            f"the search index holds vectors of {built or 'no embedder'}, "
-            f"and SEARCH_EMBEDDING now gives {emb.signature}",
-            hint="Run `sophia db reindex` to rebuild the vectors, or use --mode bm25.",
-        )
+    def __init__(self, client: Any, settings: Settings) -> None:
+        self._client, self._settings = client, settings
+        self._embed: Any = None
+        self._memo: dict[str, list[float]] = {}
+        self.floor = settings.search_dense_floor
+
+    def __call__(self, text: str) -> list[float]:
+        if self._embed is None:
+            from sophia_cli.core.search.embed import embedder
+
+            emb = embedder(self._settings)
+            built = milvus.collection_signature(self._client)
+            if built != emb.signature:
+                raise InputError(
+                    f"the search index holds vectors of {built or 'no embedder'}, "
+                    f"and SEARCH_EMBEDDING now gives {emb.signature}",
+                    hint="Run `sophia db reindex` to rebuild the vectors, or use --mode bm25.",
+                )
+            self._embed = emb.embed
+        if text not in self._memo:
+            self._memo[text] = self._embed([text])[0]
+        return self._memo[text]
+
+
+def _dense(client: Any, vectors: QueryVectors, text: str, flt: str, depth: int) -> Ranked:
     found = client.search(
-        milvus.TEXT_COLLECTION, data=emb.embed([text]), anns_field="dense", limit=depth,
+        milvus.TEXT_COLLECTION, data=[vectors(text)], anns_field="dense", limit=depth,
         filter=flt, output_fields=_FIELDS, search_params={"metric_type": "COSINE"},
     )  # fmt: skip
     # Below the floor a text shares no meaning with the query: it is not a hit at all.
-    floor = settings.search_dense_floor
-    return {i: (e, score) for i, (e, score) in _ranked(found).items() if score >= floor}
+    return {i: (e, score) for i, (e, score) in _ranked(found).items() if score >= vectors.floor}
 
 
 def _fusion(settings: Settings) -> tuple[str, float]:
@@ -352,29 +370,69 @@ def _split(flt: str, query: Query) -> list[str]:
     return [" and ".join(c for c in (flt, f'source {op} "asana"') if c) for op in ("!=", "==")]
 
 
-def _bm25_all(client: Any, text: str, flts: list[str], depth: int) -> Ranked:
-    return {k: v for flt in flts for k, v in _bm25(client, text, flt, depth).items()}
+def _bm25_all(
+    client: Any, text: str, flts: list[str], depth: int, *, vectors: bool = False
+) -> Ranked:
+    return {
+        k: v for flt in flts for k, v in _bm25(client, text, flt, depth, vectors=vectors).items()
+    }
 
 
-def _dense_all(client: Any, settings: Settings, text: str, flts: list[str], depth: int) -> Ranked:
-    return {k: v for flt in flts for k, v in _dense(client, settings, text, flt, depth).items()}
+def _dense_all(
+    client: Any, vectors: QueryVectors, text: str, flts: list[str], depth: int
+) -> Ranked:
+    return {k: v for flt in flts for k, v in _dense(client, vectors, text, flt, depth).items()}
+
+
+def _among(flt: str, keys: list[str]) -> str:
+    quoted = ", ".join('"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys)
+    return " and ".join(c for c in (flt, f"id in [{quoted}]") if c)
+
+
+def _complete(
+    client: Any, vectors: QueryVectors, query: Query, flt: str, bm25: Ranked, dense: Ranked
+) -> None:
+    """Score every candidate under both rankings (weighted fusion adds the two scores).
+
+    Each ranking returns its best `depth` units only, and the demo's hundreds of copies of one
+    sentence fill that depth: a unit in the dense top 50 but 51st for BM25 would count as
+    sharing no word with the query. BM25 is asked again over the dense candidates; the BM25
+    candidates came with their vectors, so their cosine is computed here.
+    """
+    if missing := [key for key in dense if key not in bm25]:
+        bm25.update(_bm25(client, query.text, _among(flt, missing), len(missing)))
+    wanted = vectors(query.text)
+    for key, (entity, _) in bm25.items():
+        if key not in dense and (cos := _cosine(wanted, entity.get("dense"))) >= vectors.floor:
+            dense[key] = (entity, cos)
+
+
+def _cosine(a: list[float], b: Any) -> float:
+    if not b:
+        return -1.0
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a) * sum(float(y) * float(y) for y in b))
+    return dot / norm if norm else -1.0
 
 
 def _run(
-    client: Any, settings: Settings, query: Query, mode: Mode, limit: int
+    client: Any, settings: Settings, vectors: QueryVectors, query: Query, mode: Mode, limit: int
 ) -> tuple[list[SearchHit], str | None]:
     """The hits for `query` under `mode`, and the fusion used (hybrid only)."""
     flts = _split(expression(query.filters), query)
     depth = max(limit * 5, 50)
     if mode != "hybrid":
         ranked = (_bm25_all(client, query.text, flts, depth) if mode == "bm25"
-                  else _dense_all(client, settings, query.text, flts, depth))  # fmt: skip
+                  else _dense_all(client, vectors, query.text, flts, depth))  # fmt: skip
         scored = sorted(((e, s * _prior(e, query), s) for e, s in ranked.values()),
                         key=lambda item: -item[1])  # fmt: skip
         return [_hit(e, query.text, {mode: raw}, s) for e, s, raw in scored[:limit]], None
     fusion, dense_weight = _fusion(settings)
-    bm25 = _bm25_all(client, query.text, flts, depth)
-    dense = _dense_all(client, settings, query.text, flts, depth)
+    weighted = settings.search_fusion == "weighted"
+    bm25 = _bm25_all(client, query.text, flts, depth, vectors=weighted)
+    dense = _dense_all(client, vectors, query.text, flts, depth)
+    if weighted:
+        _complete(client, vectors, query, expression(query.filters), bm25, dense)
     fused = [(key, score * _prior((bm25.get(key) or dense[key])[0], query))
              for key, score in fuse(bm25, dense, settings.search_fusion, dense_weight)]  # fmt: skip
     hits = []
@@ -399,7 +457,7 @@ _STOP = frozenset(
 )
 
 
-def _best(client: Any, settings: Settings, query: Query, mode: Mode,
+def _best(client: Any, vectors: QueryVectors, query: Query, mode: Mode,
           filters: SearchFilters) -> tuple[float, float]:  # fmt: skip
     """The best BM25 score over the topic's content words, and the best cosine, under `filters`."""
     flt = expression(filters)
@@ -408,18 +466,18 @@ def _best(client: Any, settings: Settings, query: Query, mode: Mode,
     if content and mode != "dense":
         bm25 = max((s for _, s in _bm25(client, content, flt, 1).values()), default=0.0)
     if mode != "bm25":
-        dense = max((s for _, s in _dense(client, settings, query.text, flt, 1).values()),
+        dense = max((s for _, s in _dense(client, vectors, query.text, flt, 1).values()),
                     default=0.0)  # fmt: skip
     return bm25, dense
 
 
-def _customers_spoke(client: Any, settings: Settings, query: Query, mode: Mode) -> bool:
+def _customers_spoke(client: Any, vectors: QueryVectors, query: Query, mode: Mode) -> bool:
     """Whether external speakers said something on the topic (see VOICE_DENSE_RATIO)."""
-    bm25, dense = _best(client, settings, query, mode, query.filters)
+    bm25, dense = _best(client, vectors, query, mode, query.filters)
     if bm25 > 0:
         return True
     everyone = query.filters.model_copy(update={"external_only": False})
-    _, dense_all = _best(client, settings, query, mode, everyone)
+    _, dense_all = _best(client, vectors, query, mode, everyone)
     return dense > 0 and dense >= VOICE_DENSE_RATIO * dense_all
 
 
@@ -448,17 +506,18 @@ def search(
                 note="nothing is indexed yet: run `sophia sync` first",
             )
         client.load_collection(milvus.TEXT_COLLECTION)
+        vectors = QueryVectors(client, settings)
         if (
             query.voice
             and not filters.external_only
-            and not _customers_spoke(client, settings, query, mode)
+            and not _customers_spoke(client, vectors, query, mode)
         ):
             note = (f"no customer or prospect (external speaker) said anything about "
                     f"'{query.text}': these hits are from every speaker")  # fmt: skip
             everyone = query.filters.model_copy(update={"external_only": False})
             query = Query(text=query.text, filters=everyone, time_phrase=query.time_phrase,
                           said=True)  # fmt: skip
-        hits, fusion = _run(client, settings, query, mode, limit)
+        hits, fusion = _run(client, settings, vectors, query, mode, limit)
     except (ServiceUnavailableError, InputError):
         raise
     except Exception as exc:  # pymilvus raises many unrelated types

@@ -8,7 +8,6 @@ no thread per call.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import AsyncIterator
@@ -18,11 +17,11 @@ from functools import lru_cache
 from typing import Any
 
 from sophia_cli.core.settings import Settings
+from sophia_cli.core.squad.keys import PROXY_SQUAD, key_value
 from sophia_cli.core.squad.models import Deployment
 from sophia_cli.core.squad.pricing import litellm_env, provider_of
 from sophia_cli.core.squad.request import UNIVERSAL, CompletionRequest
 
-PROXY_SQUAD = "litellm"
 # LiteLLM repeats the class names in front of the provider's message.
 _PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)(?::\s*|\s+-\s+))+")
 # OpenAI takes these, but LiteLLM's OpenAI route keeps them for itself: they go in the body.
@@ -63,15 +62,6 @@ class CallFailure:
     retry_after_s: float | None
     timed_out: bool = False
     client_error: bool = False
-
-
-def key_value(settings: Settings, env_name: str) -> str | None:
-    """A key by variable name: a declared setting (env files, keyring) else the process env."""
-    field = env_name.lower()
-    if field in type(settings).model_fields:
-        return settings.secret_value(field)
-    value = os.environ.get(env_name, "").strip()
-    return value or None
 
 
 def endpoint(settings: Settings, squad: str, deployment: Deployment) -> Endpoint:

@@ -20,6 +20,7 @@ from sophia_cli.core.errors import UpstreamError, UsageError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.squad import budget, llm, pricing, spend
 from sophia_cli.core.squad.config import load_squads
+from sophia_cli.core.squad.keys import key_value
 from sophia_cli.core.squad.models import Deployment
 from sophia_cli.core.squad.results import ReconcileReport, ReconcileRow
 from sophia_cli.store import pooled
@@ -53,7 +54,7 @@ def reconcile(settings: Settings, days: int = 1, apply: bool = False) -> Reconci
                 skipped[where] = "no usage API: set usage_api and admin_key_env to reconcile"
                 continue
             target = llm.endpoint(settings, squad_name, dep)
-            admin_key = llm.key_value(settings, dep.admin_key_env)
+            admin_key = key_value(settings, dep.admin_key_env)
             if not target.api_base or not admin_key:
                 skipped[where] = f"{dep.admin_key_env} or api_base is not set"
                 continue

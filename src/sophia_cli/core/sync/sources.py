@@ -14,7 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Paginator = Literal["cursor", "offset", "after", "keyset", "none"]
+# How a stream's listing pages (the classes are in `paging.KINDS`): Gong's `records.cursor`,
+# Slack's `response_metadata.next_cursor`, Asana's `next_page.offset`, HubSpot's
+# `paging.next.after`; HubSpot search pages by keyset, and "none" is one response.
+Paginator = Literal["cursor", "slack_cursor", "offset", "after", "keyset", "none"]
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,9 @@ SOURCES: tuple[SourceDecl, ...] = (
             TableDecl("slack.messages", ("channel_id", "ts"), text_kind="message"),
         ),
         streams=(
-            StreamDecl("users", "slack.users"),
-            StreamDecl("channels", "slack.channels"),
-            StreamDecl("messages", "slack.messages", parent="channels"),
+            StreamDecl("users", "slack.users", paginator="slack_cursor"),
+            StreamDecl("channels", "slack.channels", paginator="slack_cursor"),
+            StreamDecl("messages", "slack.messages", parent="channels", paginator="slack_cursor"),
         ),
         people_sql=(
             "SELECT id, coalesce(nullif(real_name, ''), name) FROM slack.users"

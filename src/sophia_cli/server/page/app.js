@@ -11,6 +11,7 @@
 (function () {
   const TOKEN_KEY = "sophia.token";
   const SHOWN_ROWS = 500;
+  const CARDS_AT_ONCE = 4;
   const params = new URLSearchParams(location.search);
   // How often pinned cards check for a new sync; `?every=N` (seconds) shortens it for demos.
   const POLL_S = Math.max(1, Number(params.get("every")) || 30);
@@ -222,8 +223,12 @@
       facts.appendChild(text("dt", label));
       facts.appendChild(text("dd", value));
     }
+    $("result").hidden = false; // first, so the chart can measure the room it has
     const chart = $("chart");
-    chart.hidden = !window.SophiaChart.render(chart, answer.columns, answer.rows);
+    chart.hidden = false;
+    // Drawn at the width it is shown at (within 360..640), so its text stays legible on a phone.
+    const room = Math.min(640, Math.max(360, chart.clientWidth || 640));
+    chart.hidden = !window.SophiaChart.render(chart, answer.columns, answer.rows, room);
     fillTable($("table"), answer.columns, answer.rows, SHOWN_ROWS);
     $("table-note").textContent = answer.rows.length > SHOWN_ROWS
       ? `Showing ${SHOWN_ROWS} of ${answer.rows.length} rows; the CSV has every row.` : "";
@@ -267,6 +272,7 @@
   /* ---- suggestions as you type ------------------------------------------------------ */
 
   function closeSuggestions() {
+    state.suggestSeq += 1; // an answer still on its way is no longer wanted
     state.suggestions = [];
     state.active = -1;
     $("suggestions").hidden = true;
@@ -299,7 +305,8 @@
 
   async function suggest() {
     const typed = $("q").value;
-    if (state.suggestOff || typed.trim().length < 2) { closeSuggestions(); return; }
+    // Nothing typed: the example questions (what can be asked at all); one letter: too vague.
+    if (state.suggestOff || typed.trim().length === 1) { closeSuggestions(); return; }
     const seq = ++state.suggestSeq;
     let found;
     try {
@@ -308,7 +315,9 @@
       if (error.status === 404) state.suggestOff = true; // a server without suggestions
       return;
     }
-    if (seq !== state.suggestSeq || document.activeElement !== $("q")) return;
+    if (seq !== state.suggestSeq || document.activeElement !== $("q") || $("q").value !== typed) {
+      return;
+    }
     const list = $("suggestions");
     list.replaceChildren();
     state.suggestions = found.suggestions || [];
@@ -378,11 +387,20 @@
     const cards = $("cards");
     cards.replaceChildren();
     $("dashboard-empty").hidden = listed.pins.length > 0;
-    await Promise.all(listed.pins.map((pinned) => {
+    const waiting = listed.pins.map((pinned) => {
       const card = emptyCard(pinned);
       cards.appendChild(card);
-      return fillCard(card, pinned);
-    }));
+      return [card, pinned];
+    });
+    // A few cards at a time: the token's requests in flight are capped per worker
+    // (SOPHIA_TOKEN_CONCURRENCY, 8), shared with the question box and the user's other tabs.
+    const worker = async () => {
+      while (waiting.length) {
+        const [card, pinned] = waiting.shift();
+        await fillCard(card, pinned);
+      }
+    };
+    await Promise.all(Array.from({ length: CARDS_AT_ONCE }, worker));
   }
 
   function emptyCard(pinned) {
@@ -412,7 +430,7 @@
       parts.push(text("p", answer.answer, "answer"));
       const chart = document.createElement("div");
       chart.className = "chart";
-      if (window.SophiaChart.render(chart, answer.columns, answer.rows)) parts.push(chart);
+      if (window.SophiaChart.render(chart, answer.columns, answer.rows, 380)) parts.push(chart);
       else if (answer.rows.length > 1) {
         const wrap = document.createElement("div");
         wrap.className = "table-wrap";
@@ -436,8 +454,9 @@
     try {
       const current = await api("/v1/data-version");
       if (state.dataVersion !== null && current.version !== state.dataVersion) {
-        say("New data synced: pinned questions refreshed.");
         await loadDashboard();
+        if (state.me && state.me.scopes.includes("admin")) await loadAdmin();
+        say("New data synced: pinned questions refreshed.");
       }
       state.dataVersion = current.version;
     } catch (error) {
@@ -514,6 +533,7 @@
       state.suggestTimer = setTimeout(suggest, 120);
     });
     $("q").addEventListener("keydown", onKey);
+    $("q").addEventListener("focus", () => { if (!$("q").value) suggest(); });
     $("q").addEventListener("blur", () => setTimeout(closeSuggestions, 100));
     $("csv").addEventListener("click", downloadCsv);
     $("pin").addEventListener("click", pin);

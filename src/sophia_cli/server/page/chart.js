@@ -40,10 +40,11 @@
     return { kind: dated ? "line" : "bars", labels, values, title: columns[value] };
   }
 
-  function bars(shape) {
+  function bars(shape, width) {
     const labels = shape.labels.slice(0, MAX_BARS);
     const values = shape.values.slice(0, MAX_BARS);
-    const width = 640, left = 190, row = 22, top = 6;
+    const left = Math.round(width * 0.3), row = 22, top = 6;
+    const longest = Math.floor(left / 7.5); // ~7 units per character at 11px
     const height = top + labels.length * row + 6;
     const max = Math.max(...values.map(Math.abs), 1);
     const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img",
@@ -51,7 +52,7 @@
     labels.forEach((label, i) => {
       const y = top + i * row;
       const span = Math.max(1, ((width - left - 60) * Math.abs(values[i])) / max);
-      const short = label.length > 28 ? label.slice(0, 27) + "…" : label;
+      const short = label.length > longest ? label.slice(0, longest - 1) + "…" : label;
       const name = el("text", { x: left - 6, y: y + 15, "text-anchor": "end" }, short);
       name.appendChild(el("title", {}, label));
       svg.appendChild(name);
@@ -61,8 +62,8 @@
     return svg;
   }
 
-  function line(shape) {
-    const width = 640, height = 260, left = 48, right = 12, top = 10, bottom = 28;
+  function line(shape, width) {
+    const height = Math.round(width * 0.4), left = 48, right = 12, top = 10, bottom = 28;
     const { labels, values } = shape;
     const low = Math.min(0, ...values), high = Math.max(...values, 1);
     const x = (i) => left + (labels.length === 1 ? 0 : (i * (width - left - right)) / (labels.length - 1));
@@ -87,12 +88,13 @@
     return svg;
   }
 
-  /* Draw into `container` (emptied first); true when the rows made a chart. */
-  function render(container, columns, rows) {
+  /* Draw into `container` (emptied first); true when the rows made a chart. `width` is in
+   * the SVG's units: a small card draws at a narrower width so its text stays readable. */
+  function render(container, columns, rows, width = 640) {
     container.replaceChildren();
     const shape = shapeOf(columns, rows);
     if (shape === null) return false;
-    container.appendChild(shape.kind === "line" ? line(shape) : bars(shape));
+    container.appendChild(shape.kind === "line" ? line(shape, width) : bars(shape, width));
     container.dataset.kind = shape.kind;
     return true;
   }

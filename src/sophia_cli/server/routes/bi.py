@@ -1,5 +1,6 @@
 """Routes the BI page calls beyond `POST /v1/ask`: who am I, suggestions as you type, the
-full result as CSV, and the data version with each source's freshness."""
+full result as CSV, the data version with each source's freshness, and pinned questions
+(always the token's own subject's)."""
 
 from __future__ import annotations
 

@@ -8,10 +8,11 @@ warehouse value were ever rendered as markup), no third-party requests, no frami
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from importlib import resources
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sophia_cli.core.errors import NotFoundError
@@ -38,25 +39,31 @@ ASSETS = {
 
 
 @cache
-def _read(name: str) -> bytes:
-    """One file of the page, read once per process (they ship inside the package)."""
-    return resources.files("sophia_cli.server.page").joinpath(name).read_bytes()
+def _read(name: str) -> tuple[bytes, str]:
+    """One file of the page and its ETag, read once per process (they ship in the package)."""
+    body = resources.files("sophia_cli.server.page").joinpath(name).read_bytes()
+    # Weak: the same file goes out gzipped or not, and both are the same content.
+    return body, 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def _respond(name: str, media_type: str, cache_control: str) -> Response:
-    headers = {**SECURITY_HEADERS, "Cache-Control": cache_control}
-    return Response(_read(name), media_type=media_type, headers=headers)
+def _respond(request: Request, name: str, media_type: str) -> Response:
+    body, etag = _read(name)
+    # no-cache + ETag: the browser revalidates every load (a new release shows at once) and
+    # gets an empty 304 when nothing changed.
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get("/")
-async def page() -> Response:
+async def page(request: Request) -> Response:
     """The page itself; `/?q=QUESTION` asks QUESTION as soon as it loads."""
-    # no-cache: a new release's page is picked up at once (assets are revalidated too).
-    return _respond("index.html", "text/html; charset=utf-8", "no-cache")
+    return _respond(request, "index.html", "text/html; charset=utf-8")
 
 
 @router.get("/assets/{name}")
-async def asset(name: str) -> Response:
+async def asset(request: Request, name: str) -> Response:
     if name not in ASSETS:
         raise NotFoundError(f"no asset {name!r}", hint="Open / for the page.")
-    return _respond(name, ASSETS[name], "no-cache")
+    return _respond(request, name, ASSETS[name])

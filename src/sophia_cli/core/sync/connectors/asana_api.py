@@ -18,7 +18,8 @@ from sophia_cli.core.sync.errors import (
     TerminalApiError,
     excerpt,
 )
-from sophia_cli.core.sync.http import ApiClient, decode, shape_error, transient_status
+from sophia_cli.core.sync.http import ApiClient, decode, transient_status
+from sophia_cli.core.sync.paging import OffsetPaginator
 from sophia_cli.core.sync.streams import Row, Table, TextDoc
 from sophia_cli.core.sync.values import parse_date, parse_time
 
@@ -89,19 +90,13 @@ async def paged(
     client: ApiClient, path: str, params: dict[str, Any]
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Pages of `data`, following `next_page.offset` until it is null."""
-    offset = None
-    while True:
-        response = await client.request(
-            "GET", path, params={**params, "limit": PAGE_LIMIT, "offset": offset}
-        )
-        body = decode(response, "Asana")
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise shape_error("Asana", path, "no `data` list", body)
-        yield body["data"]
-        next_page = body.get("next_page")
-        if not next_page:
-            return
-        offset = next_page.get("offset")
+
+    async def send(offset: str | None) -> Any:
+        query = {**params, "limit": PAGE_LIMIT, "offset": offset}
+        return decode(await client.request("GET", path, params=query), "Asana")
+
+    async for items, _ in OffsetPaginator("Asana", "data").pages(send, path):
+        yield items
 
 
 async def workspaces(client: ApiClient) -> list[str]:

@@ -23,8 +23,9 @@ from sophia_cli.core.sync.errors import (
     TokenMissingError,
     excerpt,
 )
-from sophia_cli.core.sync.http import ApiClient, client_for, decode, shape_error, transient_status
+from sophia_cli.core.sync.http import ApiClient, client_for, decode, transient_status
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
+from sophia_cli.core.sync.paging import CursorPaginator
 from sophia_cli.core.sync.streams import (
     Conn,
     Finish,
@@ -65,22 +66,19 @@ async def paged(
     client: ApiClient, method: str, path: str, key: str, request: dict[str, Any]
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Pages of `key`: the identical request again plus `records.cursor`, until absent."""
-    cursor = None
-    while True:
+
+    async def send(cursor: str | None) -> Any:
         if method == "GET":
             response = await client.request("GET", path, params={**request, "cursor": cursor})
         else:
             body = {**request, "cursor": cursor} if cursor else request
             response = await client.request("POST", path, json=body)
-        if response.status_code == 404:
-            return
-        data = decode(response, "Gong")
-        if not isinstance(data, dict) or not isinstance(data.get(key), list):
-            raise shape_error("Gong", path, f"no `{key}` list", data)
-        yield data[key]
-        cursor = (data.get("records") or {}).get("cursor")
-        if not cursor:
-            return
+        if response.status_code == 404:  # Gong's answer when no record matches
+            return None
+        return decode(response, "Gong")
+
+    async for items, _ in CursorPaginator("Gong", key).pages(send, path):
+        yield items
 
 
 def _transcript_docs(

@@ -14,6 +14,7 @@ from sophia_cli.core.sync.errors import (
     excerpt,
 )
 from sophia_cli.core.sync.http import ApiClient, decode, shape_error, transient_status
+from sophia_cli.core.sync.paging import AfterPaginator
 
 TOKEN = "HUBSPOT_API_KEY"
 LIST_LIMIT = 100
@@ -54,18 +55,13 @@ async def listed(
     client: ApiClient, path: str, params: dict[str, Any]
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Pages of a list endpoint, following `paging.next.after` until `paging` is absent."""
-    after = None
-    while True:
-        response = await client.request(
-            "GET", path, params={**params, "limit": LIST_LIMIT, "after": after}
-        )
-        body = decode(response, "HubSpot")
-        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-            raise shape_error("HubSpot", path, "no `results` list", body)
-        yield body["results"]
-        after = ((body.get("paging") or {}).get("next") or {}).get("after")
-        if after is None:
-            return
+
+    async def send(after: str | None) -> Any:
+        query = {**params, "limit": LIST_LIMIT, "after": after}
+        return decode(await client.request("GET", path, params=query), "HubSpot")
+
+    async for items, _ in AfterPaginator("HubSpot", "results").pages(send, path):
+        yield items
 
 
 async def deal_companies(client: ApiClient, ids: list[str]) -> dict[str, str]:

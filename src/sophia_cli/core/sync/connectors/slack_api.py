@@ -24,6 +24,7 @@ from sophia_cli.core.sync.http import (
     transient_status,
 )
 from sophia_cli.core.sync.limiter import SlidingWindowLimiter
+from sophia_cli.core.sync.paging import SlackCursorPaginator
 
 TOKEN = "SLACK_BOT_TOKEN"
 PAGE_LIMIT = 200
@@ -195,15 +196,11 @@ async def paged(
     params: dict[str, Any],
     *,
     limit: int = PAGE_LIMIT,
-    cursor: str = "",
 ) -> AsyncIterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
     """Pages of `key` items, following `response_metadata.next_cursor` until it is empty."""
-    while True:
-        body = await call(client, method, {**params, "limit": limit, "cursor": cursor or None})
-        items = body.get(key)
-        if not isinstance(items, list):
-            raise shape_error("Slack", method, f"no `{key}` list", body)
+
+    async def send(cursor: str | None) -> dict[str, Any]:
+        return await call(client, method, {**params, "limit": limit, "cursor": cursor})
+
+    async for items, body in SlackCursorPaginator("Slack", key).pages(send, method):
         yield items, body
-        cursor = str((body.get("response_metadata") or {}).get("next_cursor") or "")
-        if not cursor:
-            return

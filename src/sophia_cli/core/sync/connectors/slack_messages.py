@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sophia_cli.core.sync.connectors.slack_api import ChannelUnreadable, SlackClient, paged
+from sophia_cli.core.sync.paging import SlackCursorPaginator
 from sophia_cli.core.sync.streams import Conn, Finish, Page, Row, StreamContext, Table, TextDoc
 from sophia_cli.core.sync.values import from_epoch
 
@@ -306,7 +307,7 @@ async def _read_pass(
         for parent in threads:
             async for page in _thread_pages(ctx, client, run.channel, parent):
                 yield page, False
-        last = not str((body.get("response_metadata") or {}).get("next_cursor") or "")
+        last = SlackCursorPaginator.next_token(body) is None
         lowest = min(ts_list, key=float) if ts_list else current.oldest
         lower, inclusive = (current.oldest, False) if last else (lowest, True)
         finish = _tombstone_range(run.channel, lower, inclusive, upper, ts_list)
