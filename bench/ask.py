@@ -6,6 +6,11 @@ parse, compile, query, answer, render) and the CLI as a subprocess, cold (--no-c
 cached. The baseline measured in the same run is `sophia --version` (interpreter + CLI start).
 
 Run: .venv/bin/python bench/ask.py [--database-url URL] [--as-of YYYY-MM-DD] [--repeat N]
+     [--before-src ../other-checkout/src]
+
+The CLI runs with bytecode caching on (PYTHONDONTWRITEBYTECODE dropped) after a warm-up, as
+an installed package runs. `--before-src` also times another checkout's `src` (PYTHONPATH)
+in the same rounds, for a before/after of one run.
 """
 
 from __future__ import annotations
@@ -41,6 +46,13 @@ QUESTIONS = [
     "list the deals we lost last month",
 ]
 SOPHIA = str(ROOT / ".venv" / "bin" / "sophia")
+# Another checkout's CLI under this interpreter: its src first on the path.
+_FROM_SRC = """
+import sys
+sys.path.insert(0, {src!r})
+from sophia_cli.cli.main import main
+main()
+"""
 
 
 def _setup(admin_url: str) -> str:
@@ -56,9 +68,10 @@ def _setup(admin_url: str) -> str:
     return url
 
 
-def _wall(args: list[str], env: dict[str, str]) -> float:
+def _wall(args: list[str], env: dict[str, str], src: str | None = None) -> float:
+    command = [SOPHIA] if src is None else [sys.executable, "-c", _FROM_SRC.format(src=src)]
     started = time.perf_counter()
-    done = subprocess.run([SOPHIA, *args], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run([*command, *args], env=env, capture_output=True, text=True, check=False)
     elapsed = (time.perf_counter() - started) * 1000
     if done.returncode != 0:
         raise SystemExit(f"sophia {' '.join(args)} failed: {done.stderr.strip()}")
@@ -105,24 +118,46 @@ def _stages(as_of: date, repeat: int) -> tuple[float, float]:
     return statistics.median(misses), statistics.median(hits)
 
 
-def _cli(as_of: date, env: dict[str, str], in_process: tuple[float, float]) -> None:
-    baseline = statistics.median(_wall(["--version"], env) for _ in range(3))
+def _cli(
+    as_of: date, env: dict[str, str], in_process: tuple[float, float], before: str | None
+) -> None:
+    env = {**env}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    sources = {"": None, "before: ": before} if before else {"": None}
+    for src in sources.values():  # warm-up: bytecode written, files in the page cache
+        _wall(["--version"], env, src)
+        _wall(["ask", QUESTIONS[0], "--as-of", str(as_of), "--json", "--no-cache"], env, src)
+    versions: dict[str, list[float]] = {label: [] for label in sources}
+    colds: dict[str, list[float]] = {label: [] for label in sources}
+    hits: dict[str, list[float]] = {label: [] for label in sources}
+    for question in QUESTIONS:  # interleaved, so load on the machine hits each alike
+        for label, src in sources.items():
+            asked = ["ask", question, "--as-of", str(as_of), "--json"]
+            versions[label].append(_wall(["--version"], env, src))
+            colds[label].append(_wall([*asked, "--no-cache"], env, src))
+            _wall(asked, env, src)  # fill the cache
+            hits[label].append(_wall(asked, env, src))
+    baseline = statistics.median(versions[""])
     miss, hit_ms = in_process
     print(f"\nIn-process ask, median over {len(QUESTIONS)} questions (names loaded once):")
     for name, value in (("miss (--no-cache)", miss), ("hit (answer cache)", hit_ms)):
         print(f"  {name:29} {value:8.1f} ms  ({value / baseline:.2f}x `sophia --version`)")
-    colds, hits = [], []
-    for question in QUESTIONS:
-        colds.append(_wall(["ask", question, "--as-of", str(as_of), "--json", "--no-cache"], env))
-        _wall(["ask", question, "--as-of", str(as_of), "--json"], env)  # fill the cache
-        hits.append(_wall(["ask", question, "--as-of", str(as_of), "--json"], env))
-    cold, hit = statistics.median(colds), statistics.median(hits)
-    print(f"\nCLI wall time, median over {len(QUESTIONS)} questions:")
-    print(f"  baseline `sophia --version`   {baseline:8.1f} ms")
-    print(f"  ask, cold (--no-cache)        {cold:8.1f} ms  ({cold / baseline:.2f}x baseline)")
-    print(f"  ask, cached                   {hit:8.1f} ms  ({hit / baseline:.2f}x baseline, "
-          f"{hit / cold:.2f}x cold)")  # fmt: skip
-    print(f"  cold max {max(colds):.1f} ms, cached max {max(hits):.1f} ms")
+    print(f"\nCLI wall time, median over {len(QUESTIONS)} questions (each against the "
+          "--version of its own code, same rounds):")  # fmt: skip
+    for label in sources:
+        version = statistics.median(versions[label])
+        cold, hit = statistics.median(colds[label]), statistics.median(hits[label])
+        print(f"  {label}`sophia --version`   {version:8.1f} ms")
+        print(
+            f"  {label}ask, cold (--no-cache)        {cold:8.1f} ms  "
+            f"({cold / version:.2f}x its --version, {cold / baseline:.2f}x the current one)"
+        )
+        print(
+            f"  {label}ask, cached                   {hit:8.1f} ms  "
+            f"({hit / version:.2f}x its --version, {hit / cold:.2f}x cold)"
+        )
+        print(f"  {label}cold max {max(colds[label]):.1f} ms, "
+              f"cached max {max(hits[label]):.1f} ms")  # fmt: skip
 
 
 def main() -> None:
@@ -130,6 +165,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="an existing warehouse (default: a throwaway one)")
     parser.add_argument("--as-of", default="2026-07-15", help="pinned today (default 2026-07-15)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--before-src", help="another checkout's src folder, timed alongside")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="sophia-bench-ask-"))
     os.environ.setdefault("SOPHIA_HOME", str(home))
@@ -143,7 +179,7 @@ def main() -> None:
                       REDIS_KEY_PREFIX=f"sophia-bench-{uuid.uuid4().hex[:8]}:")  # fmt: skip
     try:
         as_of = date.fromisoformat(args.as_of)
-        _cli(as_of, dict(os.environ), _stages(as_of, args.repeat))
+        _cli(as_of, dict(os.environ), _stages(as_of, args.repeat), args.before_src)
     finally:
         if not args.database_url:
             from sophia_cli.store.databases import drop_database

@@ -31,6 +31,8 @@ def main() -> None:
     with demo_server() as server:
         token = server.token("admin", sub="dana")
         headers = {"Authorization": f"Bearer {token}"}
+        # The worker's first answer pays for its imports and pool (as in bench/page.py).
+        httpx.post(server.url + "/v1/ask", json={"question": "deals"}, headers=headers, timeout=30)
         for question in PINNED:
             httpx.post(server.url + "/v1/pins", json={"question": question}, headers=headers)
         with sync_playwright() as playwright:

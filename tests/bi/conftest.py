@@ -25,8 +25,8 @@ from sophia_cli.store.databases import create_database, drop_database  # noqa: E
 
 @pytest.fixture(scope="module")
 def company_url(pg_admin_url: str, warehouse_template: str) -> Iterator[str]:
-    """One migrated warehouse per module holding the fixture company (tests that write
-    take their own database)."""
+    """One migrated warehouse per module holding the fixture company (tests that write pin
+    as subjects of their own, or take a database of their own)."""
     url = create_database(pg_admin_url, prefix="sophia_bi_", template=warehouse_template)
     load(url)
     yield url

@@ -127,3 +127,36 @@ def test_a_run_no_process_holds_reads_as_abandoned(
     api, record = runs_api
     record("r1", "owners", "running", 5)
     assert _hubspot(api, token("ask"))["status"] == "abandoned"
+
+
+def test_a_stream_that_fails_after_writing_moves_the_version(
+    runs_api: tuple[Api, Callable[..., None]], token: Callable[..., str], warehouse_url: str
+) -> None:
+    """Pages are committed as they arrive, so a failed stream may have changed the data: the
+    answers cached before it must not outlive it."""
+    import psycopg
+
+    api, record = runs_api
+    record("r1", "deals", "success", 60)
+    record("r2", "deals", "running", 1)
+    before = _version(api, token("ask"))["version"]
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE sophia.sync_runs SET status = 'failed', finished_at = now() WHERE run_id = 'r2'"
+        )
+    assert _version(api, token("ask"))["version"] != before
+
+
+def test_a_rebuilt_warehouse_never_reuses_an_earlier_version(
+    runs_api: tuple[Api, Callable[..., None]], token: Callable[..., str], warehouse_url: str
+) -> None:
+    """Answers of a dropped warehouse may still sit in Redis: the same number of runs after a
+    rebuild must not reach them."""
+    import psycopg
+
+    api, record = runs_api
+    record("r1", "deals", "success", 60)
+    first = _version(api, token("ask"))["version"]
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("UPDATE sophia.data_epoch SET epoch = md5(random()::text)")
+    assert _version(api, token("ask"))["version"] != first

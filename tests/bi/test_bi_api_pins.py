@@ -140,6 +140,8 @@ def test_the_same_question_at_the_limit_is_still_200(
         ({"question": "x" * 2001}, "at most 2000"),
         ({"question": "   "}, "empty"),
         ({"question": QUESTION, "title": "t" * 201}, "at most 200"),
+        ({"question": "won\u0000 revenue"}, "NUL"),
+        ({"question": QUESTION, "title": "a\u0000"}, "NUL"),
         ({"question": 7}, "question"),
         ({}, "question"),
     ],

@@ -24,6 +24,14 @@ def healthy_env(stores_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture
+def milvus_running(isolated_env: Path) -> None:
+    """The embedded Milvus Lite of this test's home, started (doctor never starts it)."""
+    from sophia_cli.store import embedded_milvus
+
+    embedded_milvus.ensure_running(isolated_env)
+
+
+@pytest.fixture
 def everything_down(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DATABASE_URL", f"postgresql://u:p@{CLOSED}/x")
     monkeypatch.setenv("REDIS_URL", f"redis://{CLOSED}/0")
@@ -45,7 +53,7 @@ def _add(extra: list[registry.Check], check: registry.Check) -> None:
     extra.append(check)
 
 
-def test_healthy_stores_exit_zero(sophia, healthy_env) -> None:
+def test_healthy_stores_exit_zero(sophia, healthy_env, milvus_running) -> None:
     result = sophia("doctor", "--json")
     report = json.loads(result.stdout)
     assert result.exit_code == 0, report
@@ -75,6 +83,36 @@ def test_every_service_down_fails_fast_with_each_cause(sophia, everything_down) 
     assert "unreachable" in by_name["redis"]["detail"]
     assert by_name["milvus"]["status"] == "fail"
     assert by_name["mcp-servers"]["status"] == "fail"
+
+
+def test_a_milvus_server_that_refuses_is_failed_before_pymilvus_is_loaded(
+    imports_of, everything_down
+) -> None:
+    run = imports_of("doctor", "--json", "--category", "stores")
+    assert run.exit_code == 1
+    assert run.heavy("pymilvus") == []  # seconds of imports to learn what a TCP connect says
+
+
+def test_stopped_embedded_servers_are_reported_and_left_stopped(sophia, isolated_env) -> None:
+    from sophia_cli.store import embedded_milvus, embedded_postgres, embedded_redis
+
+    result = sophia("doctor", "--json", "--category", "stores")
+    by_name = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    assert result.exit_code == 0
+    for name, server in (("milvus", "Milvus Lite"), ("redis", "Valkey")):
+        assert by_name[name]["status"] == "skip"
+        assert f"embedded {server} is not running" in by_name[name]["detail"]
+        assert "`sophia db init` starts it now" in by_name[name]["detail"]
+    assert "not initialised; run `sophia db init`" in by_name["postgres"]["detail"]
+    assert not embedded_milvus.state(isolated_env).running
+    assert not embedded_redis.state(isolated_env).running
+    assert not embedded_postgres.state(isolated_env).initialised
+
+
+def test_a_running_embedded_server_is_checked(sophia, isolated_env, milvus_running) -> None:
+    report = json.loads(sophia("doctor", "--json", "--category", "stores").stdout)
+    milvus = next(check for check in report["checks"] if check["name"] == "milvus")
+    assert milvus["status"] == "ok" and milvus["detail"].startswith("Milvus Lite at http://")
 
 
 def test_human_output_groups_checks_with_marks_and_a_summary(sophia, everything_down) -> None:

@@ -32,3 +32,32 @@ def test_is_ok_when_only_traps_remain(make_tree: Tree, monkeypatch: pytest.Monke
     root = make_tree({"a.env": "API_URL=http://localhost:8000\nVERSION=1.8003\nC=#8003ff\n"})
     monkeypatch.chdir(root)
     assert legacy_references(load_settings([])).status == Status.OK
+
+
+def test_the_scan_stops_at_its_time_budget_and_says_so(make_tree: Tree) -> None:
+    from sophia_cli.core.migrate.scan import legacy_references as scan
+
+    root = make_tree({f"f{n}.env": "API_URL=http://localhost:8003\n" for n in range(20)})
+    assert scan(root, 8003).files_scanned == 20
+    stopped = scan(root, 8003, max_seconds=0.0)
+    assert stopped.truncated and stopped.files_scanned == 0
+
+
+def test_the_scan_stops_at_its_file_limit(make_tree: Tree) -> None:
+    from sophia_cli.core.migrate.scan import legacy_references as scan
+
+    root = make_tree({f"f{n}.env": "API_URL=http://localhost:8003\n" for n in range(20)})
+    report = scan(root, 8003, max_files=5)
+    assert report.truncated and report.files_scanned == 5 and report.port_uses == 5
+
+
+def test_doctor_says_when_its_scan_stopped_early(
+    make_tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sophia_cli.core.doctor.checks import migrate
+
+    monkeypatch.chdir(make_tree({f"f{n}.env": "PORT=8000\n" for n in range(3)}))
+    monkeypatch.setattr(migrate, "MAX_FILES", 2)
+    outcome = legacy_references(load_settings([]))
+    assert outcome.status == Status.OK
+    assert "in 2 files (the scan stops at 2 files or 2 s; the rest was not read)" in outcome.detail

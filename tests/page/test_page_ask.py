@@ -86,6 +86,7 @@ def test_a_q_link_opens_with_the_question_asked(
     assert page.input_value("#q") == question
     assert page.inner_text("#answer")
     assert page.get_attribute("#share", "href") == "/?q=" + quote(question)
+    assert page.title() == f"{question} — sophia"
 
 
 def test_it_reads_at_phone_width(visit: Callable[..., Visit], server: PageServer) -> None:

@@ -27,7 +27,7 @@ def test_a_sign_in_link_keeps_the_token_in_session_storage_and_clears_the_addres
     page = seen.page
     assert "#token" not in page.url
     assert page.evaluate("sessionStorage.getItem('sophia.token')") == token
-    assert "dana" in page.inner_text("#who")
+    assert "Signed in as dana (ask) until " in page.inner_text("#who")  # the link's expiry
     page.reload()  # still signed in: the tab's session storage kept it
     page.wait_for_selector("body[data-ready=true]")
     assert page.is_visible("#q")

@@ -17,7 +17,8 @@ def test_suggestions_appear_as_you_type_and_are_chosen_with_the_keyboard(
     page = seen.page
     page.focus("#q")
     page.keyboard.type("won rev")
-    page.wait_for_selector("#suggestions:not([hidden]) li")
+    # the list for what was typed, not the examples the empty box asked for on focus
+    page.wait_for_selector("#suggestions[data-for='won rev']:not([hidden]) li")
     assert page.get_attribute("#q", "aria-expanded") == "true"
     first = page.locator("#suggestions li").first
     text = first.locator("span").first.inner_text()
@@ -55,7 +56,7 @@ def test_an_empty_box_suggests_example_questions_and_one_asks_itself(
     seen = visit(server.link(server.token("ask")))
     page = seen.page
     page.focus("#q")
-    page.wait_for_selector("#suggestions:not([hidden]) li")
+    page.wait_for_selector("#suggestions[data-for='']:not([hidden]) li")
     example = page.locator("#suggestions li").first.locator("span").first.inner_text()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")

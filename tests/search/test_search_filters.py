@@ -76,6 +76,9 @@ def test_a_customer_as_a_topic_is_not_a_filter(world: Settings) -> None:
         ("pushback from prospects on security", "security"),
         ("feedback from clients on the renewal terms", "renewal terms"),
         ("customer complaints", "complaints"),
+        ("did any client push back on the quote", "quote"),  # the price quote is the topic
+        ("what's the customer feedback on the contract", "contract"),
+        ("what do customers dislike about the dashboards", "dashboards"),
     ],
 )
 def test_customer_voice_in_many_phrasings_keeps_the_topic_words(text: str, topic: str) -> None:
@@ -137,3 +140,11 @@ def test_words_asking_for_something_said_put_tasks_behind_conversations(world: S
 
     # "feedback" matches no unit, so BM25 scores the task alike; the prior halves it.
     assert asana_score("pricing feedback") == pytest.approx(asana_score("pricing") / 2, abs=1e-3)
+
+
+def test_a_caller_that_read_customer_voice_itself_gets_the_same_handling(world: Settings) -> None:
+    said = search(world, "price", voice=True)  # ask's parser found "what did customers say"
+    assert said.filters.external_only and said.note is None
+    assert said.hits[0].id == PRICE_OBJECTION
+    unsaid = search(world, "lunch", voice=True)
+    assert not unsaid.filters.external_only and unsaid.note

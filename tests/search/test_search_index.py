@@ -57,6 +57,20 @@ def test_only_new_or_changed_units_are_embedded_again(own_world: Callable[[], Se
     assert "August" in search(settings, "august", mode="bm25").hits[0].snippet
 
 
+def test_a_refresh_after_no_write_reads_nothing_and_any_write_reconciles(
+    own_world: Callable[[], Settings],
+) -> None:
+    settings = own_world()
+    refresh(settings)
+    again = refresh(settings).sources
+    assert all(s.unchanged for s in again) and sum(s.units for s in again) == len(LIVE_IDS)
+    with psycopg.connect(postgres.resolve_url(settings)) as conn:  # a name joined to messages
+        conn.execute("UPDATE slack.users SET real_name = 'Dana Leigh' WHERE id = 'U1'")
+    after = {s.source: s for s in refresh(settings).sources}
+    assert not after["slack"].unchanged and after["slack"].upserted == 1  # Dana's live message
+    assert after["gong"].unchanged and after["asana"].unchanged
+
+
 @pytest.fixture
 def squad_embedder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """SEARCH_EMBEDDING=squad, served by the fake provider's 8-dimension embeddings."""

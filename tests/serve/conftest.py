@@ -13,6 +13,7 @@ from serve_helpers import SECRET, Api, Server, free_port
 
 from sophia_cli.core.auth.tokens import Scope, issue_token
 from sophia_cli.core.settings import Settings, load_settings
+from sophia_cli.store import embedded_milvus
 from sophia_cli.store.databases import create_database, drop_database
 
 
@@ -91,12 +92,15 @@ def api(api_settings: Settings, make_api: Callable[..., Api]) -> Api:
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """`start_server("--legacy-port", "N", env={...})` runs serve as a real process."""
     servers: list[Server] = []
+    homes: set[Path] = set()
 
     def start(
         *args: str, env: dict[str, str] | None = None, wait: bool = True, cwd: Path | None = None
     ) -> Server:
         port = free_port()
         environ = {**os.environ, **(env or {})}
+        if environ.get("SOPHIA_HOME"):
+            homes.add(Path(environ["SOPHIA_HOME"]))
         server = Server(list(args), environ, port, tmp_path / f"serve-{port}.log", cwd)
         servers.append(server)
         if wait:
@@ -106,3 +110,5 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.stop()
+    for home in homes:  # serve starts the home's shared vector store; it outlives serve
+        embedded_milvus.stop(home)

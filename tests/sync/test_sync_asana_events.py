@@ -164,3 +164,30 @@ def test_project_events_sort_into_deleted_removed_and_back_in_the_order_they_cam
         ],
     )
     assert (result.deleted, result.removed, result.undeleted) == ({"1"}, {"2"}, {"4"})
+
+
+def test_without_parent_events_only_projects_are_watched_and_subtask_edits_wait_for_the_sweep(
+    sandbox, synced, stores_env
+):
+    off = {**NO_SWEEP, "ASANA_SUBTASK_EVENTS": "false"}
+    assert synced(sandbox, ["asana"], env=off).ok
+    edit = sandbox.change_asana("edit_subtask")
+    gone = sandbox.change_asana("delete_task")["deleted"]
+    sandbox.sandbox.log.clear()
+    assert synced(sandbox, ["asana"], env=off).ok
+    watched = {
+        r["query"].split("&")[0] for r in sandbox.requests("asana") if "/events" in r["path"]
+    }
+    projects = {f"resource={p['gid']}" for p in sandbox.expected("asana.projects")}
+    assert watched == projects  # one read per project, none per parent task
+    assert all(_deleted(stores_env["DATABASE_URL"], gone))  # deletions still arrive at once
+    assert "[edited" not in _name(stores_env["DATABASE_URL"], edit["gid"])
+    assert synced(sandbox, ["asana"], env={**off, "ASANA_SWEEP_HOURS": "0"}).ok
+    assert "[edited" in _name(stores_env["DATABASE_URL"], edit["gid"])
+    assert mismatches(stores_env["DATABASE_URL"], sandbox, ("asana.tasks",)) == {}
+
+
+def _name(url: str, gid: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT name FROM asana.tasks WHERE gid = %s", [gid]).fetchone()
+    return str(row[0]) if row else ""

@@ -82,6 +82,14 @@ def serve(
             help="Seconds (at most) before a HubSpot write shows in search, drawn per write.",
         ),
     ] = 0.0,
+    slack_external_users: Annotated[
+        int,
+        typer.Option(
+            "--slack-external-users",
+            help="Slack Connect guests from a partner workspace, one message each (0: none, "
+            "as in the demo).",
+        ),
+    ] = 0,
     json_output: JsonOption = False,
 ) -> None:
     """Serve the fake APIs until Ctrl-C; stdout first gets the `export` lines to sync against it.
@@ -106,9 +114,9 @@ def serve(
     pinned = _parse_day(today)
     from sophia_cli.sandbox.adversity import Adversities
 
-    if churn_per_page < 0 or hubspot_index_lag < 0:
+    if churn_per_page < 0 or hubspot_index_lag < 0 or slack_external_users < 0:
         raise UsageError(
-            "--churn-per-page and --hubspot-index-lag cannot be negative",
+            "--churn-per-page, --hubspot-index-lag and --slack-external-users cannot be negative",
             hint="Pass 0 (off) or a positive number.",
         )
     adversities = Adversities(churn_per_page, hubspot_index_lag)
@@ -121,6 +129,7 @@ def serve(
         slack_regime=slack_regime,  # type: ignore[arg-type]  # checked above
         slack_minute_s=slack_minute_s,
         adversities=adversities,
+        slack_external_users=slack_external_users,
     )
     try:
         handle = SandboxHandle(sandbox, port)

@@ -523,6 +523,13 @@ class Settings(BaseSettings):
         description="Hours between Slack look-back sweeps; other runs read new messages only.",
         example="24",
     )
+    asana_subtask_events: bool = setting(
+        True,
+        section=Section.SOURCES,
+        description="Read each parent task's Asana events every run (subtask edits arrive at once; "
+        "one request per parent). false: subtask edits wait for the sweep.",
+        example="true",
+    )
     slack_app_regime: Literal["internal", "limited"] = setting(
         "internal",
         section=Section.SOURCES,

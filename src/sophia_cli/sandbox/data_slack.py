@@ -333,3 +333,37 @@ def _base36(number: int) -> str:
         number, rest = divmod(number, 36)
         out = digits[rest] + out
     return out or "0"
+
+
+PARTNER_TEAM_ID = "T0PARTNERS"  # a Slack Connect partner's workspace
+PARTNER_DOMAIN = "northwindpartners.com"
+
+
+def add_external_users(data: SlackData, anchor: datetime, count: int) -> list[str]:
+    """`count` Slack Connect guests from a partner workspace, each with one message.
+
+    Their `team_id` is the partner's (users.list lists the members of shared channels too),
+    and `user_team` on their messages says the same. Only behind a sandbox option: the demo's
+    generated data never includes them.
+    """
+    channel = next(
+        c for c, ch in sorted(data.channels.items()) if ch["is_member"] and not ch["is_archived"]
+    )
+    added = []
+    for n in range(count):
+        uid = f"U0PARTNER{n:02d}"
+        first, last = ("Robin", "Avery", "Quinn", "Sasha")[n % 4], f"Partner{n + 1}"
+        member = _member(
+            uid,
+            f"{first}.{last}".lower(),
+            f"{first} {last}",
+            f"{first}.{last}@{PARTNER_DOMAIN}".lower(),
+            updated=anchor - timedelta(days=3),
+        )
+        member["team_id"] = member["profile"]["team"] = PARTNER_TEAM_ID
+        data.users[uid] = member
+        text = f"Hi from the partner side ({first}): can we review the rollout plan together?"
+        message = add_message(data, channel, anchor - timedelta(hours=2 + n), uid, text)
+        message["team"] = message["user_team"] = PARTNER_TEAM_ID
+        added.append(uid)
+    return added

@@ -202,6 +202,8 @@ def slack_users(ds: Dataset) -> list[Row]:
             "email": u["profile"].get("email"),
             "is_bot": u["is_bot"],
             "deleted": u["deleted"],
+            "team_id": u["team_id"],
+            "is_external": u["team_id"] != ds.slack.team_id,
         }
         for u in ds.slack.users.values()
     ]

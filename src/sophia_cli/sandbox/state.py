@@ -63,6 +63,7 @@ class Sandbox:
         slack_minute_s: float = SLACK_MINUTE_S,
         adversities: Adversities | None = None,
         asana_events_page: int = 100,
+        slack_external_users: int = 0,
     ) -> None:
         if gong_page_size < 1:
             raise ValueError("gong_page_size must be at least 1")
@@ -74,6 +75,10 @@ class Sandbox:
             seed=seed, scale=scale, today=self.today, scenario=scenario
         )
         self.data.asana.events.page = asana_events_page
+        if slack_external_users:  # Slack Connect guests, never in the demo's data
+            from sophia_cli.sandbox.data_slack import add_external_users
+
+            add_external_users(self.data.slack, self.data.anchor, slack_external_users)
         self.tokens = Tokens.for_seed(seed)
         self.clock = SandboxClock()
         # Slack's clock may be compressed: one Slack minute lasts `slack_minute_s` here, and

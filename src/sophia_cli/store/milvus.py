@@ -124,6 +124,22 @@ def ensure_text_collection(milvus: Any, signature: str, dim: int) -> bool:
     return True
 
 
+_STATE = "sophia.state."
+
+
+def source_states(milvus: Any) -> dict[str, str]:
+    """What each source's warehouse looked like when its units were last indexed."""
+    properties = milvus.describe_collection(TEXT_COLLECTION).get("properties") or {}
+    return {k[len(_STATE) :]: str(v) for k, v in properties.items() if k.startswith(_STATE)}
+
+
+def record_source_states(milvus: Any, states: dict[str, str]) -> None:
+    """Remember the warehouse states the collection now reflects (a new collection has none)."""
+    if states:
+        properties = {f"{_STATE}{source}": state for source, state in states.items()}
+        milvus.alter_collection_properties(TEXT_COLLECTION, properties=properties)
+
+
 def collection_signature(milvus: Any) -> str | None:
     """The embedder signature the search collection was built with (None: none recorded)."""
     properties = milvus.describe_collection(TEXT_COLLECTION).get("properties") or {}

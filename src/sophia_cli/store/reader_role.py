@@ -16,7 +16,8 @@ import psycopg
 from psycopg import sql
 
 ROLE = "sophia_reader"
-READABLE_OWN_TABLES = ("sync_runs", "sync_state")
+# The data version's epoch and sequence too: ask reads the version as the reader.
+READABLE_OWN_TABLES = ("sync_runs", "sync_state", "data_epoch", "data_version")
 
 
 def _attempt(conn: psycopg.Connection[tuple[object, ...]], statement: sql.Composed) -> bool:

@@ -44,8 +44,9 @@ def answer_search(settings: Settings, intent: SearchIntent, as_of: date, parser:
     """An Answer whose rows are search hits."""
     since = intent.time_range.start if intent.time_range else None
     until = intent.time_range.end if intent.time_range else None
-    filters = SearchFilters(since=since, until=until, external_only=intent.external_only)
-    results = search(settings, intent.topic, filters=filters, limit=10, as_of=as_of)
+    filters = SearchFilters(since=since, until=until)
+    results = search(settings, intent.topic, filters=filters, limit=10, as_of=as_of,
+                     voice=intent.external_only)  # fmt: skip
     summary = _summary(settings, intent, results)
     if summary is None:
         if results.hits:
@@ -62,8 +63,9 @@ def answer_search(settings: Settings, intent: SearchIntent, as_of: date, parser:
         answer=summary,
         interpretation=SearchInterpretation(
             search=intent.topic, since=since.isoformat() if since else None,
-            until=until.isoformat() if until else None, external_only=intent.external_only,
-            mode=results.mode, parser=parser, note=results.note,
+            until=until.isoformat() if until else None,
+            external_only=results.filters.external_only, mode=results.mode, parser=parser,
+            note=results.note,
         ),
         sql="", columns=["source", "author", "time", "snippet", "url"], rows=rows,
         source="llm" if summary and parse_llm.llm_available(settings) and results.hits else "rules",

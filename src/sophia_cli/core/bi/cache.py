@@ -1,7 +1,9 @@
 """Answers cached in Redis, keyed by the structured query and the data version.
 
-The data version is the finish time and count of successful sync runs, so a new sync makes
-every earlier key unreachable; TTL (ASK_CACHE_TTL_S) cleans them up. Redis being down never
+The data version moves whenever a sync records a stream starting, finishing, failing or being
+abandoned (a sequence moved by a trigger on `sophia.sync_runs`, migration 0015), so a sync makes
+every earlier key unreachable, even one that wrote pages and then failed; TTL
+(ASK_CACHE_TTL_S) cleans them up. Redis being down never
 fails a question: the cache is skipped.
 """
 
@@ -21,9 +23,10 @@ from sophia_cli.store import redis
 
 log = logging.getLogger("sophia.ask")
 
+# One row, constant time: the epoch names this warehouse, the sequence counts its changes.
 DATA_VERSION_SQL = """
-SELECT coalesce(max(finished_at)::text, 'never') || '/' || count(*)::text
-FROM sophia.sync_runs WHERE status = 'success'
+SELECT e.epoch || '/' || v.last_value::text || '/' || v.is_called::text
+FROM sophia.data_epoch e, sophia.data_version v
 """
 
 

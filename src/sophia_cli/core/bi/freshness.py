@@ -1,8 +1,8 @@
 """The data version and each source's freshness, for pages that refresh when a sync lands.
 
-The version is the one the answer cache keys on (`cache.DATA_VERSION_SQL`: successful sync
-runs, their count and the latest finish), so "the version changed" and "cached answers are
-stale" are the same event.
+The version is the one the answer cache keys on (`cache.DATA_VERSION_SQL`: a sequence every
+sync run record moves), so "the version changed" and "cached answers are stale" are the same
+event.
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ def _pin(row: tuple[Any, ...]) -> Pin:
 def _clean(text: str, what: str, longest: int) -> str:
     """Whitespace collapsed (so the same question typed twice is one pin), length checked."""
     cleaned = " ".join(text.split())
+    if "\x00" in cleaned:  # PostgreSQL text cannot hold it
+        raise InputError(f"the {what} contains a NUL character", hint=f"Send the {what} as text.")
     if not cleaned:
         raise InputError(f"the {what} is empty", hint=f"Send the {what} to pin.")
     if len(cleaned) > longest:

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,9 +130,9 @@ def _ignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _walk_files(root: Path) -> list[str]:
-    """Every file under root that no `.gitignore` on its way excludes."""
-    found: list[str] = []
+def _walk_files(root: Path) -> Iterator[str]:
+    """Every file under root that no `.gitignore` on its way excludes, folder by folder (a
+    caller that stops early walks no further)."""
     specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
 
     def ignored(rel: str, is_dir: bool) -> bool:
@@ -153,16 +153,20 @@ def _walk_files(root: Path) -> list[str]:
         dirs[:] = sorted(
             d for d in dirs if d not in _ALWAYS_PRUNED and not ignored(prefix + d, True)
         )
-        found.extend(prefix + f for f in sorted(files) if not ignored(prefix + f, False))
+        yield from (prefix + f for f in sorted(files) if not ignored(prefix + f, False))
         # A symlinked folder is listed in dirs but never entered; report it as a file.
-        found.extend(prefix + d for d in dirs if (Path(folder) / d).is_symlink())
-    return found
+        yield from (prefix + d for d in dirs if (Path(folder) / d).is_symlink())
 
 
 def candidate_files(root: Path, *, include_untracked: bool = False) -> list[str]:
     """Relative posix paths a migration may consider, before globs and content checks."""
+    return list(iter_candidate_files(root, include_untracked=include_untracked))
+
+
+def iter_candidate_files(root: Path, *, include_untracked: bool = False) -> Iterator[str]:
+    """`candidate_files` one at a time: outside a repository the tree is walked lazily."""
     if git_toplevel(root) is not None:
-        return _git_files(root, include_untracked)
+        return iter(_git_files(root, include_untracked))
     return _walk_files(root)
 
 

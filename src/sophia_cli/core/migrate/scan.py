@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sophia_cli.core.errors import NotFoundError
-from sophia_cli.core.migrate.files import Skipped, candidate_files, glob_matcher, read_source
+from sophia_cli.core.migrate.files import (
+    Skipped,
+    candidate_files,
+    glob_matcher,
+    iter_candidate_files,
+    read_source,
+)
 from sophia_cli.core.migrate.models import LegacyReport, PortScan, PortSummary, PortUse
 from sophia_cli.core.migrate.plan import DEFAULT_GLOBS
 from sophia_cli.core.migrate.ports import LineIndex, find_port_uses
@@ -115,12 +122,22 @@ def _summaries(uses: list[PortUse]) -> list[PortSummary]:
 _OPENROUTER = re.compile(r"OPENROUTER_[A-Z_]+|openrouter\.ai|openrouter/[\w.-]+/|\bOpenRouter\b")
 
 
-def legacy_references(root: Path, legacy_port: int, *, max_files: int = 5000) -> LegacyReport:
-    """Where a tree still uses the legacy port or OpenRouter (for `sophia doctor`)."""
+def legacy_references(
+    root: Path, legacy_port: int, *, max_files: int = 5000, max_seconds: float | None = None
+) -> LegacyReport:
+    """Where a tree still uses the legacy port or OpenRouter (for `sophia doctor`).
+
+    Stops after `max_files` matching files or `max_seconds` (walking included), marking
+    the report truncated: doctor run from a large folder must still answer in seconds.
+    """
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
     root = root.resolve()
     matches = glob_matcher(DEFAULT_GLOBS)
     report = LegacyReport(root=str(root))
-    for rel in candidate_files(root):
+    for rel in iter_candidate_files(root):
+        if deadline is not None and time.monotonic() > deadline:
+            report.truncated = True
+            break
         if not matches(rel):
             continue
         if report.files_scanned >= max_files:

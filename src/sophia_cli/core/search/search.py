@@ -33,19 +33,20 @@ _FIELDS = ["id", "source", "kind", "author", "author_name", "affiliation", "plac
 
 # Customer voice: "what did customers say about X", "prospects asking for a discount",
 # "customer complaints about onboarding", "feedback from clients" mean people outside the
-# company, i.e. external speakers. Three shapes, written as grammar rather than as the
+# company, i.e. external speakers. The shapes are written as grammar rather than as the
 # phrasings of any one question set: the audience followed (past a few auxiliaries or adverbs)
 # by a verb of saying, wanting or judging; an auxiliary question about the audience's doing
 # ("will the customer sign", "do prospects need"); a noun of voice next to the audience
-# ("customer objections", "pushback from buyers"). The audience as a topic ("customer
-# discount", "customers stuck in a login loop") is no filter.
+# ("customer objections", "pushback from buyers"); "from/according to customers". The
+# audience as a topic ("customer discount", "customers stuck in a login loop") is no filter.
 _WHO = r"(?:customers?|prospects?|clients?|buyers?)"
 _VOICE_VERB = (
     r"(?:say|says|said|saying|tell|tells|told|telling|ask|asks|asked|asking|complain\w*|"
     r"mention\w*|rais(?:e|es|ed|ing)|bring(?:s|ing)? up|brought up|push(?:es|ed|ing)? back|"
     r"object(?:s|ed|ing)?|want\w*|need(?:s|ed|ing)?|request\w*|think\w*|thought|feel\w*|felt|"
     r"believ\w*|worr(?:y|ies|ied|ying)|lik(?:e|es|ed|ing)|lov(?:e|es|ed|ing)|hat(?:e|es|ed|ing)|"
-    r"prefer\w*|expect\w*|compar\w*|evaluat\w*|consider\w*|question\w*|describ\w*|report\w*|"
+    r"prefer\w*|dislik\w*|enjoy\w*|appreciat\w*|expect\w*|compar\w*|evaluat\w*|consider\w*|"
+    r"question\w*|describ\w*|report\w*|"
     r"shar(?:e|es|ed|ing)|suggest\w*|propos\w*|demand\w*|insist\w*|car(?:e|es|ed|ing)|"
     r"struggl\w*|threaten\w*|hesitat\w*|decid\w*|choos\w*|chose|pick\w*|agree\w*|disagree\w*|"
     r"reject\w*|refus\w*|accept\w*|negotiat\w*|balk\w*|wonder\w*|prais\w*|criticis\w*|"
@@ -60,7 +61,7 @@ _AUX = (
 _VOICE_NOUN = (
     r"(?:feedback|complaints?|objections?|concerns?|questions?|pushback|push-back|requests?|"
     r"comments?|worries|pain points?|reactions?|opinions?|views|thoughts|asks|sentiment|voice|"
-    r"quotes?|frustrations?|praise|criticism|wishes|wants|needs)"
+    r"frustrations?|praise|criticism|wishes|wants|needs)"
 )
 _DET = r"(?:(?:the|our|a|an|some|any|many|most|several|few|existing|new|potential|their)\s+)*"
 _AUDIENCE_SHAPES = (
@@ -77,7 +78,8 @@ _FILLER = (
     r"what|which|how|why|when|where|who|about|regarding|re|around|concerning|over|on|of|for|"
     r"from|by|among|according|to|with|in|at|that|this|it|the|our|us|we|they|them|their|a|an|"
     r"any|some|do|does|did|are|is|was|were|be|being|been|have|has|had|will|would|can|could|"
-    r"should|keep|keeps|kept|also|still|often|really|most|many|lately|recently"
+    r"should|keep|keeps|kept|also|still|often|really|most|many|lately|recently|top|main|"
+    r"biggest|common|latest"
 )
 _WORDS = {
     "who": re.compile(rf"\b{_WHO}(?:'s|')?(?!\w)", re.IGNORECASE),
@@ -91,6 +93,7 @@ def audience_topic(text: str) -> tuple[bool, str]:
     if not _AUDIENCE.search(text):
         return False, text
     kept = _WORDS["filler"].sub(" ", _WORDS["who"].sub(" ", text))
+    kept = re.sub(r"(?<!\w)['’]\w*", " ", kept)  # what's → what + 's: the 's is no topic
     topic = " ".join(_WORDS["voice"].sub(" ", kept).split())
     # "customer complaints", "what do buyers worry about": the voice word is the whole topic.
     return True, topic or " ".join(kept.split()) or text
@@ -489,11 +492,21 @@ def search(
     filters: SearchFilters | None = None,
     limit: int = 10,
     as_of: date | None = None,
+    voice: bool = False,
 ) -> SearchResults:
-    """The best `limit` units for `text` under `filters`, ranked by `mode`."""
+    """The best `limit` units for `text` under `filters`, ranked by `mode`.
+
+    `voice` says the caller read "what customers said" in words of its own (ask's parser):
+    external speakers only, widened with a note when they said nothing on it, like the same
+    words in `text`; an explicit `filters.external_only` is never widened.
+    """
     filters = filters or SearchFilters()
     _check(text, mode, filters, limit)
     query = understand(text, filters, as_of)
+    if voice and not query.voice:
+        external = query.filters.model_copy(update={"external_only": True})
+        query = Query(text=query.text, filters=external, time_phrase=query.time_phrase,
+                      voice=True, said=True)  # fmt: skip
     client = milvus.client(settings)
     note = None
     try:

@@ -28,7 +28,7 @@ SELECT 'slack:' || m.channel_id || ':' || m.ts,
        CASE WHEN m.thread_ts IS NOT NULL AND m.thread_ts <> m.ts THEN 'reply' ELSE 'message' END,
        coalesce(m.user_id, ''),
        coalesce(nullif(u.real_name, ''), u.name, m.user_id, ''),
-       'internal',
+       CASE WHEN u.is_external THEN 'external' ELSE 'internal' END,
        m.channel_id,
        coalesce('#' || c.name, m.channel_id),
        floor(m.ts::numeric)::bigint,
@@ -98,6 +98,12 @@ WHERE NOT t.deleted AND concat_ws(E'\\n', t.name, t.notes) <> ''
 """
 
 QUERIES = {"slack": _SLACK, "gong": _GONG, "asana": _ASANA}
+# The tables a source's units are read from (the texts, and the names joined to them).
+TABLES = {
+    "slack": ("slack.messages", "slack.users", "slack.channels"),
+    "gong": ("gong.transcripts", "gong.calls", "gong.call_participants"),
+    "asana": ("asana.tasks", "asana.users", "asana.projects"),
+}
 # A source the registry declares searchable must say what its search units are.
 assert set(SOURCES) <= set(QUERIES), f"no search units for {set(SOURCES) - set(QUERIES)}"
 
@@ -136,6 +142,23 @@ def _unit(row: tuple[Any, ...], source: str) -> Unit:
         affiliation=str(affiliation), place=str(place), place_name=str(place_name), ts=int(ts),
         url=str(url), text=str(text), context=str(context), source=source,
     )  # fmt: skip
+
+
+def warehouse_state(conn: Any, source: str) -> str:
+    """A cheap digest that changes whenever a row `source`'s units read is written or removed.
+
+    Every insert or update writes a row version with a new `xmin` (its transaction id) and a
+    delete lowers the count, so count and sum of `xmin` per table move with any write, without
+    reading a text: a sync that changed nothing lets the refresh skip reading every unit and
+    every fingerprint in the index (4–5 s per source of the demo).
+    """
+    parts = []
+    for table in TABLES[source]:
+        count, xmins = conn.execute(
+            f"SELECT count(*), coalesce(sum(xmin::text::bigint), 0) FROM {table}"  # noqa: S608
+        ).fetchone()
+        parts.append(f"{table}:{count}:{xmins}")
+    return ";".join(parts)
 
 
 def read_units(conn: Any, source: str) -> list[Unit]:

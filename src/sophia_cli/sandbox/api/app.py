@@ -219,6 +219,7 @@ def start_sandbox(
     slack_minute_s: float = SLACK_MINUTE_S,
     adversities: Adversities | None = None,
     asana_events_page: int = 100,
+    slack_external_users: int = 0,
 ) -> SandboxHandle:
     """Build the dataset and serve it in a background thread; use as a context manager."""
     sandbox = Sandbox(
@@ -232,5 +233,6 @@ def start_sandbox(
         slack_minute_s=slack_minute_s,
         adversities=adversities,
         asana_events_page=asana_events_page,
+        slack_external_users=slack_external_users,
     )
     return SandboxHandle(sandbox, port).start()

@@ -110,8 +110,10 @@
     if (!question) return;
     state.question = question;
     $("q").value = question;
+    clearTimeout(state.suggestTimer); // typing that led here must not reopen the list
     closeSuggestions();
     history.replaceState(null, "", "/?q=" + encodeURIComponent(question));
+    document.title = `${question} — sophia`;
     say("Asking…");
     $("ask-button").disabled = true;
     const started = performance.now();
@@ -320,6 +322,7 @@
     }
     const list = $("suggestions");
     list.replaceChildren();
+    list.dataset.for = typed; // what these suggestions answer (the box may change again)
     state.suggestions = found.suggestions || [];
     state.suggestions.forEach((suggestion, i) => {
       const item = document.createElement("li");
@@ -550,10 +553,15 @@
       return;
     }
     state.me = me;
-    $("who").textContent = `Signed in as ${me.subject} (${me.scopes.join(", ")})`;
+    const until = me.expires_at
+      ? ` until ${new Date(me.expires_at * 1000).toLocaleString([], { dateStyle: "short", timeStyle: "short" })}`
+      : "";
+    $("who").textContent = `Signed in as ${me.subject} (${me.scopes.join(", ")})${until}`;
     $("who").hidden = false;
     $("signout").hidden = false;
-    await Promise.all([asked, loadDashboard()]);
+    // The question first: the cards would otherwise compete with it for the worker.
+    await asked;
+    await loadDashboard();
     setInterval(watchDataVersion, POLL_S * 1000);
     if (me.scopes.includes("admin")) await loadAdmin();
     document.body.dataset.ready = "true";

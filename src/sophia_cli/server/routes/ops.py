@@ -93,7 +93,9 @@ async def _readiness_report(state: ServerState) -> DoctorReport:
     report = await to_thread.run_sync(
         run_checks, state.settings, required, limiter=state.probe_threads
     )
-    state.readiness = (now, report)
+    # Its age counts from when it was made: checks that took seconds (a cold embedded
+    # Milvus start on a loaded machine) must not leave a report that is stale at once.
+    state.readiness = (time.monotonic(), report)
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sophia_cli.core.doctor.embedded import postgres_stopped
 from sophia_cli.core.doctor.models import Outcome, fail, ok, warn
 from sophia_cli.core.doctor.registry import check
 from sophia_cli.core.errors import SophiaError
@@ -28,6 +29,8 @@ def reader_role(settings: Settings) -> Outcome:
     """`ask` and `query` run as sophia_reader when the connecting user may switch to it."""
     from sophia_cli.core.bi.execute import Reader
 
+    if (stopped := postgres_stopped(settings)) is not None:
+        return stopped
     try:
         with Reader(settings) as reader:
             uses_role = reader.uses_reader_role()

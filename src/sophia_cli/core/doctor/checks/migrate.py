@@ -9,6 +9,10 @@ from sophia_cli.core.doctor.registry import check
 from sophia_cli.core.env.project import find_project_dir
 from sophia_cli.core.settings import Settings
 
+# Doctor answers in seconds even from a large folder: the scan stops at whichever comes first.
+MAX_FILES = 5000
+BUDGET_S = 2.0
+
 
 @check("legacy-references", "migrate", timeout_s=5.0, required=False)
 def legacy_references(settings: Settings) -> Outcome:
@@ -16,8 +20,10 @@ def legacy_references(settings: Settings) -> Outcome:
     from sophia_cli.core.migrate.scan import legacy_references as find
 
     port = settings.sophia_legacy_port
-    report = find(find_project_dir(Path.cwd()), port)
-    scope = f"{report.files_scanned} files" + (" (first 5000)" if report.truncated else "")
+    report = find(find_project_dir(Path.cwd()), port, max_files=MAX_FILES, max_seconds=BUDGET_S)
+    scope = f"{report.files_scanned} files"
+    if report.truncated:
+        scope += f" (the scan stops at {MAX_FILES} files or {BUDGET_S:g} s; the rest was not read)"
     if not report.port_uses and not report.openrouter:
         return ok(f"no legacy port {port} or OpenRouter reference in {scope}")
     where = ", ".join(report.files[:3]) + (" …" if len(report.files) > 3 else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sophia_cli.core.doctor.embedded import milvus_unreachable
 from sophia_cli.core.doctor.models import Outcome, fail, ok
 from sophia_cli.core.doctor.registry import check
 from sophia_cli.core.settings import Settings
@@ -10,7 +11,9 @@ from sophia_cli.store import milvus
 
 @check("milvus", "stores", timeout_s=15.0)
 def milvus_reachable(settings: Settings) -> Outcome:
-    """Open a client and list collections."""
+    """Open a client and list collections (a stopped embedded server is not started)."""
+    if (found := milvus_unreachable(settings)) is not None:
+        return found
     client = milvus.client(settings, timeout_s=5.0)
     try:
         collections = client.list_collections()

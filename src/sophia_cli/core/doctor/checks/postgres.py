@@ -5,23 +5,20 @@ from __future__ import annotations
 import time
 
 from sophia_cli.core.db.status import summarise
-from sophia_cli.core.doctor.models import Outcome, fail, ok, warn
+from sophia_cli.core.doctor.embedded import postgres_stopped
+from sophia_cli.core.doctor.models import Outcome, fail, ok
 from sophia_cli.core.doctor.registry import check
 from sophia_cli.core.settings import Settings
-from sophia_cli.store import embedded_postgres, migrations, postgres
+from sophia_cli.store import migrations, postgres
 
 _TIMEOUT_S = 5.0
-
-
-def _embedded_uninitialised(settings: Settings) -> bool:
-    return postgres.is_embedded(settings) and not embedded_postgres.state(settings.home).initialised
 
 
 @check("postgres", "stores", timeout_s=_TIMEOUT_S + 10)
 def postgres_reachable(settings: Settings) -> Outcome:
     """Connect, measure a round trip, report the server version."""
-    if _embedded_uninitialised(settings):
-        return warn("embedded PostgreSQL not initialised; run `sophia db init`")
+    if (stopped := postgres_stopped(settings)) is not None:
+        return stopped
     url = postgres.resolve_url(settings)
     started = time.perf_counter()
     with postgres.connect_url(url, autocommit=True, connect_timeout=_TIMEOUT_S) as conn:
@@ -38,8 +35,8 @@ def postgres_reachable(settings: Settings) -> Outcome:
 @check("migrations", "stores", timeout_s=_TIMEOUT_S + 10)
 def migrations_current(settings: Settings) -> Outcome:
     """Every shipped migration applied, none changed."""
-    if _embedded_uninitialised(settings):
-        return warn("embedded PostgreSQL not initialised; run `sophia db init`")
+    if (stopped := postgres_stopped(settings)) is not None:
+        return stopped
     with postgres.connect(settings, autocommit=True, connect_timeout=_TIMEOUT_S) as conn:
         summary = summarise(migrations.state(conn))
     if summary.changed or summary.unknown:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from sophia_cli.core.doctor.embedded import redis_stopped
 from sophia_cli.core.doctor.models import Outcome, ok
 from sophia_cli.core.doctor.registry import check
 from sophia_cli.core.settings import Settings
@@ -14,7 +15,9 @@ _TIMEOUT_S = 3.0
 
 @check("redis", "stores", timeout_s=_TIMEOUT_S + 10)
 def redis_ping(settings: Settings) -> Outcome:
-    """PING round trip; the embedded server is started on demand."""
+    """PING round trip (a stopped embedded server is not started)."""
+    if (stopped := redis_stopped(settings)) is not None:
+        return stopped
     url = redis.resolve_url(settings)
     client = redis.client_for_url(url, timeout_s=_TIMEOUT_S)
     try:

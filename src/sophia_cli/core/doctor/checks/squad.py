@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sophia_cli.core.doctor.embedded import postgres_stopped, redis_stopped
 from sophia_cli.core.doctor.models import Outcome, ok, warn
 from sophia_cli.core.doctor.registry import check
 from sophia_cli.core.settings import Settings
@@ -40,6 +41,9 @@ def budget_today(settings: Settings) -> Outcome:
     """Today's spend against SQUAD_DAILY_BUDGET_USD, and alert levels crossed."""
     from sophia_cli.core.squad.budget import budget_status, usd_text
 
+    # Counters live in Redis and are rebuilt from the spend log in PostgreSQL.
+    if (stopped := redis_stopped(settings) or postgres_stopped(settings)) is not None:
+        return stopped
     status = budget_status(settings)
     detail = (
         f"{status.day}: {usd_text(status.spent_usd)} spent ({status.percent_used:.1f}%), "

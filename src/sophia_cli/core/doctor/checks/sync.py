@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from sophia_cli.core.doctor.embedded import postgres_stopped
 from sophia_cli.core.doctor.models import Outcome, fail, ok, skip, warn
 from sophia_cli.core.doctor.registry import check
 from sophia_cli.core.errors import SophiaError
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.sources import NAMES as SOURCES
-from sophia_cli.store import embedded_postgres, postgres
+from sophia_cli.store import postgres
 
 _TOKEN_TIMEOUT_S = 5.0
 
@@ -66,8 +67,8 @@ def _age(now: datetime, last: datetime | None) -> str:
 @check("sync-freshness", "sync", timeout_s=8.0, required=False)
 def freshness(settings: Settings) -> Outcome:
     """Every source that ever synced succeeded within SYNC_STALE_HOURS."""
-    if postgres.is_embedded(settings) and not embedded_postgres.state(settings.home).running:
-        return skip("embedded PostgreSQL is not running")
+    if (stopped := postgres_stopped(settings)) is not None:
+        return stopped
     with postgres.connect(settings, autocommit=True, connect_timeout=3) as conn:
         if conn.execute("SELECT to_regclass('sophia.sync_runs')").fetchone() == (None,):
             return skip("warehouse not initialised (run `sophia db init`)")

@@ -77,9 +77,18 @@ class ProjectRun:
     def keep(self, resource: str, kind: str, token: str) -> None:
         self.tokens[resource] = Stored(kind, self.project, token)
 
+    @property
+    def watch_parents(self) -> bool:
+        """Whether parent tasks keep event tokens (ASANA_SUBTASK_EVENTS)."""
+        return bool(self.ctx.settings.asana_subtask_events)
+
     def needs_relist(self, parent: str) -> bool:
-        """A parent is re-listed in full when this project is, or it has no token yet."""
-        return self.in_full or parent not in self.stored
+        """A parent is re-listed in full when this project is, or it has no token yet.
+
+        Without parent tokens every listed (so modified) parent is re-listed, and a subtask
+        edited under an unchanged parent waits for the sweep.
+        """
+        return self.in_full or not self.watch_parents or parent not in self.stored
 
     def rows(self, tasks: list[dict[str, Any]]) -> list[Row]:
         rows = [task_row(task, self.project) for task in tasks]
@@ -88,7 +97,7 @@ class ProjectRun:
 
     async def subtree(self, parent: str, token: str | None, depth: int) -> AsyncIterator[list[Row]]:
         """Re-list `parent`'s subtasks (a fresh token first, so nothing falls in between)."""
-        if token is None:
+        if token is None and self.watch_parents:
             token = (await events.poll(self.ctx.client, parent, None)).token
         children: set[str] = set()
         path = f"/tasks/{parent}/subtasks"
@@ -106,7 +115,8 @@ class ProjectRun:
             self.gone.add(parent)
             return
         self.relisted[parent] = children
-        self.keep(parent, "task", token)
+        if token is not None:
+            self.keep(parent, "task", token)
 
     async def listing(self, since: str | None) -> AsyncIterator[list[Row]]:
         """The project's task pages; an expired offset restarts the listing."""
@@ -251,8 +261,9 @@ async def _project_pages(
         back = await run.reread(undeleted)
         if back:
             yield back
-        async for rows in run.parents(set(run.relisted)):
-            yield rows
+        if run.watch_parents:
+            async for rows in run.parents(set(run.relisted)):
+                yield rows
 
 
 async def fetch_tasks(ctx: StreamContext) -> AsyncIterator[Page]:

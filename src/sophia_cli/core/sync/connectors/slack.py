@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -20,11 +21,15 @@ from sophia_cli.core.sync.connectors.slack_api import (
 )
 from sophia_cli.core.sync.connectors.slack_messages import MESSAGES, fetch_messages
 from sophia_cli.core.sync.errors import TokenMissingError
-from sophia_cli.core.sync.http import client_for
+from sophia_cli.core.sync.http import client_for, shape_error
 from sophia_cli.core.sync.streams import Page, Row, Stream, StreamContext, Table
 from sophia_cli.core.sync.values import from_epoch
 
-USERS = Table("slack.users", ("id",), ("id", "name", "real_name", "email", "is_bot", "deleted"))
+USERS = Table(
+    "slack.users",
+    ("id",),
+    ("id", "name", "real_name", "email", "is_bot", "deleted", "team_id", "is_external"),
+)
 CHANNELS = Table(
     "slack.channels",
     ("id",),
@@ -32,7 +37,34 @@ CHANNELS = Table(
 )
 
 
-def _user_row(member: dict[str, Any]) -> Row:
+@dataclass(frozen=True)
+class Home:
+    """The workspace (and Enterprise Grid org, if any) the bot is installed in."""
+
+    team_id: str
+    enterprise_id: str | None = None
+
+    def is_external(self, member: dict[str, Any]) -> bool:
+        """A Slack Connect guest: flagged a stranger, or from another team outside our org."""
+        if member.get("is_stranger"):
+            return True
+        team = member.get("team_id") or (member.get("profile") or {}).get("team")
+        if not team or team == self.team_id:
+            return False
+        enterprise = (member.get("enterprise_user") or {}).get("enterprise_id")
+        return not (self.enterprise_id and enterprise == self.enterprise_id)
+
+
+async def home(client: SlackClient) -> Home:
+    """auth.test's team: users of any other organisation are external."""
+    body = await call(client.api, "auth.test", {})
+    team = body.get("team_id")
+    if not isinstance(team, str) or not team:
+        raise shape_error("Slack", "auth.test", "no `team_id`", body)
+    return Home(team, body.get("enterprise_id") or None)
+
+
+def _user_row(member: dict[str, Any], ours: Home) -> Row:
     profile = member.get("profile") or {}
     return {
         "id": member["id"],
@@ -41,6 +73,8 @@ def _user_row(member: dict[str, Any]) -> Row:
         "email": profile.get("email"),
         "is_bot": bool(member.get("is_bot")),
         "deleted": bool(member.get("deleted")),
+        "team_id": member.get("team_id") or profile.get("team"),
+        "is_external": ours.is_external(member),
     }
 
 
@@ -56,8 +90,9 @@ def _channel_row(channel: dict[str, Any]) -> Row:
 
 
 async def fetch_users(ctx: StreamContext) -> AsyncIterator[Page]:
+    ours = await home(ctx.client)
     async for members, _ in paged(ctx.client.api, "users.list", "members", {}):
-        yield Page(rows=[(USERS, [_user_row(m) for m in members])])
+        yield Page(rows=[(USERS, [_user_row(m, ours) for m in members])])
 
 
 async def fetch_channels(ctx: StreamContext) -> AsyncIterator[Page]:
