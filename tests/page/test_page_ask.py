@@ -46,6 +46,24 @@ def test_a_series_is_drawn_as_a_line(visit: Callable[..., Visit], server: PageSe
     assert seen.page.locator("#chart svg polyline").count() == 1
 
 
+def test_a_series_places_its_points_by_date_so_a_missing_period_shows_as_a_gap(
+    visit: Callable[..., Visit], server: PageServer
+) -> None:
+    """Months with no rows are absent from an answer: drawn at even steps, January and June
+    would sit side by side as if consecutive."""
+    seen = visit(server.link(server.token("ask")))
+    xs = seen.page.evaluate(
+        """() => {
+            const box = document.createElement("div");
+            SophiaChart.render(box, ["month", "won"],
+                [["2025-01-01", 1], ["2025-02-01", 2], ["2025-06-01", 3]]);
+            return [...box.querySelectorAll("circle")].map((dot) => Number(dot.getAttribute("cx")));
+        }"""
+    )
+    assert len(xs) == 3
+    assert (xs[2] - xs[1]) > 3 * (xs[1] - xs[0])
+
+
 def test_the_sql_is_behind_a_toggle(visit: Callable[..., Visit], server: PageServer) -> None:
     seen = visit(server.link(server.token("ask")))
     ask(seen, "open deals by stage")

@@ -66,7 +66,13 @@
     const height = Math.round(width * 0.4), left = 48, right = 12, top = 10, bottom = 28;
     const { labels, values } = shape;
     const low = Math.min(0, ...values), high = Math.max(...values, 1);
-    const x = (i) => left + (labels.length === 1 ? 0 : (i * (width - left - right)) / (labels.length - 1));
+    // Points sit where their dates are, so a period with no rows shows as a gap in time
+    // rather than two months drawn side by side; unparsable labels fall back to even steps.
+    const times = labels.map((label) => Date.parse(label.length === 7 ? label + "-01" : label));
+    const first = Math.min(...times), last = Math.max(...times);
+    const timed = times.every(Number.isFinite) && last > first;
+    const step = (i) => (labels.length === 1 ? 0 : i / (labels.length - 1));
+    const x = (i) => left + (timed ? (times[i] - first) / (last - first) : step(i)) * (width - left - right);
     const y = (v) => top + ((high - v) * (height - top - bottom)) / (high - low || 1);
     const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img",
       "aria-label": `${shape.title} over ${labels.length} periods (line chart)` });
