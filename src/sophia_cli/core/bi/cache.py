@@ -1,7 +1,7 @@
 """Answers cached in Redis, keyed by the structured query and the data version.
 
 The data version moves whenever a sync records a stream starting, finishing, failing or being
-abandoned (a sequence moved by a trigger on `sophia.sync_runs`, migration 0015), so a sync makes
+abandoned (a sequence moved by a trigger on `sophia.sync_runs`, migration 0014), so a sync makes
 every earlier key unreachable, even one that wrote pages and then failed; TTL
 (ASK_CACHE_TTL_S) cleans them up. Redis being down never
 fails a question: the cache is skipped.
