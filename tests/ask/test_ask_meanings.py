@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from ask_fixture_data import AS_OF
-from ask_helpers import same_rows
+from ask_helpers import interp, same_rows
 
 from sophia_cli.core.bi.ask import ask
 from sophia_cli.core.errors import NotUnderstoodError
@@ -134,3 +134,13 @@ def test_words_that_would_be_dropped_make_it_refuse(
 ) -> None:
     with pytest.raises(NotUnderstoodError, match=reason):
         ask(settings, question, AS_OF, use_cache=False)
+
+
+def test_a_bottom_ranking_of_a_count_says_groups_with_none_are_not_ranked(
+    settings: Settings,
+) -> None:
+    fewest = ask(settings, "which owner has the fewest won deals", AS_OF, use_cache=False)
+    most = ask(settings, "which owner has the most won deals", AS_OF, use_cache=False)
+    note = "deals won by owner: only groups with at least one are ranked"
+    assert any(n.startswith(note) for n in interp(fewest)["notes"])
+    assert not any(n.startswith(note) for n in interp(most)["notes"])

@@ -15,7 +15,13 @@ import psycopg
 
 from sophia_cli import __version__
 from sophia_cli.core.bi import cache, parse_llm, timephrases
-from sophia_cli.core.bi.answer import FRESHNESS_SQL, Answer, interpretation, sentence
+from sophia_cli.core.bi.answer import (
+    FRESHNESS_SQL,
+    Answer,
+    interpretation,
+    is_additive,
+    sentence,
+)
 from sophia_cli.core.bi.compile import CompileOptions, compile_query
 from sophia_cli.core.bi.execute import Reader
 from sophia_cli.core.bi.parse_rules import RulesParser, SearchIntent
@@ -162,6 +168,19 @@ def _label_notes(layer: SemanticLayer, query: StructuredQuery, values: ValueInde
     return notes
 
 
+def _bottom_notes(layer: SemanticLayer, query: StructuredQuery) -> list[str]:
+    """A bottom ranking of a count or total ranks only the groups that have rows: say that
+    those with none (who would rank lowest) are not in it."""
+    if query.order is None or query.order.desc or not query.dimensions:
+        return []
+    if not is_additive(layer.metrics[query.metrics[0]]):
+        return []
+    dims = " / ".join(layer.dimensions[d].label for d in query.dimensions)
+    label = layer.metrics[query.metrics[0]].label
+    return [f"{label} by {dims}: only groups with at least one are ranked; "
+            "one with none would rank lowest"]  # fmt: skip
+
+
 def _parse(
     settings: Settings, question: str, layer: SemanticLayer, values: ValueIndex,
     cal: timephrases.Calendar, notes: list[str],
@@ -261,6 +280,7 @@ def ask(
 
             return answer_search(settings, parsed, as_of, parser)
         notes += _label_notes(layer, parsed, values)
+        notes += _bottom_notes(layer, parsed)
         options = CompileOptions(
             as_of, cal.week_start, cal.fiscal_start_month, settings.ask_row_limit
         )
