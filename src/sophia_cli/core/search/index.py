@@ -9,6 +9,7 @@ change, or on demand with `sophia db reindex`).
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -68,6 +69,9 @@ def _row(unit: Unit, vector: list[float], signature: str) -> dict[str, Any]:
 def _indexed(client: Any, source: str) -> dict[str, str]:
     """{id: fingerprint} of the units of `source` now in the collection."""
     found: dict[str, str] = {}
+    # Milvus Lite sends no MVCC timestamp, so pymilvus warns on stderr at every listing that
+    # it uses the client's clock, which is what we want: the warning only clutters output.
+    logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
     iterator = client.query_iterator(
         milvus.TEXT_COLLECTION, batch_size=_QUERY_BATCH, filter=f'source == "{source}"',
         output_fields=["id", "fingerprint"],
