@@ -144,3 +144,29 @@ def test_a_bottom_ranking_of_a_count_says_groups_with_none_are_not_ranked(
     note = "deals won by owner: only groups with at least one are ranked"
     assert any(n.startswith(note) for n in interp(fewest)["notes"])
     assert not any(n.startswith(note) for n in interp(most)["notes"])
+
+
+def test_open_deals_closing_in_a_month_named_alone_are_those_expected_in_the_coming_one(
+    settings: Settings, rows_of: Any
+) -> None:
+    """Open deals are dated by their expected close: the December that has not come yet."""
+    coming = AS_OF.year  # the fixture's today is in July
+    want = rows_of(
+        "SELECT count(*) FROM hubspot.deals d WHERE NOT d.archived"
+        " AND NOT coalesce(d.is_closed, false)"
+        f" AND d.close_date >= '{coming}-12-01' AND d.close_date < '{coming + 1}-01-01'"
+    )
+    answer = ask(
+        settings, "how many open deals are expected to close in december", AS_OF, use_cache=False
+    )
+    assert same_rows(answer.rows, want)
+    assert f"{coming}-12-01" in answer.answer
+
+
+def test_deals_won_in_a_month_named_alone_are_those_of_the_last_one(
+    settings: Settings, rows_of: Any
+) -> None:
+    """What is dated when it happened keeps reading a bare month as the latest one."""
+    last = AS_OF.year - 1  # the fixture's today is in July
+    answer = ask(settings, "how many deals did we win in december", AS_OF, use_cache=False)
+    assert f"{last}-12-01" in answer.answer

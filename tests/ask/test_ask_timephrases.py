@@ -105,3 +105,22 @@ def test_as_of_changes_what_last_month_means(sophia, company_env: dict[str, str]
 def test_something_that_is_not_a_date_is_an_input_error(bad: str) -> None:
     with pytest.raises(InputError):
         resolve(bad, WED)
+
+
+AHEAD = [
+    ("in december", "2026-12-01", "2027-01-01"),
+    ("in july", "2026-07-01", "2026-08-01"),  # the month we are in has not ended
+    ("in march", "2027-03-01", "2027-04-01"),
+    ("in march 2026", "2026-03-01", "2026-04-01"),  # a year given is kept
+    ("q1", "2027-01-01", "2027-04-01"),
+    ("q3", "2026-07-01", "2026-10-01"),
+    ("last month", "2026-06-01", "2026-07-01"),  # relative phrases do not move
+]
+
+
+@pytest.mark.parametrize(("phrase", "start", "end"), AHEAD, ids=[p[0] for p in AHEAD])
+def test_for_what_is_dated_ahead_a_month_or_quarter_without_a_year_is_the_coming_one(
+    phrase: str, start: str, end: str
+) -> None:
+    resolved = resolve(phrase, Calendar(date(2026, 7, 15), ahead=True))
+    assert (resolved.start, resolved.end) == (D(start), D(end))

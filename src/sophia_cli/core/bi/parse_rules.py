@@ -15,7 +15,7 @@ breakdowns, adjectives and dates, and puts the structured query together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sophia_cli.core.bi import compare, shapes, timephrases
 from sophia_cli.core.bi.parse_names import NameRules
@@ -137,6 +137,14 @@ class RulesParser(NameRules, ShapeRules):
             own = self.layer.time_of(metrics[0], time_by)[0]
             dated = [k for k, t in self.layer.models[model].times.items() if t.column == own]
             metrics, time_by = [refined], dated[0] if dated else time_by
+        if (
+            time_range is not None
+            and comparison is None
+            and time_by is None
+            and self.layer.metrics[metrics[0]].dated_ahead
+        ):
+            # "open deals closing in december": the coming December, not the last one
+            time_range = timephrases.resolve(time_range.phrase, replace(cal, ahead=True))
         self._refuse_leftovers(words, question, metrics)
         if listing and (dims or grain or order_desc is not None or comparison or share):
             listing = False  # "list open deals by owner" is a breakdown

@@ -131,6 +131,9 @@ class Metric(_Entry):
     ratio: Ratio | None = None
     # How the answer names `time` when the model's own label would mislead ("expected close").
     time_label: str | None = None
+    # Its rows are dated by when they are expected (open deals by expected close, open tasks
+    # by due date): "in december" and "in q1" name the coming one, not the last one.
+    dated_ahead: bool = False
     format: Format = "number"
     synonyms: list[str] = Field(default_factory=list)
     # Adjectives and verbs that agree with this metric ("open", "closed") without naming it.

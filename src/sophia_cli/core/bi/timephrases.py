@@ -53,6 +53,9 @@ class Calendar:
     as_of: date
     week_start: int = 0  # 0 = Monday, 6 = Sunday
     fiscal_start_month: int = 1
+    # A month or quarter named without a year is the latest one that started; for what is
+    # dated by when it is expected (open deals, open tasks) it is the coming one instead.
+    ahead: bool = False
 
 
 class TimeRange(BaseModel):
@@ -133,6 +136,10 @@ def _year_of(match: str | None, cal: Calendar) -> int:
 def _month_period(month: int, year: str | None, cal: Calendar) -> tuple[date, date]:
     if year:
         start = date(int(year), month, 1)
+    elif cal.ahead:  # the first such month that has not ended
+        start = date(cal.as_of.year, month, 1)
+        if add_months(start, 1) <= cal.as_of:
+            start = date(cal.as_of.year + 1, month, 1)
     else:  # the latest such month that has started
         start = date(cal.as_of.year, month, 1)
         if start > cal.as_of:
@@ -185,6 +192,8 @@ def period(text: str, cal: Calendar) -> tuple[date, date]:
         if year is None and date(fiscal_year, cal.fiscal_start_month, 1) > cal.as_of:
             fiscal_year -= 1
         start = add_months(date(fiscal_year, cal.fiscal_start_month, 1), 3 * (int(quarter) - 1))
+        if year is None and cal.ahead and add_months(start, 3) <= cal.as_of:
+            start = add_months(start, 12)  # that quarter is over: the coming one
         return start, add_months(start, 3)
     if found := re.fullmatch(r"fy ?(\d{4})", text):
         start = date(int(found[1]), cal.fiscal_start_month, 1)
