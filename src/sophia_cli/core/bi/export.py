@@ -24,11 +24,26 @@ def headers(layer: SemanticLayer, answer: Answer) -> list[str]:
     return [column_label(layer, column) for column in answer.columns]
 
 
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice and Google
+# Sheets (CSV injection): `=HYPERLINK(...)` in a company name must stay a name.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula (a leading apostrophe, as OWASP
+    recommends); numbers, dates and other text are unchanged."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def delimited(layer: SemanticLayer, answer: Answer, delimiter: str = ",") -> str:
-    """Every row with a header line, comma- or tab-separated, one row per line."""
+    """Every row with a header line, comma- or tab-separated, one row per line; text that a
+    spreadsheet would run as a formula is made inert."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    writer.writerows([headers(layer, answer), *answer.rows])
+    writer.writerow(headers(layer, answer))
+    writer.writerows([inert(cell) for cell in row] for row in answer.rows)
     return buffer.getvalue()
 
 
