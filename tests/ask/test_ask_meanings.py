@@ -170,3 +170,46 @@ def test_deals_won_in_a_month_named_alone_are_those_of_the_last_one(
     last = AS_OF.year - 1  # the fixture's today is in July
     answer = ask(settings, "how many deals did we win in december", AS_OF, use_cache=False)
     assert f"{last}-12-01" in answer.answer
+
+
+MESSAGES_BY_CHANNEL = (
+    "SELECT c.name, count(*) AS n FROM slack.messages m JOIN slack.channels c"
+    " ON c.id = m.channel_id GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
+)
+
+
+def test_a_hash_standing_alone_reads_as_number_of(settings: Settings, rows_of: Any) -> None:
+    """ "# of deals" and "# open deals" count; "#sales" stays a channel."""
+    want = rows_of("SELECT count(*) FROM hubspot.deals WHERE NOT archived AND is_won")
+    for question in ("# of deals won", "# deals won"):
+        answer = ask(settings, question, AS_OF, use_cache=False)
+        assert same_rows(answer.rows, want), question
+
+
+def test_the_most_active_channel_is_the_one_with_the_most_messages(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of(MESSAGES_BY_CHANNEL)
+    answer = ask(settings, "most active slack channel", AS_OF, use_cache=False)
+    assert answer.rows[0][0] == want[0][0]
+    assert "active" in interp(answer)["words"]["metric"]
+
+
+def test_who_posted_the_most_ranks_people_by_messages(settings: Settings, rows_of: Any) -> None:
+    want = rows_of(
+        "SELECT u.real_name, count(*) AS n FROM slack.messages m JOIN slack.users u"
+        " ON u.id = m.user_id WHERE NOT u.is_bot GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
+    )
+    answer = ask(settings, "who posted the most in slack", AS_OF, use_cache=False)
+    assert answer.rows[0][0] == want[0][0]
+
+
+def test_people_who_posted_are_counted_once_each_and_ppl_means_people(
+    settings: Settings, rows_of: Any
+) -> None:
+    want = rows_of(
+        "SELECT count(DISTINCT m.user_id) FROM slack.messages m JOIN slack.users u"
+        " ON u.id = m.user_id WHERE NOT u.is_bot"
+    )
+    answer = ask(settings, "how many ppl posted in slack", AS_OF, use_cache=False)
+    assert same_rows(answer.rows, want)

@@ -23,9 +23,14 @@ from sophia_cli.store import redis
 
 log = logging.getLogger("sophia.ask")
 
-# One row, constant time: the epoch names this warehouse, the sequence counts its changes.
+# One row, read through indexes: the epoch and the database name tell warehouses apart (a
+# clone of a template or a restored dump keeps the epoch and the count), the sequence counts
+# every run record written, and the latest finish (an index lookup) tells two copies apart
+# once either syncs.
 DATA_VERSION_SQL = """
-SELECT e.epoch || '/' || v.last_value::text || '/' || v.is_called::text
+SELECT e.epoch || '/' || current_database() || '/' || v.last_value::text || '/'
+       || v.is_called::text || '/'
+       || coalesce((SELECT max(finished_at) FROM sophia.sync_runs)::text, 'never')
 FROM sophia.data_epoch e, sophia.data_version v
 """
 

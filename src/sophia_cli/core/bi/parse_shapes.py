@@ -112,7 +112,12 @@ class ShapeRules(Lexicon):
             any(dim in m.dimensions for dim in named)
             or any(stem(w) in self.nouns[name] for w in words.raw))]  # fmt: skip
         owning = [m for m in models if all(d in self.layer.models[m].dimensions for d in named)]
-        return self.layer.models[owning[0]].activity if len(owning) == 1 else None
+        if len(owning) != 1:
+            return None
+        for i, word in enumerate(words.raw):
+            if word in ACTIVITY_RANKS and word not in RANK_WORDS:  # "most active": the count
+                words.take(i, i + 1, "metric")
+        return self.layer.models[owning[0]].activity
 
     def _metric_filters(self, words: Words, limits: list[shapes.Threshold]) -> list[MetricFilter]:
         """ "more than 10 deals": a threshold followed by a metric phrase filters groups."""

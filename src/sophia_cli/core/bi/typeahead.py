@@ -113,7 +113,9 @@ def _value_entries(layer: SemanticLayer, index: ValueIndex) -> list[_Entry]:
 
 
 _LAYER_MEMO: dict[int, tuple[SemanticLayer, list[_Entry], list[Suggestion]]] = {}
-_VALUE_MEMO: dict[tuple[int, str], list[_Entry]] = {}
+# Keyed by the names' index, which ask keeps one of per warehouse, layer and data version
+# (two warehouses can be at the same version: a version alone would mix their names).
+_VALUE_MEMO: dict[int, tuple[ValueIndex, list[_Entry]]] = {}
 
 
 def _cached_layer_entries(layer: SemanticLayer) -> tuple[list[_Entry], list[Suggestion]]:
@@ -129,13 +131,13 @@ def _cached_layer_entries(layer: SemanticLayer) -> tuple[list[_Entry], list[Sugg
 def _cached_value_entries(settings: Settings, layer: SemanticLayer) -> list[_Entry]:
     from sophia_cli.core.bi.ask import names_in_data
 
-    version, index = names_in_data(settings, layer)
-    memo_key = (id(layer), version)
-    if (entries := _VALUE_MEMO.get(memo_key)) is None:
+    _, index = names_in_data(settings, layer)
+    memo = _VALUE_MEMO.get(id(index))
+    if memo is None or memo[0] is not index:  # the index is kept, so ids never repeat
         if len(_VALUE_MEMO) >= MAX_MEMOS:
             _VALUE_MEMO.clear()
-        entries = _VALUE_MEMO[memo_key] = _value_entries(layer, index)
-    return entries
+        memo = _VALUE_MEMO[id(index)] = (index, _value_entries(layer, index))
+    return memo[1]
 
 
 def rank(entries: list[_Entry], text: str, limit: int) -> list[Suggestion]:

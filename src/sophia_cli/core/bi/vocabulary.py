@@ -65,6 +65,9 @@ def numbers_to_digits(text: str) -> str:
 def normalise_question(question: str) -> str:
     """Lower case, numbers as digits, `#sales` → `channel sales`, punctuation dropped."""
     text = question.lower().replace("\u2019", "'")
+    # A "#" standing alone is "number of" ("# of deals", "# open tasks"); "#sales" is a channel.
+    text = re.sub(r"(?<![\w#])#(?:\s+of)?(?=\s)", " number of ", text)
+    text = re.sub(r"\bppl\b", "people", text)
     text = re.sub(r"#([\w-]+)", r" channel \1 ", text)
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
@@ -91,7 +94,7 @@ RANK_WORDS = {"top": (True, 5), "bottom": (False, 5), "best": (True, 1), "worst"
               "biggest": (True, 1), "largest": (True, 1), "smallest": (False, 1),
               "fewest": (False, 1), "busiest": (True, 1), "quietest": (False, 1)}  # fmt: skip
 # Rankings that name activity, not a metric: "the busiest channel" ranks by the model's count.
-ACTIVITY_RANKS = {"busiest", "quietest"}
+ACTIVITY_RANKS = {"busiest", "quietest", "active"}  # "the most active channel"
 TREND_WORDS = {"trend", "over time", "timeline", "time series", "history"}
 GROUP_LEADS = {"by", "per", "each", "every", "which", "what", "across"}
 SEARCH_QUESTION = re.compile(

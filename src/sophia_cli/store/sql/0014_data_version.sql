@@ -10,6 +10,9 @@
 CREATE SEQUENCE sophia.data_version;
 
 CREATE TABLE sophia.data_epoch (epoch text NOT NULL);
+-- The latest finish is part of the version too (a clone keeps epoch and count); this makes
+-- reading it an index lookup instead of a scan of the run history.
+CREATE INDEX sync_runs_finished_at_idx ON sophia.sync_runs (finished_at);
 INSERT INTO sophia.data_epoch (epoch) VALUES (md5(random()::text || clock_timestamp()::text));
 
 CREATE FUNCTION sophia.move_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
