@@ -9,7 +9,8 @@ import pytest
 from search_world import PARENT, PRICE_OBJECTION
 
 from sophia_cli.core.errors import InputError
-from sophia_cli.core.search.search import SearchFilters, audience_topic, search
+from sophia_cli.core.search.search import SearchFilters, search
+from sophia_cli.core.search.voice import audience_topic
 from sophia_cli.core.settings import Settings
 
 REPLY = "slack:C1:1782036000.000000"

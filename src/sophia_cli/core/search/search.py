@@ -2,11 +2,11 @@
 
 Milvus ranks: BM25 on the `sparse` field it derives from `text`, cosine on the `dense`
 vectors of the offline embedder. `hybrid` asks Milvus for both rankings and fuses them here
-(reciprocal rank fusion by default, weighted scores when SEARCH_FUSION=weighted) rather than
-with Milvus' own hybrid_search: fusing here keeps each ranking's score for `--json`, and lets
+(`fusion.py`: weighted scores by default, reciprocal rank fusion when SEARCH_FUSION=rrf) rather
+than with Milvus' own hybrid_search: fusing here keeps each ranking's score for `--json`, and lets
 a dense match below SEARCH_DENSE_FLOOR drop out instead of filling the page with texts that
 share neither a word nor a meaning with the query. Filters are Milvus expressions over the
-unit's fields, so they apply before ranking.
+unit's fields, so they apply before ranking; "what customers said" is read in `voice.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from sophia_cli.core.errors import InputError, ServiceUnavailableError
+from sophia_cli.core.search.fusion import Ranked, fuse, fusion_of
+from sophia_cli.core.search.voice import SAID, audience_topic
 from sophia_cli.core.settings import Settings
 from sophia_cli.core.sync.sources import SEARCHABLE as SOURCES
 from sophia_cli.store import milvus
@@ -27,76 +29,8 @@ from sophia_cli.store import milvus
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
 SNIPPET_CHARS = 180
-RRF_K = 60
 _FIELDS = ["id", "source", "kind", "author", "author_name", "affiliation", "place",
            "place_name", "ts", "url", "text", "context"]  # fmt: skip
-
-# Customer voice: "what did customers say about X", "prospects asking for a discount",
-# "customer complaints about onboarding", "feedback from clients" mean people outside the
-# company, i.e. external speakers. The shapes are written as grammar rather than as the
-# phrasings of any one question set: the audience followed (past a few auxiliaries or adverbs)
-# by a verb of saying, wanting or judging; an auxiliary question about the audience's doing
-# ("will the customer sign", "do prospects need"); a noun of voice next to the audience
-# ("customer objections", "pushback from buyers"); "from/according to customers". The
-# audience as a topic ("customer discount", "customers stuck in a login loop") is no filter.
-_WHO = r"(?:customers?|prospects?|clients?|buyers?)"
-_VOICE_VERB = (
-    r"(?:say|says|said|saying|tell|tells|told|telling|ask|asks|asked|asking|complain\w*|"
-    r"mention\w*|rais(?:e|es|ed|ing)|bring(?:s|ing)? up|brought up|push(?:es|ed|ing)? back|"
-    r"object(?:s|ed|ing)?|want\w*|need(?:s|ed|ing)?|request\w*|think\w*|thought|feel\w*|felt|"
-    r"believ\w*|worr(?:y|ies|ied|ying)|lik(?:e|es|ed|ing)|lov(?:e|es|ed|ing)|hat(?:e|es|ed|ing)|"
-    r"prefer\w*|dislik\w*|enjoy\w*|appreciat\w*|expect\w*|compar\w*|evaluat\w*|consider\w*|"
-    r"question\w*|describ\w*|report\w*|"
-    r"shar(?:e|es|ed|ing)|suggest\w*|propos\w*|demand\w*|insist\w*|car(?:e|es|ed|ing)|"
-    r"struggl\w*|threaten\w*|hesitat\w*|decid\w*|choos\w*|chose|pick\w*|agree\w*|disagree\w*|"
-    r"reject\w*|refus\w*|accept\w*|negotiat\w*|balk\w*|wonder\w*|prais\w*|criticis\w*|"
-    r"criticiz\w*|point(?:s|ed|ing)? out|highlight\w*|respond\w*|repl(?:y|ies|ied|ying)|"
-    r"react\w*|challeng\w*|doubt\w*|explain\w*|cit(?:e|es|ed|ing)|flag\w*|mean|meant)"
-)
-_AUX = (
-    r"(?:do|does|did|are|is|was|were|have|has|had|been|will|would|can|could|should|may|might|"
-    r"keep|keeps|kept|not|also|still|often|always|never|just|really|actually|usually|all|most|"
-    r"\w+ly)"
-)
-_VOICE_NOUN = (
-    r"(?:feedback|complaints?|objections?|concerns?|questions?|pushback|push-back|requests?|"
-    r"comments?|worries|pain points?|reactions?|opinions?|views|thoughts|asks|sentiment|voice|"
-    r"frustrations?|praise|criticism|wishes|wants|needs)"
-)
-_DET = r"(?:(?:the|our|a|an|some|any|many|most|several|few|existing|new|potential|their)\s+)*"
-_AUDIENCE_SHAPES = (
-    rf"{_DET}{_WHO}(?:'s|')?(?:\s+{_AUX})*\s+{_VOICE_VERB}\b",
-    rf"\b(?:do|does|did|are|were|will|would|can|could|should|have|has)\s+{_DET}{_WHO}\s+\w+",
-    rf"{_DET}{_WHO}(?:'s|')?\s+{_VOICE_NOUN}\b",
-    rf"{_VOICE_NOUN}\s+(?:\w+\s+)?(?:from|by|of|among)\s+{_DET}{_WHO}\b",
-    rf"(?:from|by|among|according to)\s+{_DET}{_WHO}\b",
-)
-_AUDIENCE = re.compile(r"\b(?:" + "|".join(_AUDIENCE_SHAPES) + r")", re.IGNORECASE)
-# Words of the request rather than of its topic, dropped from the text once the audience is a
-# filter (the topic words stay): "what did customers say about pricing" searches "pricing".
-_FILLER = (
-    r"what|which|how|why|when|where|who|about|regarding|re|around|concerning|over|on|of|for|"
-    r"from|by|among|according|to|with|in|at|that|this|it|the|our|us|we|they|them|their|a|an|"
-    r"any|some|do|does|did|are|is|was|were|be|being|been|have|has|had|will|would|can|could|"
-    r"should|keep|keeps|kept|also|still|often|really|most|many|lately|recently|top|main|"
-    r"biggest|common|latest"
-)
-_WORDS = {
-    "who": re.compile(rf"\b{_WHO}(?:'s|')?(?!\w)", re.IGNORECASE),
-    "voice": re.compile(rf"\b(?:{_VOICE_VERB}|{_VOICE_NOUN})\b", re.IGNORECASE),
-    "filler": re.compile(rf"\b(?:{_FILLER})\b", re.IGNORECASE),
-}
-
-
-def audience_topic(text: str) -> tuple[bool, str]:
-    """(True, the topic words) when `text` asks what customers said; (False, text) otherwise."""
-    if not _AUDIENCE.search(text):
-        return False, text
-    kept = _WORDS["filler"].sub(" ", _WORDS["who"].sub(" ", text))
-    kept = re.sub(r"(?<!\w)['’]\w*", " ", kept)  # what's → what + 's: the 's is no topic
-    topic = " ".join(_WORDS["voice"].sub(" ", kept).split())
-    # "customer complaints", "what do buyers worry about": the voice word is the whole topic.
-    return True, topic or " ".join(kept.split()) or text
 
 
 class SearchHit(BaseModel):
@@ -205,7 +139,7 @@ def understand(text: str, filters: SearchFilters, as_of: date | None = None) -> 
     if voice:
         filters = filters.model_copy(update={"external_only": True})
         flat = topic
-    said = voice or bool(_SAID.search(text))
+    said = voice or bool(SAID.search(text))
     return Query(text=flat or text, filters=filters, time_phrase=phrase, voice=voice, said=said)
 
 
@@ -270,9 +204,6 @@ def _check(text: str, mode: str, filters: SearchFilters, limit: int) -> None:
         raise InputError("--limit must be between 1 and 100")
 
 
-Ranked = dict[str, tuple[dict[str, Any], float]]  # id -> (entity, score), best first
-
-
 def _ranked(found: Any) -> Ranked:
     return {str(raw["entity"]["id"]): (raw["entity"], float(raw["distance"]))
             for raw in (found[0] if found else [])}  # fmt: skip
@@ -324,41 +255,10 @@ def _dense(client: Any, vectors: QueryVectors, text: str, flt: str, depth: int) 
     return {i: (e, score) for i, (e, score) in _ranked(found).items() if score >= vectors.floor}
 
 
-def _fusion(settings: Settings) -> tuple[str, float]:
-    dense = settings.search_dense_weight
-    if not 0.0 <= dense <= 1.0:
-        raise InputError("SEARCH_DENSE_WEIGHT must be between 0 and 1", hint="E.g. 0.5.")
-    if settings.search_fusion == "weighted":
-        return f"weighted bm25={1 - dense:g} dense={dense:g}", dense
-    return f"rrf k={RRF_K} bm25={1 - dense:g} dense={dense:g}", dense
-
-
-def fuse(bm25: Ranked, dense: Ranked, how: str, dense_weight: float) -> list[tuple[str, float]]:
-    """One ranking from two: reciprocal rank fusion, or weighted normalised scores.
-
-    RRF adds weight/(k + rank) over the rankings a text appears in, so it needs no common
-    scale; weighted adds weight * score with BM25 divided by its best score of this query.
-    """
-    weights = {"bm25": 1.0 - dense_weight, "dense": dense_weight}
-    fused: dict[str, float] = {}
-    if how == "rrf":
-        for name, ranking in (("bm25", bm25), ("dense", dense)):
-            for rank, key in enumerate(ranking, start=1):
-                fused[key] = fused.get(key, 0.0) + weights[name] / (RRF_K + rank)
-    else:
-        top = max((score for _, score in bm25.values()), default=1.0) or 1.0
-        for key, (_, score) in bm25.items():
-            fused[key] = fused.get(key, 0.0) + weights["bm25"] * score / top
-        for key, (_, score) in dense.items():
-            fused[key] = fused.get(key, 0.0) + weights["dense"] * score
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-
-
 # Objections, complaints, feedback are said by people; a task is an artefact that may share the
 # words ("pricing objection" vs the task "Fix pricing page copy", whose name and notes repeat
 # "pricing"). When the words ask for something said, tasks keep this share of their score.
 ARTEFACT_PRIOR = 0.5
-_SAID = re.compile(rf"\b(?:{_VOICE_NOUN}|said|says|mentioned|complained|raised)\b", re.IGNORECASE)
 
 
 def _prior(entity: dict[str, Any], query: Query) -> float:
@@ -430,7 +330,7 @@ def _run(
         scored = sorted(((e, s * _prior(e, query), s) for e, s in ranked.values()),
                         key=lambda item: -item[1])  # fmt: skip
         return [_hit(e, query.text, {mode: raw}, s) for e, s, raw in scored[:limit]], None
-    fusion, dense_weight = _fusion(settings)
+    fusion, dense_weight = fusion_of(settings)
     weighted = settings.search_fusion == "weighted"
     bm25 = _bm25_all(client, query.text, flts, depth, vectors=weighted)
     dense = _dense_all(client, vectors, query.text, flts, depth)
