@@ -146,6 +146,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = Path(tempfile.mkdtemp(prefix="sophia-h-"))
     monkeypatch.setenv("SOPHIA_HOME", str(home))
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("SOPHIA_WARM", "off")  # no `sophia` subprocess leaves a worker behind
     yield home
     from sophia_cli.store import pooled
 

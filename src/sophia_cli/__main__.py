@@ -1,3 +1,3 @@
-from sophia_cli.cli.main import main
+from sophia_cli.cli.entry import main
 
 main()

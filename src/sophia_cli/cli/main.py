@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -34,6 +34,9 @@ from sophia_cli.cli.coercion import defer_coercion
 from sophia_cli.cli.errors import explained, flush, render_error
 from sophia_cli.cli.state import AppState
 from sophia_cli.core.errors import ExitCode, SophiaError, UsageError
+
+if TYPE_CHECKING:
+    from typer._click import Command
 
 app = typer.Typer(
     name="sophia",
@@ -144,15 +147,24 @@ def _usage_body(exc: typer.TyperException) -> UsageError:
     return UsageError(exc.format_message(), hint=f"Run `{command} --help` for the arguments.")
 
 
-def run(args: Sequence[str]) -> int:
+def root_command() -> Command:
+    """The Click command tree of `app`, with sophia's help and coercion patches applied.
+
+    Built per run (tests change the app between runs); the warm worker builds it once.
+    """
+    command = help_text.tidy(typer.main.get_command(app))
+    help_text.drop_flag_markers()
+    defer_coercion()
+    return command  # type: ignore[no-any-return]
+
+
+def run(args: Sequence[str], command: Command | None = None) -> int:
     """Run the app on `args` and return the exit code; all error handling lives here."""
     args = hoist_global_options(args)
     output.choose(None)  # a previous in-process run's --format does not carry over
     as_json = "--json" in args
     debug = "--debug" in args
-    command = help_text.tidy(typer.main.get_command(app))
-    help_text.drop_flag_markers()
-    defer_coercion()
+    command = root_command() if command is None else command
     try:
         result = command.main(args=args, prog_name="sophia", standalone_mode=False)
     except typer.Exit as exc:
