@@ -303,9 +303,12 @@ def test_a_run_whose_lease_was_taken_over_cannot_commit_a_page(warehouse_url: st
 
 def test_the_heartbeat_keeps_a_short_lease_alive_while_the_run_works(warehouse_url: str) -> None:
     async def scenario() -> bool:
-        async with sync_lease.held(warehouse_url, "asana", "worker", wait=False, ttl_s=0.4) as got:
+        # A 1 s lease renewed every 0.25 s: a beat may come up to 0.75 s late without the
+        # lease lapsing (with 0.4 s, any 0.3 s stall of the loop or the database let the
+        # intruder in, and the test failed for the machine's sake, not the heartbeat's).
+        async with sync_lease.held(warehouse_url, "asana", "worker", wait=False, ttl_s=1.0) as got:
             assert isinstance(got, sync_lease.Lease)
-            await asyncio.sleep(1.2)  # three lifetimes
+            await asyncio.sleep(3.0)  # three lifetimes
             async with await AsyncConnection.connect(warehouse_url, autocommit=True) as other:
                 return await sync_lease.take(other, "asana", "intruder")
 

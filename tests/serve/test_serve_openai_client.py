@@ -113,9 +113,16 @@ def test_sigterm_lets_an_in_flight_request_finish(
             },
         )
 
+    earlier = provider.calls("cheap")  # the provider serves the whole module
     caller = threading.Thread(target=call)
     caller.start()
-    time.sleep(1.0)  # the request is now waiting on the provider
+    # SIGTERM once the request is waiting on the provider; a fixed second assumed it had got
+    # there, and on a busy machine it might not even have reached the server.
+    deadline = time.monotonic() + 30
+    while provider.calls("cheap") == earlier:
+        assert time.monotonic() < deadline, server.log.read_text()[-3000:]
+        assert caller.is_alive(), outcome
+        time.sleep(0.02)
     server.process.send_signal(signal.SIGTERM)
     caller.join(timeout=30)
     assert "response" in outcome, server.log.read_text()[-3000:]

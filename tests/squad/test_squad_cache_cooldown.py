@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from fake_llm import FakeServer
 
 from sophia_cli.core.settings import Settings
@@ -102,9 +101,11 @@ def test_repeated_failures_start_a_cooldown(settings: Settings, fake: FakeServer
     assert cooldown.remaining_s(settings, "litellm", "cheap") == 0
     fake.script("cheap", {"status": 500}, {"status": 500})
     assert router.complete(settings, ask("b", use_cache=False)).deployment == "mid"
-    assert cooldown.remaining_s(settings, "litellm", "cheap") == pytest.approx(
-        options.cooldown_s, abs=1
-    )
+    # The cooldown (60 s) started at cheap's second failure; mid's whole call (HTTP, the
+    # books in PostgreSQL) has run since, so allow a few seconds of a busy machine, as the
+    # Retry-After test above does.
+    left = cooldown.remaining_s(settings, "litellm", "cheap")
+    assert options.cooldown_s - 5 < left <= options.cooldown_s
 
 
 def test_cooldown_is_shared_with_another_process(settings: Settings, fake: FakeServer) -> None:

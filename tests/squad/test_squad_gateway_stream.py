@@ -38,6 +38,17 @@ def settled_row(gateway: Gateway, request_id: str, timeout_s: float = 10) -> dic
         time.sleep(0.1)
 
 
+def cached_answers(gateway: Gateway) -> set[bytes]:
+    """The keys of the answers this gateway has stored in its cache."""
+    import redis
+
+    client = redis.Redis.from_url(gateway.env["REDIS_URL"])
+    try:
+        return set(client.scan_iter(f"{gateway.prefix}squad:cache:*"))
+    finally:
+        client.close()
+
+
 def test_stream_with_include_usage_ends_with_the_usage_chunk(gateway: Gateway) -> None:
     gateway.provider.script("bargain", {"completion_tokens": 9, "text": "streamed words here"})
     raw = client(gateway).chat.completions.with_raw_response.create(
@@ -141,8 +152,14 @@ def test_a_deterministic_stream_is_cached_and_replayed(gateway: Gateway) -> None
         )
         return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
 
+    stored_before = cached_answers(gateway)
     first = streamed()
-    time.sleep(0.5)  # the answer is stored once the stream has settled
+    # The answer is stored after the stream has settled, which is after the client has read
+    # its last chunk: wait until it is there (however busy the machine), then ask again.
+    deadline = time.monotonic() + 30
+    while not cached_answers(gateway) - stored_before:
+        assert time.monotonic() < deadline, "the streamed answer was never stored in the cache"
+        time.sleep(0.05)
     assert streamed() == first and gateway.provider.calls("bargain") == 1
 
 
