@@ -222,6 +222,20 @@ def test_a_killed_worker_is_replaced_and_the_question_still_answered(warm: Warm)
     assert warm.run(*QUESTION).stdout == first.stdout
 
 
+def test_a_worker_that_cannot_start_is_not_started_again_for_every_question(warm: Warm) -> None:
+    warm.folder.mkdir(mode=0o700)
+    blocker = warm.folder / f"ask-{address.fingerprint(warm.env)}.sock"
+    blocker.mkdir()  # something that is not a socket holds the address
+    assert warm.run(*QUESTION).returncode == 0
+    deadline = time.monotonic() + 60
+    while not blocker.with_suffix(".failed").exists():
+        assert time.monotonic() < deadline, warm.logs()
+        time.sleep(0.05)
+    assert warm.run(*QUESTION).returncode == 0 and warm.run(*QUESTION).returncode == 0
+    time.sleep(2)
+    assert warm.logs().count("Traceback") == 1 and warm.pids() == []
+
+
 def test_a_runtime_folder_others_can_read_is_never_used(warm: Warm) -> None:
     warm.folder.mkdir(mode=0o755)
     warm.folder.chmod(0o755)

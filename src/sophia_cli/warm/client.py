@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -16,6 +17,7 @@ from sophia_cli.warm import address
 WARM_COMMANDS = frozenset({"ask"})
 _GLOBAL_SWITCHES = frozenset({"--json", "--debug"})
 _GLOBAL_VALUED = frozenset({"--env-file", "--dir"})
+RETRY_AFTER_FAILURE_S = 600
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
@@ -130,9 +132,17 @@ def _forward_to(child: int) -> Callable[[int, FrameType | None], None]:
 
 
 def start_worker(path: Path, idle_s: int) -> None:
-    """Start a detached worker for `path`; a second one started at once just exits."""
+    """Start a detached worker for `path`; a second one started at once just exits.
+
+    Not again within `RETRY_AFTER_FAILURE_S` of a worker for this address failing to start.
+    """
     import subprocess
 
+    try:
+        if time.time() - path.with_suffix(".failed").stat().st_mtime < RETRY_AFTER_FAILURE_S:
+            return
+    except OSError:
+        pass  # no failure on record
     log = path.with_suffix(".log")
     try:
         with open(log, "ab", opener=lambda p, f: os.open(p, f, 0o600)) as sink:

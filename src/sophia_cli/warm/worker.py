@@ -88,10 +88,16 @@ def serve(path: Path, idle_s: float) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return  # another worker holds this address
-        command = preload()
+        try:
+            command = preload()
+            listener = _listen(path)
+        except Exception:
+            # Every question would start another doomed worker: the marker stops that for
+            # a while (the log, next to it, has the traceback).
+            path.with_suffix(".failed").touch()
+            raise
         pid_file = path.with_suffix(".pid")
         pid_file.write_text(f"{os.getpid()}\n")
-        listener = _listen(path)
         signal.signal(signal.SIGTERM, _stop)
         inode = path.stat().st_ino
         try:
