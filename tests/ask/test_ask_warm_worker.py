@@ -102,6 +102,18 @@ class _gone:
         return kind is ProcessLookupError
 
 
+def _held(lock: Path) -> bool:
+    """Whether a worker still holds its address's lock."""
+    import fcntl
+
+    with open(lock) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -197,13 +209,16 @@ def test_other_commands_start_no_worker(warm: Warm) -> None:
 
 def test_a_worker_stops_after_its_idle_time_and_leaves_nothing(warm: Warm) -> None:
     warm.env["SOPHIA_WARM_IDLE_S"] = "1"
-    warm.started(*QUESTION)
-    (pid,) = warm.pids()
-    deadline = time.monotonic() + 30
-    while _alive(pid) or warm.sockets():
+    assert warm.run(*QUESTION).returncode == 0  # starts a worker that will find nothing to do
+    lock = warm.folder / f"ask-{address.fingerprint(warm.env)}.lock"
+    deadline = time.monotonic() + 60
+    while not lock.exists():  # the worker took its address (it may be gone already)
+        assert time.monotonic() < deadline, warm.logs()
+        time.sleep(0.05)
+    while _held(lock):
         assert time.monotonic() < deadline, "the idle worker did not stop"
         time.sleep(0.1)
-    assert warm.pids() == []
+    assert warm.sockets() == [] and warm.pids() == [] and warm.logs() == ""
 
 
 def test_a_killed_worker_is_replaced_and_the_question_still_answered(warm: Warm) -> None:
