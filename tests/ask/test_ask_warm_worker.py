@@ -8,6 +8,7 @@ bench/ask.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import shutil
@@ -89,17 +90,9 @@ def warm(company_env: dict[str, str]) -> Iterator[Warm]:
     env["SOPHIA_WARM_IDLE_S"] = "120"
     yield Warm(env, runtime)
     for pid in Warm(env, runtime).pids():
-        with _gone():
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     shutil.rmtree(runtime, ignore_errors=True)
-
-
-class _gone:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, *_: object) -> bool:
-        return kind is ProcessLookupError
 
 
 def _held(lock: Path) -> bool:

@@ -18,6 +18,7 @@ from sophia_cli.cli import (
     deploy,
     doctor,
     env,
+    global_options,
     mcp,
     migrate,
     output,
@@ -111,10 +112,6 @@ app.add_typer(deploy.app, name="deploy", rich_help_panel=_OPS)
 app.command("mcp", rich_help_panel=_OPS)(mcp.mcp)
 
 
-_SWITCHES = ("--json", "--debug")
-_VALUED = ("--env-file",)
-
-
 def hoist_global_options(args: Sequence[str]) -> list[str]:
     """Move `--json`, `--debug` and `--env-file X` to the root, wherever they were written.
 
@@ -130,11 +127,11 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
             rest += [arg, *items]
             break
         name = arg.split("=", 1)[0]
-        if arg in _SWITCHES:
+        if arg in global_options.SWITCHES:
             hoisted.append(arg)
-        elif name in _VALUED and "=" in arg:
+        elif name in global_options.HOISTED_VALUED and "=" in arg:
             hoisted.append(arg)
-        elif arg in _VALUED:
+        elif arg in global_options.HOISTED_VALUED:
             hoisted += [arg, *[value for value in [next(items, None)] if value is not None]]
         else:
             rest.append(arg)

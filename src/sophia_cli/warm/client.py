@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from sophia_cli.cli import global_options
 from sophia_cli.warm import address
 
 WARM_COMMANDS = frozenset({"ask"})
-_GLOBAL_SWITCHES = frozenset({"--json", "--debug"})
-_GLOBAL_VALUED = frozenset({"--env-file", "--dir"})
 RETRY_AFTER_FAILURE_S = 600
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
@@ -25,12 +24,12 @@ def command_word(argv: Sequence[str]) -> str | None:
     """The command `argv` runs (`ask` in `sophia --json ask …`), None if it is not plain."""
     items = iter(argv)
     for arg in items:
-        if arg in _GLOBAL_SWITCHES:
+        if arg in global_options.SWITCHES:
             continue
-        if arg in _GLOBAL_VALUED:
+        if arg in global_options.VALUED:
             next(items, None)
             continue
-        if arg.split("=", 1)[0] in _GLOBAL_VALUED:
+        if arg.split("=", 1)[0] in global_options.VALUED:
             continue
         return None if arg.startswith("-") else arg
     return None
